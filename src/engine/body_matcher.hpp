@@ -1,0 +1,58 @@
+// body_matcher.hpp — matches one ClamAV body pattern against bytes, and chooses its prefilter atom.
+// Promise: find() returns the first start in [lo, hi] at which the whole pattern matches, with the
+// same semantics as ClamAV's matcher (wildcards, gaps, alternations, negations, boundaries); its cost is
+// bounded (no exponential backtracking). choose_atom() returns the rarest exact byte run of the
+// pattern together with the distance range from the pattern's start to the atom's start, so that a
+// prefilter hit at position p means a match can only start in [p - max_distance, p - min_distance].
+#pragma once
+#include "signatures/body_pattern.hpp"
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <memory>
+#include <vector>
+
+namespace vg {
+
+struct BodyMatch {
+  std::size_t start = 0;
+  std::size_t end = 0; // one past the last matched byte
+};
+
+struct Atom {
+  std::vector<std::uint8_t> bytes;  // exact bytes (empty when the pattern has no usable exact run)
+  std::uint32_t min_distance = 0;   // from pattern start to atom start
+  std::uint32_t max_distance = 0;   // Gap::kUnbounded when a * or {n-} precedes the atom
+  double score = 0;                 // higher is rarer; comparable across patterns
+};
+
+class BodyMatcher {
+public:
+  explicit BodyMatcher(BodyPattern pattern);
+
+  // First start s with lo <= s <= hi (hi clipped to data.size()) where the pattern matches.
+  std::optional<BodyMatch> find(std::span<const std::uint8_t> data, std::size_t lo,
+                                std::size_t hi) const;
+  // Match beginning exactly at `start`; returns the match if any.
+  std::optional<BodyMatch> match_at(std::span<const std::uint8_t> data, std::size_t start) const;
+
+  // Minimum number of bytes any match spans.
+  std::size_t min_length() const;
+  const BodyPattern &pattern() const { return pattern_; }
+
+  Atom choose_atom() const;
+
+private:
+  BodyPattern pattern_;
+  // Implementation-private compiled form lives in body_matcher.cpp.
+  struct Compiled;
+  std::shared_ptr<const Compiled> compiled_;
+};
+
+// Byte-frequency score of a run of bytes: higher means rarer in typical files (executables, text,
+// documents). Used to rank atoms. Runs of 0x00/0xFF, ASCII spaces and short runs score low.
+double atom_score(std::span<const std::uint8_t> bytes);
+
+} // namespace vg
