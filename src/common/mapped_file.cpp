@@ -110,7 +110,7 @@ void MappedFile::reset() noexcept {
 }
 
 std::string read_text_file(const std::string &path) {
-  MappedFile m = open(path);
+  MappedFile m = MappedFile::open(path);
   return std::string(reinterpret_cast<const char *>(m.bytes().data()), m.size());
 }
 
