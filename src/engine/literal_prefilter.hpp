@@ -1,0 +1,55 @@
+// literal_prefilter.hpp — finds every occurrence of a set of exact byte strings (atoms) with Vectorscan.
+// Promise: scan() reports each (literal id, start offset) occurrence in the buffer, in increasing end
+// order, for buffers of any size (split into overlapping blocks below Vectorscan's 4 GiB limit). The
+// compiled database is immutable and shared by threads; each thread brings its own Scratch.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+struct hs_database;
+struct hs_scratch;
+
+namespace vg {
+
+class LiteralPrefilter {
+public:
+  LiteralPrefilter() = default;
+  // Compiles the literals; ids in callbacks are indexes into `literals`. Throws std::runtime_error if
+  // Vectorscan refuses them.
+  explicit LiteralPrefilter(const std::vector<std::vector<std::uint8_t>> &literals);
+  LiteralPrefilter(LiteralPrefilter &&) noexcept = default;
+  LiteralPrefilter &operator=(LiteralPrefilter &&) noexcept = default;
+
+  class Scratch {
+  public:
+    Scratch() = default;
+    Scratch(Scratch &&o) noexcept : s_(o.s_) { o.s_ = nullptr; }
+    Scratch &operator=(Scratch &&o) noexcept;
+    ~Scratch();
+    void prepare(const LiteralPrefilter &p); // grows the scratch so it serves p as well
+  private:
+    friend class LiteralPrefilter;
+    hs_scratch *s_ = nullptr;
+  };
+
+  // Return false from the callback to stop scanning.
+  using Callback = std::function<bool(std::uint32_t id, std::size_t start)>;
+  void scan(std::span<const std::uint8_t> data, Scratch &scratch, const Callback &cb) const;
+
+  bool empty() const { return !db_; }
+  std::size_t literal_count() const { return lengths_.size(); }
+
+private:
+  struct DbFree {
+    void operator()(hs_database *db) const;
+  };
+  std::unique_ptr<hs_database, DbFree> db_;
+  std::vector<std::uint32_t> lengths_;
+  std::size_t max_length_ = 0;
+};
+
+} // namespace vg

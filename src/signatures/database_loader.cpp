@@ -1,0 +1,174 @@
+#include "signatures/database_loader.hpp"
+
+#include "common/error.hpp"
+#include "common/mapped_file.hpp"
+#include "signatures/signature_line.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+namespace vg {
+
+namespace {
+
+enum class Format { hdb, hsb, ndb, fp, sfp, ign2, unsupported, unknown };
+
+std::string_view extension_of(std::string_view path) {
+  auto slash = path.find_last_of('/');
+  auto name = slash == std::string_view::npos ? path : path.substr(slash + 1);
+  auto dot = name.find_last_of('.');
+  return dot == std::string_view::npos ? std::string_view{} : name.substr(dot + 1);
+}
+
+Format format_of(std::string_view path) {
+  auto ext = extension_of(path);
+  if (ext == "hdb")
+    return Format::hdb;
+  if (ext == "hsb")
+    return Format::hsb;
+  if (ext == "ndb")
+    return Format::ndb;
+  if (ext == "fp")
+    return Format::fp;
+  if (ext == "sfp")
+    return Format::sfp;
+  if (ext == "ign2")
+    return Format::ign2;
+  static constexpr std::string_view later[] = {"ldb", "mdb", "msb", "imp", "cvd", "cld", "cud",
+                                               "ldu", "ndu", "hdu", "hsu", "mdu", "msu", "cdb",
+                                               "cbc", "crb", "idb", "ftm", "pdb", "gdb", "wdb",
+                                               "cfg", "ign", "yar", "yara", "info", "pwdb", "zmd",
+                                               "rmd", "db", "hdu"};
+  if (std::find(std::begin(later), std::end(later), ext) != std::end(later))
+    return Format::unsupported;
+  return Format::unknown;
+}
+
+std::string official_name(std::string name, bool official) {
+  if (!official)
+    name += ".UNOFFICIAL";
+  return name;
+}
+
+} // namespace
+
+bool is_supported_database(std::string_view path) {
+  auto f = format_of(path);
+  return f != Format::unsupported && f != Format::unknown;
+}
+
+void load_database_text(SignatureSet &set, const std::string &path, std::string_view text,
+                        bool official) {
+  Format fmt = format_of(path);
+  if (fmt == Format::unsupported)
+    throw Error(path, "database format '." + std::string(extension_of(path)) +
+                          "' is not supported by this version of voxguard");
+  if (fmt == Format::unknown)
+    throw Error(path, "not a ClamAV database file (unknown extension)");
+  auto db = static_cast<std::uint32_t>(set.databases.size());
+  set.databases.push_back(path);
+  std::uint32_t lineno = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    auto nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.size() - pos
+                                                                           : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    ++lineno;
+    if (!line.empty() && line.back() == '\r')
+      line.remove_suffix(1);
+    if (line.empty() || line.front() == '#')
+      continue;
+    auto where = path + ":" + std::to_string(lineno);
+    if (line.find('\0') != std::string_view::npos)
+      throw Error(where, "NUL byte in database line");
+    SigOrigin origin{db, lineno};
+    switch (fmt) {
+    case Format::hdb:
+    case Format::hsb:
+    case Format::fp:
+    case Format::sfp: {
+      auto r = parse_hash_line(line);
+      if (auto *e = std::get_if<LineError>(&r))
+        throw Error(where, e->reason);
+      if (auto *s = std::get_if<HashSignature>(&r)) {
+        s->origin = origin;
+        if (fmt == Format::fp || fmt == Format::sfp) {
+          set.allow.push_back(std::move(*s));
+        } else {
+          s->name = official_name(std::move(s->name), official);
+          set.hashes.push_back(std::move(*s));
+        }
+      } else {
+        ++set.skipped_by_level;
+      }
+      break;
+    }
+    case Format::ndb: {
+      auto r = parse_ndb_line(line);
+      if (auto *e = std::get_if<LineError>(&r))
+        throw Error(where, e->reason);
+      if (auto *s = std::get_if<BodySignature>(&r)) {
+        s->origin = origin;
+        s->name = official_name(std::move(s->name), official);
+        set.bodies.push_back(std::move(*s));
+      } else {
+        ++set.skipped_by_level;
+      }
+      break;
+    }
+    case Format::ign2: {
+      auto r = parse_ign2_line(line);
+      if (auto *e = std::get_if<LineError>(&r))
+        throw Error(where, e->reason);
+      set.ignored.insert(std::get<std::string>(std::move(r)));
+      break;
+    }
+    default:
+      break;
+    }
+  }
+}
+
+SignatureSet load_databases(const std::vector<std::string> &paths) {
+  SignatureSet set;
+  for (const auto &p : paths) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(p, ec)) {
+      std::vector<std::string> files;
+      for (const auto &entry : std::filesystem::directory_iterator(p, ec)) {
+        auto name = entry.path().string();
+        if (!entry.is_regular_file(ec))
+          continue;
+        if (is_supported_database(name))
+          files.push_back(name);
+        else if (format_of(name) == Format::unsupported)
+          set.warnings.push_back(name + ": database format not supported yet, passed over");
+      }
+      if (ec)
+        throw Error(p, ec.message());
+      std::sort(files.begin(), files.end());
+      if (files.empty())
+        throw Error(p, "no supported database files found in this directory");
+      for (const auto &f : files)
+        load_database_text(set, f, read_text_file(f));
+    } else {
+      load_database_text(set, p, read_text_file(p));
+    }
+  }
+  // Ignored names never report: drop them now so the engine never compiles them.
+  if (!set.ignored.empty()) {
+    auto ignored = [&](const std::string &name) {
+      std::string_view base = name;
+      if (base.ends_with(".UNOFFICIAL"))
+        base.remove_suffix(11);
+      return set.ignored.count(std::string(base)) > 0;
+    };
+    std::erase_if(set.hashes, [&](const HashSignature &s) { return ignored(s.name); });
+    std::erase_if(set.bodies, [&](const BodySignature &s) { return ignored(s.name); });
+  }
+  return set;
+}
+
+} // namespace vg

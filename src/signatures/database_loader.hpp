@@ -1,0 +1,27 @@
+// database_loader.hpp — reads ClamAV-format database files and directories into a SignatureSet.
+// Promise: a directory loads every supported file in it (sorted by name, not recursive); a file is
+// loaded by its extension. The first malformed line stops loading with vg::Error whose input is
+// "FILE:LINE" and whose reason says what is wrong — as clamscan refuses a malformed database.
+// Supported here: .hdb .hsb .ndb .fp .sfp .ign2 (other ClamAV extensions are recognised and reported
+// as not supported yet; unknown extensions in a directory are ignored, as clamscan ignores them).
+#pragma once
+#include "signatures/signature_set.hpp"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vg {
+
+// True when `path`'s extension is a database format this loader reads.
+bool is_supported_database(std::string_view path);
+
+// Loads `paths` (files or directories) into one set. Throws vg::Error.
+SignatureSet load_databases(const std::vector<std::string> &paths);
+
+// Loads one file's text (already read) into `set`; `path` names it in errors and decides the format.
+// `official` is true for signatures from signed containers (no ".UNOFFICIAL" suffix).
+void load_database_text(SignatureSet &set, const std::string &path, std::string_view text,
+                        bool official = false);
+
+} // namespace vg

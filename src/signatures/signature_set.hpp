@@ -1,0 +1,55 @@
+// signature_set.hpp — every signature loaded from the database files, before compilation.
+// Promise: a plain value type: the parsers fill it, the engine compiles it; each signature remembers
+// which database file (index into `databases`) and line it came from, so reports and errors can name it.
+#pragma once
+#include "common/digest.hpp"
+#include "signatures/body_pattern.hpp"
+#include "signatures/offset_spec.hpp"
+#include "signatures/target_type.hpp"
+
+#include <cstdint>
+#include <string>
+#include <unordered_set>
+#include <vector>
+
+namespace vg {
+
+// ClamAV's functionality level that voxguard implements (clamscan 1.4.6 reports 216). Signatures whose
+// min/max level excludes it are skipped at load time, as ClamAV skips them.
+constexpr unsigned kFunctionalityLevel = 216;
+
+struct SigOrigin {
+  std::uint32_t database = 0; // index into SignatureSet::databases
+  std::uint32_t line = 0;
+};
+
+struct HashSignature {
+  static constexpr std::uint64_t kAnySize = ~std::uint64_t{0};
+  Digest digest;
+  std::uint64_t size = 0; // kAnySize for `*`
+  std::string name;       // as reported (with ".UNOFFICIAL" where ClamAV adds it)
+  SigOrigin origin;
+};
+
+struct BodySignature {
+  std::string name;
+  TargetType target = TargetType::any;
+  OffsetSpec offset;
+  BodyPattern pattern;
+  SigOrigin origin;
+};
+
+struct SignatureSet {
+  std::vector<std::string> databases;       // paths of the files loaded, in load order
+  std::vector<HashSignature> hashes;        // .hdb .hsb: whole-file hashes that detect
+  std::vector<HashSignature> allow;         // .fp .sfp: whole-file hashes that cancel a detection
+  std::vector<BodySignature> bodies;        // .ndb
+  std::unordered_set<std::string> ignored;  // .ign2: names (without .UNOFFICIAL) never to report
+  std::uint64_t skipped_by_level = 0;       // signatures outside the functionality level
+  std::vector<std::string> warnings;        // files passed over (e.g. a format not supported yet)
+
+  // Detecting signatures, as clamscan's "Known viruses" counts them.
+  std::uint64_t signature_count() const { return hashes.size() + bodies.size(); }
+};
+
+} // namespace vg
