@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# scan_vs_clamscan.sh — voxguard's scanner core against clamscan 1.4.6, measured in one run.
+#
+# Same databases (official-talos-subset main.hdb, daily.hsb, daily.hdb, daily.ndb, rfxn.hdb, rfxn.ndb,
+# main.fp, daily.fp) and the same files (default /usr/lib/x86_64-linux-gnu). Both single-threaded
+# first (clamscan is single-threaded; voxguard -j 1), then voxguard -j 2. Prints the file count and
+# bytes, wall time, throughput, peak RSS (GNU time's maximum resident set size of the scanner
+# process), the ratios against clamscan, and the database load time (a scan of one empty file).
+# The page cache is warmed first so every scanner reads from memory. Not a test; not run in CI.
+#
+# usage: bench/scan_vs_clamscan.sh [TREE]
+# env:   VOXGUARD=path/to/voxguard (default build/voxguard beside this checkout, then PATH)
+#        CLAMSCAN=clamscan  VOXGUARD_SHARED_DATA=../shared/data  REPEAT=1 (best of N runs)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+tree=${1:-/usr/lib/x86_64-linux-gnu}
+data=${VOXGUARD_SHARED_DATA:-$here/../shared/data}
+clamscan=${CLAMSCAN:-clamscan}
+repeat=${REPEAT:-1}
+if [[ -z ${VOXGUARD:-} ]]; then
+  for candidate in "$here/build/voxguard" "$here/../build/voxguard" "$(command -v voxguard || true)"; do
+    if [[ -n $candidate && -x $candidate ]]; then VOXGUARD=$candidate; break; fi
+  done
+fi
+voxguard=${VOXGUARD:-}
+
+die() { echo "scan_vs_clamscan: $*" >&2; exit 2; }
+[[ -x $voxguard ]] || die "voxguard binary not found (set VOXGUARD=path, build with: ninja -C build voxguard)"
+command -v "$clamscan" >/dev/null || die "clamscan not found (apt-get install clamav)"
+[[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install time)"
+[[ -d $tree ]] || die "no such directory: $tree"
+
+c=$data/clamav
+dbs=("$c/official-talos-subset/main.hdb" "$c/official-talos-subset/daily.hsb"
+     "$c/official-talos-subset/daily.hdb" "$c/official-talos-subset/daily.ndb"
+     "$c/rfxn-lmd/rfxn.hdb" "$c/rfxn-lmd/rfxn.ndb"
+     "$c/official-talos-subset/main.fp" "$c/official-talos-subset/daily.fp")
+dbargs=()
+for db in "${dbs[@]}"; do
+  [[ -f $db ]] || die "database missing: $db"
+  dbargs+=(-d "$db")
+done
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+: >"$work/empty"
+
+files=$(find "$tree" -type f | wc -l)
+bytes=$(find "$tree" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}')
+echo "tree: $tree — $files regular files, $bytes bytes ($(awk -v b="$bytes" 'BEGIN {printf "%.1f MiB", b / 1048576}'))"
+echo "clamscan: $("$clamscan" --version)   voxguard: $("$voxguard" --version 2>/dev/null | head -1 || echo "$voxguard")"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+echo "warming the page cache ..."
+find "$tree" -type f -print0 | xargs -0 cat >/dev/null 2>&1 || true
+
+# run NAME CMD... : best wall time of $repeat runs; records wall seconds, peak RSS KiB, detections.
+declare -A wall rss found
+run() {
+  local name=$1
+  shift
+  local best="" best_rss=""
+  for ((i = 0; i < repeat; i++)); do
+    local rc=0
+    /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || rc=$?
+    if ((rc > 1)); then
+      echo "$name exited $rc:" >&2
+      head -20 "$work/err" >&2
+      die "$name failed"
+    fi
+    read -r w m <"$work/time"
+    if [[ -z $best ]] || awk -v a="$w" -v b="$best" 'BEGIN {exit !(a < b)}'; then
+      best=$w
+      best_rss=$m
+    fi
+  done
+  wall[$name]=$best
+  rss[$name]=$best_rss
+  found[$name]=$(grep -c ' FOUND$' "$work/out" || true)
+}
+
+common=(--no-summary --infected)
+run clam_load "$clamscan" "${common[@]}" "${dbargs[@]}" "$work/empty"
+run vox_load "$voxguard" scan "${common[@]}" -j 1 "${dbargs[@]}" "$work/empty"
+run clamscan "$clamscan" -r "${common[@]}" "${dbargs[@]}" "$tree"
+run vox_j1 "$voxguard" scan "${common[@]}" -j 1 "${dbargs[@]}" "$tree"
+run vox_j2 "$voxguard" scan "${common[@]}" -j 2 "${dbargs[@]}" "$tree"
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "-"}'; }
+mbps() { awk -v b="$bytes" -v t="$1" 'BEGIN {if (t > 0) printf "%.0f", b / 1048576 / t; else printf "-"}'; }
+# throughput without the database load: bytes / (wall - load wall)
+scan_mbps() { awk -v b="$bytes" -v t="$1" -v l="$2" 'BEGIN {if (t - l > 0) printf "%.0f", b / 1048576 / (t - l); else printf "-"}'; }
+mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
+
+echo
+printf '%-22s %9s %9s %11s %10s %13s %10s %11s\n' scanner "wall s" "MiB/s" "scan MiB/s" "peak MiB" "speed vs clam" "RSS/clam" detections
+for name in clamscan vox_j1 vox_j2; do
+  label=$name
+  [[ $name == vox_j1 ]] && label="voxguard -j 1"
+  [[ $name == vox_j2 ]] && label="voxguard -j 2"
+  [[ $name == clamscan ]] && label="clamscan (1 thread)"
+  load=${wall[vox_load]}
+  [[ $name == clamscan ]] && load=${wall[clam_load]}
+  printf '%-22s %9s %9s %11s %10s %13s %10s %11s\n' "$label" "${wall[$name]}" "$(mbps "${wall[$name]}")" \
+    "$(scan_mbps "${wall[$name]}" "$load")" \
+    "$(mib "${rss[$name]}")" "$(ratio "${wall[clamscan]}" "${wall[$name]}")x" \
+    "$(ratio "${rss[$name]}" "${rss[clamscan]}")" "${found[$name]}"
+done
+echo
+printf '%-22s %9s %10s\n' "database load" "wall s" "peak MiB"
+printf '%-22s %9s %10s\n' "clamscan" "${wall[clam_load]}" "$(mib "${rss[clam_load]}")"
+printf '%-22s %9s %10s\n' "voxguard" "${wall[vox_load]}" "$(mib "${rss[vox_load]}")"
+echo
+echo "speed vs clam = clamscan wall time / this wall time (both include loading the databases);"
+echo "scan MiB/s leaves the database load time out. RSS/clam = this peak RSS / clamscan's."
+echo "clamscan runs with its defaults (it also opens archives and other containers it finds),"
+echo "voxguard with its own; best of $repeat run(s) each."
