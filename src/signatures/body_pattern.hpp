@@ -1,7 +1,8 @@
 // body_pattern.hpp — ClamAV's hex body-signature grammar, parsed into a pattern structure.
-// Promise: parse_body_pattern() accepts exactly the grammar of ClamAV's "Signatures/BodySignatureFormat"
-// (hex bytes, ??, a?, ?a, *, {n}, {-n}, {n-}, {n-m}, (aa|bb), !(aa|bb), [n-m], (B), (L), (W)) and
-// rejects anything else with a reason (never throws for bad text, never crashes).
+// Promise: parse_body_pattern() accepts exactly the grammar of ClamAV's
+// "Signatures/BodySignatureFormat" (hex bytes, ??, a?, ?a, *, {n}, {-n}, {n-}, {n-m}, (aa|bb),
+// !(aa|bb), [n-m], (B), (L), (W)) and rejects anything else with a reason (never throws for bad
+// text, never crashes).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -11,7 +12,8 @@
 
 namespace vg {
 
-// One byte position: matches b when (b & mask) == value. mask 0xff exact, 0xf0 "a?", 0x0f "?a", 0 "??".
+// One byte position: matches b when (b & mask) == value. mask 0xff exact, 0xf0 "a?", 0x0f "?a", 0
+// "??".
 struct ByteMatch {
   std::uint8_t value = 0;
   std::uint8_t mask = 0xff;
@@ -37,10 +39,22 @@ struct Gap {
   friend bool operator==(const Gap &, const Gap &) = default;
 };
 
-// (B) word boundary, (L) line boundary, (W) a non-alphanumeric byte — zero-width assertions about the
-// byte before/after the current position, as ClamAV defines them.
+// (B) word boundary, (L) line boundary, (W) a non-alphanumeric byte — zero-width assertions about
+// the byte before/after the current position, as ClamAV defines them. ClamAV treats these as
+// assertions only at the start (side before) or end (side after) of a signature part; anywhere else
+// they consume one byte, and the parser turns them into an Alternation of the byte class instead.
+//   before: (B) file start or previous byte in {09-0d 20 2d 2e 2f 3c 40 5f}; (L) file start or
+//   previous
+//           byte 0a; (W) file start or previous byte not [0-9A-Za-z].
+//   after:  (B) end of data or next byte in {09-0d 20 22 27 2d 2f 3d 3e 5f}; (L) end of data, 0a or
+//           0d 0a; (W) end of data or next byte not [0-9A-Za-z].
+// negated inverts the test (ClamAV only honours it on the after side). wide: the ::w modifier's
+// form of (W), which looks at a UTF-16LE character (alnum byte followed by 00) instead of one byte.
 struct Boundary {
   enum class Kind : std::uint8_t { word, line, non_alnum } kind = Kind::word;
+  enum class Side : std::uint8_t { before, after } side = Side::before;
+  bool negated = false;
+  bool wide = false;
   friend bool operator==(const Boundary &, const Boundary &) = default;
 };
 
@@ -58,5 +72,23 @@ struct BodyParseResult {
 };
 
 BodyParseResult parse_body_pattern(std::string_view hex);
+
+// Logical-signature subsignature modifiers (ClamAV "::i", "::w", "::f", "::a").
+struct BodyPatternOptions {
+  bool nocase = false;   // i: letters match either case
+  bool wide = false;     // w: every byte followed by 00 (UTF-16LE)
+  bool fullword = false; // f: (W) before and after
+  bool ascii = false;    // a: with w, also the plain form
+};
+
+// The patterns ClamAV derives from one subsignature and its modifiers: one, or two for "wa" (the
+// wide form first, then the plain one). A match of any of them is a match of the subsignature.
+struct BodyVariantsResult {
+  std::vector<BodyPattern> patterns;
+  std::string error;
+  bool ok() const { return error.empty(); }
+};
+
+BodyVariantsResult parse_body_pattern(std::string_view hex, const BodyPatternOptions &options);
 
 } // namespace vg
