@@ -36,7 +36,8 @@ namespace {
 FileResult scan_path(const Engine &engine, const ScanOptions &opts, const std::string &path,
                      Engine::Scratch &scratch) {
   FileResult r;
-  r.path = path;
+  const std::string shown = path == "-" ? "stdin" : path; // as clamscan names standard input
+  r.path = shown;
   try {
     MappedFile f = MappedFile::open(path, opts.max_filesize);
     bool too_big = f.size() > opts.max_filesize || f.truncated();
@@ -55,7 +56,7 @@ FileResult scan_path(const Engine &engine, const ScanOptions &opts, const std::s
     auto bytes = f.bytes();
     auto scan_bytes = bytes.first(std::min<std::uint64_t>(bytes.size(), opts.max_scansize));
     FileResult s = scan_buffer(engine, scan_bytes, opts.allmatch, scratch);
-    s.path = path;
+    s.path = shown;
     s.size = bytes.size();
     if (opts.want_sha256)
       s.sha256 = digest_bytes(bytes, hash_bit(HashAlgo::sha256)).sha256->hex();
