@@ -7,10 +7,16 @@ demands, inside a file of the signature's target type), then negatives (an insta
 byte changed), files holding several instances, and noise (random bytes and text, soups of signature
 fragments, case-mangled text instances, tiny files). The same seed gives the same corpus.
 
+The real databases never use (B), (L), (W), !(..), [x-y] and some other constructs, so a
+synthetic.ndb is derived from their literal runs (see synthetic_sigs.py) and instantiated the same
+way; its negatives break the construct itself (an alphanumeric byte where a boundary is required,
+an excluded alternative where a negated alternation is).
+
 Output, under --out:
   files/{pos,neg,multi,noise}/...   the corpus
+  synthetic.ndb                    the synthetic signatures (unless --synthetic 0)
   manifest.tsv                     path, kind, expected signature names (comma separated), origin
-  databases.txt                    the .ndb files the corpus was made from (pass them to the scanners)
+  databases.txt                    every .ndb file the corpus was made from (pass them to the scanners)
 Signatures whose offset or target type cannot be built are skipped and counted on stdout.
 
 Python 3 standard library only.
@@ -25,8 +31,9 @@ from collections import Counter
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import file_builders as fb  # noqa: E402
-from ndb_body import Alt, Run, instantiate, load_ndb, min_length  # noqa: E402
+from ndb_body import Alt, Boundary, Run, instantiate, load_ndb  # noqa: E402
 from offset_rule import parse_offset  # noqa: E402
+from synthetic_sigs import make_synthetic_lines  # noqa: E402
 
 DEFAULT_DBS = ("clamav/rfxn-lmd/rfxn.ndb", "clamav/official-talos-subset/daily.ndb")
 
@@ -48,6 +55,21 @@ def literal_bytes(body):
         elif isinstance(el, Alt) and not el.negated:
             out += bytes(b.value for b in el.alternatives[0] if b.mask == 0xFF)
     return bytes(out)
+
+
+def longest_literal_run(body):
+    best = b""
+    for el in body.elements:
+        if isinstance(el, Run):
+            cur = bytearray()
+            for b in el.bytes + [None]:
+                if b is not None and b.mask == 0xFF:
+                    cur.append(b.value)
+                else:
+                    if len(cur) > len(best):
+                        best = bytes(cur)
+                    cur = bytearray()
+    return best
 
 
 def printable(data):
@@ -177,6 +199,24 @@ def mutate_fixed_byte(rng, sig, payload, spans):
     return bytes(out)
 
 
+def mutate_construct(rng, sig, payload, spans):
+    """payload with a boundary marker's byte made alphanumeric, or a negated alternation's bytes set
+    to an excluded alternative; None if the body has neither construct."""
+    candidates = []
+    for ei, start, end in spans:
+        el = sig.body.elements[ei]
+        if isinstance(el, Boundary):
+            candidates.append((start, end, bytes([rng.choice(b"aZ7")])))
+        elif isinstance(el, Alt) and el.negated:
+            alt = rng.choice(el.alternatives)
+            if all(b.mask == 0xFF for b in alt):
+                candidates.append((start, end, bytes(b.value for b in alt)))
+    if not candidates:
+        return None
+    start, end, repl = rng.choice(candidates)
+    return payload[:start] + repl + payload[end:]
+
+
 def mangle_case(rng, data):
     """Text with random letters upper-cased and some spaces doubled: what normalisation undoes."""
     out = bytearray()
@@ -215,9 +255,24 @@ class Corpus:
                 f.write(os.path.abspath(d) + "\n")
 
 
+def write_synthetic(args, rng):
+    """synthetic.ndb in the output directory, derived from literal runs of the given databases."""
+    literals = []
+    for db in args.ndb:
+        for s in load_ndb(db)[0]:
+            literals.append(longest_literal_run(s.body))
+    lines = make_synthetic_lines(rng, literals, args.synthetic)
+    path = os.path.join(args.out, "synthetic.ndb")
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
+    return path
+
+
 def generate(args):
     rng = random.Random(args.seed)
     sigs, skipped = [], Counter()
+    if args.synthetic > 0:
+        args.ndb.append(write_synthetic(args, rng))
     for db in args.ndb:
         parsed, bad = load_ndb(db)
         for source, reason in bad:
@@ -259,6 +314,10 @@ def generate(args):
                         corpus.write("neg", data, [], f"{sig.source} {container} flipped @{start}")
                     except Skip:
                         pass
+            bad = mutate_construct(rng, sig, payload, spans)
+            if bad is not None:
+                data, start = build_file(rng, sig, bad, container)
+                corpus.write("neg", data, [], f"{sig.source} {container} construct broken @{start}")
             if text_body and sig.offset_rule.kind == "any" and rng.random() < args.mangled:
                 data, start = build_file(rng, sig, mangle_case(rng, payload), "text")
                 corpus.write("noise", data, [], f"{sig.source} case-mangled text @{start}")
@@ -332,6 +391,8 @@ def main(argv=None):
     p.add_argument("--mangled", type=float, default=0.1, help="fraction of text signatures given a case-mangled twin")
     p.add_argument("--multi", type=int, default=150, help="files holding several instances")
     p.add_argument("--noise", type=int, default=300, help="noise files")
+    p.add_argument("--synthetic", type=int, default=12,
+                   help="synthetic signatures per grammar construct the real databases lack (0: none)")
     args = p.parse_args(argv)
     if not args.ndb:
         args.ndb = [os.path.join(args.data, d) for d in DEFAULT_DBS]

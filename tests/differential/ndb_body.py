@@ -7,7 +7,7 @@ turns a parsed body into bytes that the body matches, with every choice taken fr
 random.Random, so a seed reproduces the same bytes.
 """
 
-import random
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -181,13 +181,15 @@ def parse_ndb_line(line, source):
 
 
 def load_ndb(path):
-    """Every signature of an .ndb file, plus (source, reason) for the lines that do not parse."""
+    """Every signature of an .ndb file, plus (source, reason) for the lines that do not parse; a
+    source is "<file name>:<line>"."""
     sigs, bad = [], []
+    name = os.path.basename(path)
     with open(path, encoding="latin-1") as f:
         for n, line in enumerate(f, 1):
             if not line.strip() or line.startswith("#"):
                 continue
-            source = f"{path}:{n}"
+            source = f"{name}:{n}"
             try:
                 sigs.append(parse_ndb_line(line, source))
             except BodyError as e:
@@ -195,12 +197,21 @@ def load_ndb(path):
     return sigs, bad
 
 
-# Boundary characters: each set is a subset of what ClamAV accepts for the marker, so one byte from
-# it satisfies the marker whether the scanner treats it as consuming a byte or as a look-around.
+# Bytes that satisfy a marker, as ClamAV 1.4 (libclamav/matcher-ac.c) checks them. At the start or
+# end of a body the marker is a zero-width look-around on the byte before/after the match (or the
+# file's edge); in the middle it consumes one byte ((L): "\n" or "\r\n"). The instance puts the
+# satisfying byte(s) where the marker stands, which is right for all three positions.
 BOUNDARY_BYTES = {
-    "B": b" \n\t,;.()",
-    "L": b"\n\r",
-    "W": b" \t,;.()-!",
+    # (B): left needs a byte of class 1 or 3, right a byte of class >= 2, middle any class != 0.
+    ("B", "start"): [b" ", b"-", b"/", b"_", b".", b"<", b"@"],
+    ("B", "end"): [b"\n", b"\r", b" ", b'"', b"'", b"-", b"/", b"=", b">", b"_"],
+    ("B", "mid"): [b" ", b"-", b"/", b"_", b".", b"<", b"@", b"\n", b'"', b"=", b">"],
+    ("L", "start"): [b"\n"],
+    ("L", "end"): [b"\n", b"\r\n"],
+    ("L", "mid"): [b"\n", b"\r\n"],
+    ("W", "start"): [b" ", b"\t", b",", b";", b"(", b")", b"!", b"\n"],
+    ("W", "end"): [b" ", b"\t", b",", b";", b"(", b")", b"!", b"\n"],
+    ("W", "mid"): [b" ", b"\t", b",", b";", b"(", b")", b"!", b"\n"],
 }
 
 TEXT_FILL = b"abcdefghijklmnopqrstuvwxyz0123456789_"
@@ -260,7 +271,8 @@ def instantiate(body, rng, text=False, lengths=None):
         elif isinstance(el, Gap):
             out += fill.gap(gap_length(rng, el))
         elif isinstance(el, Boundary):
-            out.append(rng.choice(BOUNDARY_BYTES[el.kind]))
+            where = "start" if ei == 0 else "end" if ei == len(body.elements) - 1 else "mid"
+            out += rng.choice(BOUNDARY_BYTES[(el.kind, where)])
         if lengths is not None:
             lengths.append((ei, start, len(out)))
     return bytes(out)
@@ -268,17 +280,3 @@ def instantiate(body, rng, text=False, lengths=None):
 
 def _run_matches(specs, data):
     return len(specs) == len(data) and all(d & s.mask == s.value for s, d in zip(specs, data))
-
-
-def min_length(body):
-    n = 0
-    for el in body.elements:
-        if isinstance(el, Run):
-            n += len(el.bytes)
-        elif isinstance(el, Alt):
-            n += min(len(a) for a in el.alternatives)
-        elif isinstance(el, Gap):
-            n += el.min
-        else:
-            n += 1
-    return n
