@@ -3,8 +3,12 @@
 #include "common/error.hpp"
 #include "common/mapped_file.hpp"
 #include "voice/finding_json.hpp"
+#include "voice/pcap_reader.hpp"
 #include "voice/sip_message.hpp"
+#include "voice/voice_inspector.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -49,6 +53,99 @@ int inspect_sip(const Options &o) {
   return v.name() == "valid" ? 0 : 1;
 }
 
+std::string fmt(double v, const char *f = "%.3f") {
+  char b[64];
+  std::snprintf(b, sizeof b, f, v);
+  return b;
+}
+
+// Prints the calls, streams and findings of a finished inspection; returns the exit status.
+int print_report(const VoiceInspector &vi, const std::string &input, bool json) {
+  bool found = false;
+  for (const auto &f : vi.findings())
+    found |= f.severity != Severity::info;
+  if (json) {
+    for (const auto &c : vi.calls()) {
+      nlohmann::json j{{"type", "call"},
+                       {"input", input},
+                       {"call_id", c.call_id},
+                       {"from", c.from},
+                       {"to", c.to},
+                       {"request_uri", c.request_uri},
+                       {"offered_codecs", c.offered_codecs},
+                       {"answered_codecs", c.answered_codecs},
+                       {"first_s", std::round(c.first_s * 1000) / 1000},
+                       {"messages", c.messages},
+                       {"last_status", c.last_status}};
+      std::printf("%s\n", j.dump().c_str());
+    }
+    for (const auto &sp : vi.streams()) {
+      const auto &s = *sp;
+      nlohmann::json j{{"type", "stream"},
+                       {"input", input},
+                       {"src", s.src.str()},
+                       {"dst", s.dst.str()},
+                       {"ssrc", s.ssrc},
+                       {"payload_type", s.payload_type},
+                       {"codec", s.codec},
+                       {"call_id", s.call_id},
+                       {"packets", s.stats->packets()},
+                       {"lost", s.stats->lost()},
+                       {"jitter_ms", std::round(s.stats->jitter_ms() * 100) / 100},
+                       {"first_s", std::round(s.first_s * 1000) / 1000},
+                       {"last_s", std::round(s.last_s * 1000) / 1000}};
+      if (!s.not_applicable.empty())
+        j["inaudible_band"] = "not applicable: " + s.not_applicable;
+      std::printf("%s\n", j.dump().c_str());
+    }
+    for (const auto &f : vi.findings()) {
+      auto j = to_json(f);
+      j["input"] = input;
+      std::printf("%s\n", j.dump().c_str());
+    }
+    return found ? 1 : 0;
+  }
+  std::printf("%s: %zu UDP datagrams, %zu SIP messages, %zu calls, %zu RTP streams\n",
+              input.c_str(), vi.datagrams(), vi.sip_messages(), vi.calls().size(),
+              vi.streams().size());
+  for (const auto &c : vi.calls()) {
+    std::printf("call %s (at %s s, %u messages%s)\n", c.call_id.c_str(), fmt(c.first_s).c_str(),
+                c.messages,
+                c.last_status.empty() ? "" : (", last response " + c.last_status).c_str());
+    if (!c.request_uri.empty())
+      std::printf("  INVITE %s\n  from %s\n  to   %s\n", c.request_uri.c_str(), c.from.c_str(),
+                  c.to.c_str());
+    for (const auto &x : c.offered_codecs)
+      std::printf("  offered  %s\n", x.c_str());
+    for (const auto &x : c.answered_codecs)
+      std::printf("  answered %s\n", x.c_str());
+  }
+  for (const auto &sp : vi.streams()) {
+    const auto &s = *sp;
+    std::printf("stream %s -> %s SSRC %08x %s: %llu packets, %lld lost, jitter %s ms, %s-%s s\n",
+                s.src.str().c_str(), s.dst.str().c_str(), s.ssrc, s.codec.c_str(),
+                static_cast<unsigned long long>(s.stats->packets()),
+                static_cast<long long>(s.stats->lost()), fmt(s.stats->jitter_ms(), "%.2f").c_str(),
+                fmt(s.first_s).c_str(), fmt(s.last_s).c_str());
+  }
+  if (vi.findings().empty())
+    std::printf("no findings\n");
+  for (const auto &f : vi.findings())
+    std::printf("  %s\n", to_text(f).c_str());
+  return found ? 1 : 0;
+}
+
+int inspect_pcap(const std::string &path, bool json) {
+  VoiceInspector vi;
+  auto reader = PcapReader::open_file(path);
+  reader.run([&](const UdpDatagram &d) { vi.add(d); },
+             [&](std::size_t frame, double t, const std::string &why) {
+               vi.malformed_frame(frame, t, why);
+             });
+  vi.finish();
+  return print_report(vi, path, json);
+}
+
 int run_inspect(int argc, char **argv) {
   Options o;
   for (int i = 1; i < argc; ++i) {
@@ -67,6 +164,12 @@ int run_inspect(int argc, char **argv) {
   }
   if (!o.sip_message.empty())
     return inspect_sip(o);
+  if (!o.files.empty()) {
+    int rc = 0;
+    for (const auto &f : o.files)
+      rc = std::max(rc, inspect_pcap(f, o.json));
+    return rc;
+  }
   throw vg::Error("voice inspect", "give FILE.pcap or --sip-message FILE");
 }
 

@@ -1,0 +1,278 @@
+// data_carrier_detector.cpp — FSK modem, answer tone and infrasound detection.
+#include "voice/data_carrier_detector.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace vg::voice {
+namespace {
+
+struct Profile {
+  const char *name;
+  double mark, space, half_band;
+  double min_ratio; // share of the 200-3800 Hz energy the two bands must hold
+};
+// fast modems (1200 baud) spread their energy: wider bands, a lower share
+const Profile kProfiles[] = {
+    {"Bell 103 originate", 1270, 1070, 150, 0.8},
+    {"Bell 103 answer", 2225, 2025, 150, 0.8},
+    {"Bell 202", 1200, 2200, 300, 0.7},
+    {"V.21 originate", 980, 1180, 150, 0.8},
+    {"V.21 answer", 1650, 1850, 150, 0.8},
+    {"V.23", 1300, 2100, 300, 0.7},
+    {"RTTY (170 Hz shift)", 1585, 1415, 100, 0.8},
+};
+constexpr std::size_t kProfileCount = sizeof kProfiles / sizeof kProfiles[0];
+
+double median(std::vector<double> v) {
+  if (v.empty())
+    return 0;
+  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+double db(double rms) {
+  return 20.0 * std::log10(std::max(rms, 1e-12));
+}
+
+std::size_t fft_size(unsigned rate) {
+  std::size_t n = 64;
+  while (static_cast<double>(n) < rate * 0.032)
+    n *= 2;
+  return n;
+}
+
+} // namespace
+
+DataCarrierDetector::DataCarrierDetector(unsigned rate)
+    : rate_(rate), stft_(fft_size(rate), std::max<std::size_t>(1, rate / 100)),
+      fsk_votes_(kProfileCount, 0), block_len_(std::max<std::size_t>(1, rate / 20)) {
+  // 2nd-order Butterworth low-pass at 20 Hz (bilinear transform), applied twice
+  double w = std::tan(M_PI * 20.0 / rate);
+  double k = 1.0 / (1.0 + std::sqrt(2.0) * w + w * w);
+  lp_b_[0] = w * w * k;
+  lp_b_[1] = 2 * lp_b_[0];
+  lp_b_[2] = lp_b_[0];
+  lp_a_[1] = 2 * (w * w - 1) * k;
+  lp_a_[2] = (1 - std::sqrt(2.0) * w + w * w) * k;
+}
+
+void DataCarrierDetector::push(std::span<const float> samples) {
+  stft_.push(samples, [this](std::uint64_t s, std::span<const float> p) { frame(s, p); });
+  // infrasound path: 1 Hz high-pass (DC removal), 4th-order 20 Hz low-pass, 50 ms RMS blocks
+  const double r = 1.0 - 2.0 * M_PI * 1.0 / rate_;
+  for (float x : samples) {
+    double hp = x - hp_x1_ + r * hp_y1_;
+    hp_x1_ = x;
+    hp_y1_ = hp;
+    double v = hp;
+    for (auto &st : lp_) {
+      double y =
+          lp_b_[0] * v + lp_b_[1] * st[0] + lp_b_[2] * st[1] - lp_a_[1] * st[2] - lp_a_[2] * st[3];
+      st[1] = st[0];
+      st[0] = v;
+      st[3] = st[2];
+      st[2] = y;
+      v = y;
+    }
+    block_sum_ += v * v;
+    if ((v >= 0) != (prev_ >= 0))
+      ++block_cross_;
+    prev_ = v;
+    ++samples_;
+    if (++block_n_ == block_len_) {
+      double secs = static_cast<double>(block_len_) / rate_;
+      (void)secs;
+      infrasound_block(std::sqrt(block_sum_ / static_cast<double>(block_n_)), block_cross_);
+      block_n_ = 0;
+      block_sum_ = 0;
+      block_cross_ = 0;
+    }
+  }
+}
+
+void DataCarrierDetector::frame(std::uint64_t start, std::span<const float> p) {
+  const double bin = static_cast<double>(rate_) / static_cast<double>(stft_.size());
+  auto band = [&](double lo, double hi) {
+    double s = 0;
+    auto a = static_cast<std::size_t>(std::max(0.0, std::ceil(lo / bin)));
+    auto b = std::min(static_cast<std::size_t>(hi / bin), p.size() - 1);
+    for (std::size_t k = a; k <= b; ++k)
+      s += p[k];
+    return s;
+  };
+  double total = band(200, std::min(3800.0, rate_ / 2.0 - bin));
+  double level = db(stft_.power_to_rms(total));
+  bool loud = level > -50.0;
+
+  // FSK: energy in the union of the mark and space bands (no double counting where they overlap)
+  auto two_bands = [&](double f1, double f2, double hb) {
+    double sum = 0;
+    for (std::size_t k = 0; k < p.size(); ++k) {
+      double f = static_cast<double>(k) * bin;
+      if (std::fabs(f - f1) <= hb || std::fabs(f - f2) <= hb)
+        sum += p[k];
+    }
+    return sum;
+  };
+  int best = -1;
+  double best_ratio = 0, best_m = 0, best_s = 0, best_narrow = -1;
+  if (loud && total > 0) {
+    for (std::size_t i = 0; i < kProfileCount; ++i) {
+      const auto &pr = kProfiles[i];
+      double ratio = two_bands(pr.mark, pr.space, pr.half_band) / total;
+      if (ratio < pr.min_ratio)
+        continue;
+      // among the modems that fit, the one whose exact tones hold the most energy
+      double narrow = two_bands(pr.mark, pr.space, 60) / total;
+      if (narrow > best_narrow) {
+        best_narrow = narrow;
+        best_ratio = ratio;
+        best = static_cast<int>(i);
+        best_m = band(pr.mark - 60, pr.mark + 60);
+        best_s = band(pr.space - 60, pr.space + 60);
+      }
+    }
+  }
+  // a steady single tone is not FSK: both tones must carry energy in the frame or alternate over
+  // time
+  bool fsk = best >= 0;
+  if (fsk) {
+    if (fsk_profile_ < 0) {
+      fsk_profile_ = best;
+      fsk_first_ = start;
+      std::fill(fsk_votes_.begin(), fsk_votes_.end(), 0);
+      fsk_mark_frames_ = fsk_space_frames_ = fsk_frames_ = 0;
+      fsk_levels_.clear();
+    }
+    fsk_last_ = start;
+    fsk_gap_ = 0;
+    (void)best_ratio;
+    ++fsk_votes_[static_cast<std::size_t>(best)];
+    ++fsk_frames_;
+    if (best_m > 0.1 * (best_m + best_s))
+      ++fsk_mark_frames_;
+    if (best_s > 0.1 * (best_m + best_s))
+      ++fsk_space_frames_;
+    fsk_levels_.push_back(level);
+  } else if (fsk_profile_ >= 0 && ++fsk_gap_ > 3) {
+    close_fsk();
+  }
+
+  // 2100 Hz answer tone
+  double t2100 = band(2070, 2130);
+  bool tone = loud && t2100 >= 0.85 * total;
+  if (tone) {
+    if (!tone_active_) {
+      tone_active_ = true;
+      tone_first_ = start;
+      tone_env_.clear();
+    }
+    tone_last_ = start;
+    tone_gap_ = 0;
+    tone_env_.push_back(std::sqrt(t2100));
+  } else if (tone_active_ && ++tone_gap_ > 3) {
+    close_tone();
+  }
+}
+
+void DataCarrierDetector::close_fsk() {
+  double dur = static_cast<double>(fsk_last_ - fsk_first_ + stft_.hop()) / rate_;
+  bool both = fsk_mark_frames_ >= fsk_frames_ / 10 + 1 && fsk_space_frames_ >= fsk_frames_ / 10 + 1;
+  if (fsk_profile_ >= 0 && dur >= 0.3 && both) {
+    auto winner = static_cast<std::size_t>(std::max_element(fsk_votes_.begin(), fsk_votes_.end()) -
+                                           fsk_votes_.begin());
+    const auto &pr = kProfiles[winner];
+    Finding f;
+    f.code = "audio.data-carrier";
+    f.severity = Severity::alert;
+    f.label = pr.name;
+    f.frequency_hz = pr.mark;
+    f.level_dbfs = median(fsk_levels_);
+    f.onset_s = offset_ + static_cast<double>(fsk_first_) / rate_;
+    f.duration_s = dur;
+    char buf[200];
+    std::snprintf(buf, sizeof buf,
+                  "FSK modem signal (%s: mark %.0f Hz, space %.0f Hz) in the voice band", pr.name,
+                  pr.mark, pr.space);
+    f.message = buf;
+    if (on_confirmed)
+      on_confirmed(f);
+    findings.push_back(std::move(f));
+  }
+  fsk_profile_ = -1;
+  fsk_gap_ = 0;
+}
+
+void DataCarrierDetector::close_tone() {
+  double dur = static_cast<double>(tone_last_ - tone_first_ + stft_.hop()) / rate_;
+  if (tone_active_ && dur >= 0.5) {
+    // 15 Hz amplitude modulation (ANSam): envelope depth over the 10 ms hops
+    double mx = *std::max_element(tone_env_.begin(), tone_env_.end());
+    double mn = *std::min_element(tone_env_.begin(), tone_env_.end());
+    double depth = (mx - mn) / std::max(mx + mn, 1e-12);
+    Finding f;
+    f.code = "audio.answer-tone";
+    f.severity = Severity::alert;
+    f.label = depth > 0.08 ? "ANSam" : "ANS";
+    f.frequency_hz = 2100;
+    f.level_dbfs = db(stft_.power_to_rms(median(tone_env_) * median(tone_env_)));
+    f.onset_s = offset_ + static_cast<double>(tone_first_) / rate_;
+    f.duration_s = dur;
+    f.message = std::string("2100 Hz modem/fax answer tone (") + f.label +
+                "): a data connection is being set up over the voice channel";
+    if (on_confirmed)
+      on_confirmed(f);
+    findings.push_back(std::move(f));
+  }
+  tone_active_ = false;
+  tone_gap_ = 0;
+}
+
+void DataCarrierDetector::infrasound_block(double rms, double crossings) {
+  std::uint64_t block_start = samples_ - block_len_;
+  if (db(rms) >= -45.0) {
+    if (!infra_active_) {
+      infra_active_ = true;
+      infra_first_ = block_start;
+      infra_levels_.clear();
+      infra_freqs_.clear();
+    }
+    infra_last_ = samples_;
+    infra_levels_.push_back(db(rms));
+    infra_freqs_.push_back(crossings);
+  } else if (infra_active_) {
+    close_infra();
+  }
+}
+
+void DataCarrierDetector::close_infra() {
+  double dur = static_cast<double>(infra_last_ - infra_first_) / rate_;
+  double crossings = 0;
+  for (double c : infra_freqs_)
+    crossings += c;
+  double freq = dur > 0 ? crossings / (2.0 * dur) : 0;
+  if (infra_active_ && dur >= 0.25 && freq >= 1.0 && freq < 20.0) {
+    Finding f;
+    f.code = "audio.infrasound";
+    f.severity = Severity::warning;
+    f.frequency_hz = freq;
+    f.level_dbfs = median(infra_levels_);
+    f.onset_s = offset_ + static_cast<double>(infra_first_) / rate_;
+    f.duration_s = dur;
+    f.message =
+        "infrasound (below 20 Hz) held for " + std::to_string(static_cast<int>(dur * 1000)) + " ms";
+    if (on_confirmed)
+      on_confirmed(f);
+    findings.push_back(std::move(f));
+  }
+  infra_active_ = false;
+}
+
+void DataCarrierDetector::flush() {
+  close_fsk();
+  close_tone();
+  close_infra();
+}
+
+} // namespace vg::voice

@@ -1,0 +1,62 @@
+// data_carrier_detector.hpp — data carried inside the voice band: FSK modems, modem/fax answer
+// tones, and infrasound. Promise: a streaming detector for audio at any rate >= 8 kHz. FSK: per 10
+// ms hop the energy in the mark and space bands of known modems (Bell 103 originate/answer, Bell
+// 202, V.21, V.23, RTTY 170 Hz shift) must hold >= 80% of the 200-3800 Hz energy, with both tones
+// in use, for >= 300 ms. Answer tone: 2100 Hz holding >= 85% of the energy for >= 500 ms ("ANSam"
+// when amplitude-modulated at 15 Hz, else "ANS"). Infrasound: energy below 20 Hz (1 Hz-20 Hz band)
+// above -45 dBFS held for
+// >= 250 ms. Each event becomes one finding with frequency, level, onset and duration.
+#pragma once
+#include "voice/finding.hpp"
+#include "voice/stft.hpp"
+
+#include <functional>
+#include <span>
+#include <vector>
+
+namespace vg::voice {
+
+class DataCarrierDetector {
+public:
+  explicit DataCarrierDetector(unsigned sample_rate);
+  void push(std::span<const float> samples);
+  void flush();
+  void set_time_offset(double t) { offset_ = t; }
+  std::function<void(const Finding &)> on_confirmed;
+  std::vector<Finding> findings;
+
+private:
+  void frame(std::uint64_t start, std::span<const float> power);
+  void close_fsk();
+  void close_tone();
+  void infrasound_block(double rms, double crossings);
+  void close_infra();
+  unsigned rate_;
+  Stft stft_;
+  double offset_ = 0;
+  // FSK event
+  int fsk_profile_ = -1;
+  std::uint64_t fsk_first_ = 0, fsk_last_ = 0;
+  unsigned fsk_gap_ = 0;
+  std::vector<unsigned> fsk_votes_;
+  unsigned fsk_mark_frames_ = 0, fsk_space_frames_ = 0, fsk_frames_ = 0;
+  std::vector<double> fsk_levels_;
+  // answer tone event
+  bool tone_active_ = false;
+  std::uint64_t tone_first_ = 0, tone_last_ = 0;
+  unsigned tone_gap_ = 0;
+  std::vector<double> tone_env_;
+  // infrasound: cascaded biquads and block accumulators
+  double hp_x1_ = 0, hp_y1_ = 0;
+  double lp_[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
+  double lp_b_[3] = {0, 0, 0}, lp_a_[3] = {0, 0, 0};
+  std::size_t block_len_, block_n_ = 0;
+  double block_sum_ = 0, prev_ = 0;
+  unsigned block_cross_ = 0;
+  std::uint64_t samples_ = 0;
+  bool infra_active_ = false;
+  std::uint64_t infra_first_ = 0, infra_last_ = 0;
+  std::vector<double> infra_levels_, infra_freqs_;
+};
+
+} // namespace vg::voice
