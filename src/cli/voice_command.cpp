@@ -3,9 +3,12 @@
 #include "common/error.hpp"
 #include "common/mapped_file.hpp"
 #include "voice/finding_json.hpp"
+#include "voice/inaudible_band_filter.hpp"
 #include "voice/pcap_reader.hpp"
+#include "voice/pcap_scrubber.hpp"
 #include "voice/sip_message.hpp"
 #include "voice/voice_inspector.hpp"
+#include "voice/wav_file.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -22,6 +25,7 @@ using namespace vg::voice;
 const char *kUsage =
     "usage: voxguard voice inspect [--json] FILE.pcap\n"
     "       voxguard voice inspect [--json] --sip-message FILE\n"
+    "       voxguard voice scrub IN.wav OUT.wav | IN.pcap OUT.pcap\n"
     "\n"
     "inspect   per call (Call-ID, from, to, codecs) and per RTP stream (SSRC, codec, packets,\n"
     "          loss, jitter) with findings; --sip-message gives the verdict on one raw SIP "
@@ -173,6 +177,62 @@ int run_inspect(int argc, char **argv) {
   throw vg::Error("voice inspect", "give FILE.pcap or --sip-message FILE");
 }
 
+bool is_wav(const std::string &path) {
+  vg::MappedFile f = vg::MappedFile::open(path, 16);
+  auto b = f.bytes();
+  return b.size() >= 12 && std::memcmp(b.data(), "RIFF", 4) == 0 &&
+         std::memcmp(b.data() + 8, "WAVE", 4) == 0;
+}
+
+int run_scrub(int argc, char **argv) {
+  if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0)) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (argc != 3)
+    throw vg::Error("voice scrub", "needs IN and OUT (WAV files or pcap captures)");
+  std::string in = argv[1], out = argv[2];
+  if (!is_wav(in)) {
+    auto st = scrub_pcap(in, out);
+    std::printf(
+        "%s -> %s: %zu frames, %zu RTP audio packets rewritten, %zu left unchanged (codec cannot "
+        "carry the band), %zu could not be rewritten (copied unchanged)\n",
+        in.c_str(), out.c_str(), st.frames, st.rtp_rewritten, st.rtp_untouched, st.rtp_failed);
+    return st.rtp_failed ? 1 : 0;
+  }
+  WavAudio a = read_wav(in);
+  double band_before = -200, voice_before = -200;
+  for (const auto &ch : a.channels) {
+    band_before = std::max(band_before, band_level_dbfs(ch, a.sample_rate, 16800, 24000));
+    voice_before = std::max(voice_before, band_level_dbfs(ch, a.sample_rate, 300, 3400));
+  }
+  bool active = false;
+  for (auto &ch : a.channels) {
+    InaudibleBandFilter f(a.sample_rate);
+    active = f.active();
+    if (!active)
+      break;
+    std::size_t d = f.delay();
+    ch.resize(ch.size() + d, 0.0f);
+    f.process(ch);
+    ch.erase(ch.begin(), ch.begin() + static_cast<long>(d)); // remove the filter's delay
+  }
+  write_wav(out, a);
+  double band_after = -200, voice_after = -200;
+  for (const auto &ch : a.channels) {
+    band_after = std::max(band_after, band_level_dbfs(ch, a.sample_rate, 16800, 24000));
+    voice_after = std::max(voice_after, band_level_dbfs(ch, a.sample_rate, 300, 3400));
+  }
+  if (!active)
+    std::printf("%s -> %s: %u Hz audio has no inaudible band (nothing above %u Hz); copied\n",
+                in.c_str(), out.c_str(), a.sample_rate, a.sample_rate / 2);
+  else
+    std::printf("%s -> %s: inaudible band 16.8-24 kHz %.1f -> %.1f dBFS; voice band 300-3400 Hz "
+                "%.1f -> %.1f dBFS\n",
+                in.c_str(), out.c_str(), band_before, band_after, voice_before, voice_after);
+  return 0;
+}
+
 int voice_main(int argc, char **argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
@@ -182,6 +242,8 @@ int voice_main(int argc, char **argv) {
   try {
     if (sub == "inspect")
       return run_inspect(argc - 1, argv + 1);
+    if (sub == "scrub")
+      return run_scrub(argc - 1, argv + 1);
     std::fprintf(stderr, "voxguard voice: unknown subcommand '%s'\n%s", argv[1], kUsage);
     return 2;
   } catch (const std::exception &e) {

@@ -107,6 +107,10 @@ private:
     int n = opus_decode_float(dec_, data, len, pcm.data(), max_frames, 0);
     if (n < 0)
       throw Error("opus", std::string("packet rejected by the decoder: ") + opus_strerror(n));
+    // crafted packets can decode to samples far outside [-1, 1] (and float decoding does not clip):
+    // keep the promise of the interface
+    for (auto &v : pcm)
+      v = std::isfinite(v) ? std::clamp(v, -1.0f, 1.0f) : 0.0f;
     std::vector<float> out(static_cast<std::size_t>(n));
     for (int i = 0; i < n; ++i)
       out[static_cast<std::size_t>(i)] = ch_ == 2

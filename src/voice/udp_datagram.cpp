@@ -13,7 +13,8 @@ std::uint16_t be16(const std::uint8_t *p) {
   return static_cast<std::uint16_t>(p[0] << 8 | p[1]);
 }
 
-DecodedFrame decode_udp(std::span<const std::uint8_t> d, int ipv, Endpoint src, Endpoint dst) {
+DecodedFrame decode_udp(std::span<const std::uint8_t> d, int ipv, Endpoint src, Endpoint dst,
+                        const std::uint8_t *ip) {
   if (d.size() < 8)
     return MalformedFrame{"UDP header truncated (" + std::to_string(d.size()) + " bytes)"};
   std::uint16_t len = be16(d.data() + 4);
@@ -29,6 +30,8 @@ DecodedFrame decode_udp(std::span<const std::uint8_t> d, int ipv, Endpoint src, 
   u.src.port = be16(d.data());
   u.dst.port = be16(d.data() + 2);
   u.payload = d.subspan(8, len - 8u);
+  u.ip_header = ip;
+  u.udp_header = d.data();
   return u;
 }
 
@@ -54,7 +57,7 @@ DecodedFrame decode_ipv4(std::span<const std::uint8_t> d) {
   char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
   inet_ntop(AF_INET, d.data() + 12, a, sizeof a);
   inet_ntop(AF_INET, d.data() + 16, b, sizeof b);
-  return decode_udp(d.subspan(ihl, total - ihl), 4, {a, 0}, {b, 0});
+  return decode_udp(d.subspan(ihl, total - ihl), 4, {a, 0}, {b, 0}, d.data());
 }
 
 DecodedFrame decode_ipv6(std::span<const std::uint8_t> d) {
@@ -74,7 +77,7 @@ DecodedFrame decode_ipv6(std::span<const std::uint8_t> d) {
   std::size_t end = 40 + plen;
   for (int hops = 0; hops < 8; ++hops) {
     if (next == 17)
-      return decode_udp(d.subspan(off, end - off), 6, {a, 0}, {b, 0});
+      return decode_udp(d.subspan(off, end - off), 6, {a, 0}, {b, 0}, d.data());
     if (next == 0 || next == 43 || next == 60) { // hop-by-hop, routing, destination options
       if (off + 8 > end)
         return MalformedFrame{"IPv6 extension header truncated"};

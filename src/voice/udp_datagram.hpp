@@ -30,6 +30,9 @@ struct UdpDatagram {
   int ip_version = 4;
   Endpoint src, dst;
   std::span<const std::uint8_t> payload;
+  // headers inside the frame (valid while the frame is): used to rewrite datagrams in place
+  const std::uint8_t *ip_header = nullptr;
+  const std::uint8_t *udp_header = nullptr;
 };
 
 struct NotUdp {};       // a frame that carries no UDP (TCP, ARP, non-first fragment, ...)

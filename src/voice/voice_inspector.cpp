@@ -26,6 +26,11 @@ std::string codec_text(const SdpCodec &c) {
 VoiceInspector::VoiceInspector(InspectorConfig cfg) : cfg_(std::move(cfg)) {}
 VoiceInspector::~VoiceInspector() = default;
 
+const SdpMedia *VoiceInspector::negotiated_media(const Endpoint &receiver) const {
+  auto it = media_.find(receiver);
+  return it == media_.end() ? nullptr : &it->second.media;
+}
+
 void VoiceInspector::report(Finding f) {
   if (on_finding)
     on_finding(f);

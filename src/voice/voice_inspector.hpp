@@ -81,6 +81,9 @@ public:
   std::size_t datagrams() const { return datagrams_; }
   std::size_t sip_messages() const { return sip_messages_; }
   double start_time() const { return t0_; }
+  // The media section negotiated for packets sent to `receiver` (from an SDP offer or answer seen
+  // so far), or nullptr.
+  const SdpMedia *negotiated_media(const Endpoint &receiver) const;
   // Called for each finding as soon as it is known (live mode).
   std::function<void(const Finding &)> on_finding;
 
