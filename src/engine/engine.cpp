@@ -17,8 +17,8 @@ constexpr std::size_t kMinAtomLength = 3;
 std::shared_ptr<const Engine> Engine::build(SignatureSet set) {
   std::shared_ptr<Engine> e(new Engine());
   e->set_ = std::move(set);
-  e->hashes_ = HashIndex(e->set_.hashes);
-  e->allow_ = HashIndex(e->set_.allow);
+  e->set_.finish();
+  e->known_ = e->set_.signature_count() + e->set_.allow.size();
   e->bodies_.reserve(e->set_.bodies.size());
   std::array<std::map<std::vector<std::uint8_t>, std::vector<std::uint32_t>>, kTargetTypeCount>
       atoms;
@@ -26,6 +26,17 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set) {
     auto id = static_cast<std::uint32_t>(e->bodies_.size());
     BodyMatcher m(sig.pattern);
     Atom atom = m.choose_atom();
+    // Vectorscan's literal API refuses literals that begin with a NUL byte: drop leading NULs and
+    // move the atom's distance along with it.
+    std::size_t nuls = 0;
+    while (nuls < atom.bytes.size() && atom.bytes[nuls] == 0)
+      ++nuls;
+    if (nuls) {
+      atom.bytes.erase(atom.bytes.begin(), atom.bytes.begin() + static_cast<std::ptrdiff_t>(nuls));
+      atom.min_distance += static_cast<std::uint32_t>(nuls);
+      if (atom.max_distance != Gap::kUnbounded)
+        atom.max_distance += static_cast<std::uint32_t>(nuls);
+    }
     auto t = static_cast<std::size_t>(sig.target);
     Group &g = e->groups_[t];
     if (sig.offset.needs_exe())
@@ -67,7 +78,7 @@ bool Engine::verify(std::uint32_t entry, std::span<const std::uint8_t> data,
   auto m = b.matcher.find(data, static_cast<std::size_t>(lo), static_cast<std::size_t>(hi));
   if (!m)
     return false;
-  out.push_back(Detection{&b.sig->name, b.sig->origin, Detection::Kind::body, m->start});
+  out.push_back(Detection{b.sig->name, b.sig->origin, Detection::Kind::body, m->start});
   return true;
 }
 
@@ -150,10 +161,10 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch,
   const std::uint64_t size = data.size();
 
   // Whole-file hashes, only for sizes some signature names.
-  if (HashMask need = hashes_.needs(size)) {
+  if (HashMask need = set_.hashes.needs(size)) {
     Digests d = digest_bytes(data, need);
-    std::vector<HashIndex::Hit> hits;
-    hashes_.lookup(size, d, hits);
+    std::vector<HashTable::Hit> hits;
+    set_.hashes.lookup(size, d, hits);
     for (const auto &h : hits) {
       r.detections.push_back(Detection{h.name, h.origin, Detection::Kind::hash, std::nullopt});
       if (!allmatch)
@@ -182,11 +193,11 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch,
   }
 
   // Allow-lists cancel detections of a file whose whole-file hash they name (ClamAV's .fp/.sfp).
-  if (!r.detections.empty() && !allow_.empty()) {
-    if (HashMask need = allow_.needs(size)) {
+  if (!r.detections.empty() && !set_.allow.empty()) {
+    if (HashMask need = set_.allow.needs(size)) {
       Digests d = digest_bytes(data, need);
-      std::vector<HashIndex::Hit> hits;
-      allow_.lookup(size, d, hits);
+      std::vector<HashTable::Hit> hits;
+      set_.allow.lookup(size, d, hits);
       if (!hits.empty()) {
         r.detections.clear();
         r.allowlisted = true;

@@ -9,7 +9,6 @@
 #pragma once
 #include "engine/body_matcher.hpp"
 #include "engine/file_type.hpp"
-#include "engine/hash_index.hpp"
 #include "engine/literal_prefilter.hpp"
 #include "signatures/signature_set.hpp"
 
@@ -19,13 +18,14 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace vg {
 
 struct Detection {
   enum class Kind : std::uint8_t { hash, body };
-  const std::string *name = nullptr;
+  std::string_view name;
   SigOrigin origin;
   Kind kind = Kind::hash;
   std::optional<std::uint64_t> offset; // start of the match, for body signatures
@@ -57,9 +57,9 @@ public:
 
   ScanOutcome scan(std::span<const std::uint8_t> data, bool allmatch, Scratch &scratch) const;
 
-  std::uint64_t signature_count() const { return set_.signature_count(); }
+  // As clamscan's "Known viruses": detecting signatures plus allow-list entries.
+  std::uint64_t signature_count() const { return known_; }
   const std::vector<std::string> &databases() const { return set_.databases; }
-  const SignatureSet &signatures() const { return set_; }
 
   struct Stats {
     std::size_t prefiltered = 0; // body signatures found through an atom
@@ -91,12 +91,11 @@ private:
               std::vector<Detection> &out) const;
 
   SignatureSet set_;
-  HashIndex hashes_;
-  HashIndex allow_;
   std::vector<BodyEntry> bodies_;
   std::array<Group, kTargetTypeCount> groups_;
   bool needs_exe_[kTargetTypeCount] = {};
   Stats stats_;
+  std::uint64_t known_ = 0;
 };
 
 } // namespace vg

@@ -24,7 +24,7 @@ FileResult scan_buffer(const Engine &engine, std::span<const std::uint8_t> data,
   r.file_type = file_kind_name(o.kind);
   r.allowlisted = o.allowlisted;
   for (const auto &d : o.detections) {
-    r.verdicts.push_back(FileVerdict{*d.name, engine.databases()[d.origin.database],
+    r.verdicts.push_back(FileVerdict{std::string(d.name), engine.databases()[d.origin.database],
                                      d.kind == Detection::Kind::hash ? "hash" : "body", d.offset});
   }
   r.status = r.verdicts.empty() ? FileResult::Status::clean : FileResult::Status::infected;

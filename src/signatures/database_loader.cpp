@@ -45,6 +45,15 @@ Format format_of(std::string_view path) {
   return Format::unknown;
 }
 
+// .ign2 names are given without the ".UNOFFICIAL" suffix.
+bool is_ignored(const SignatureSet &set, std::string_view name) {
+  if (set.ignored.empty())
+    return false;
+  if (name.ends_with(".UNOFFICIAL"))
+    name.remove_suffix(11);
+  return set.ignored.count(std::string(name)) > 0;
+}
+
 std::string official_name(std::string name, bool official) {
   if (!official)
     name += ".UNOFFICIAL";
@@ -94,12 +103,10 @@ void load_database_text(SignatureSet &set, const std::string &path, std::string_
         throw Error(where, e->reason);
       if (auto *s = std::get_if<HashSignature>(&r)) {
         s->origin = origin;
-        if (fmt == Format::fp || fmt == Format::sfp) {
-          set.allow.push_back(std::move(*s));
-        } else {
-          s->name = official_name(std::move(s->name), official);
-          set.hashes.push_back(std::move(*s));
-        }
+        if (fmt == Format::fp || fmt == Format::sfp)
+          set.allow.add(*s);
+        else if (!is_ignored(set, s->name))
+          set.hashes.add(*s, official ? "" : ".UNOFFICIAL");
       } else {
         ++set.skipped_by_level;
       }
@@ -112,7 +119,8 @@ void load_database_text(SignatureSet &set, const std::string &path, std::string_
       if (auto *s = std::get_if<BodySignature>(&r)) {
         s->origin = origin;
         s->name = official_name(std::move(s->name), official);
-        set.bodies.push_back(std::move(*s));
+        if (!is_ignored(set, s->name))
+          set.bodies.push_back(std::move(*s));
       } else {
         ++set.skipped_by_level;
       }
@@ -131,43 +139,48 @@ void load_database_text(SignatureSet &set, const std::string &path, std::string_
   }
 }
 
+namespace {
+// Parses the file straight from its mapping: no copy of a database's text is ever made.
+void load_database_file(SignatureSet &set, const std::string &path) {
+  MappedFile m = MappedFile::open(path);
+  load_database_text(set, path,
+                     std::string_view(reinterpret_cast<const char *>(m.bytes().data()), m.size()));
+}
+} // namespace
+
 SignatureSet load_databases(const std::vector<std::string> &paths) {
   SignatureSet set;
+  // Expand directories first, then read the .ign2 files before the rest so that an ignored
+  // signature is never stored, wherever its ignore list stands in the order.
+  std::vector<std::string> files;
   for (const auto &p : paths) {
     std::error_code ec;
     if (std::filesystem::is_directory(p, ec)) {
-      std::vector<std::string> files;
+      std::vector<std::string> found;
       for (const auto &entry : std::filesystem::directory_iterator(p, ec)) {
         auto name = entry.path().string();
         if (!entry.is_regular_file(ec))
           continue;
         if (is_supported_database(name))
-          files.push_back(name);
+          found.push_back(name);
         else if (format_of(name) == Format::unsupported)
           set.warnings.push_back(name + ": database format not supported yet, passed over");
       }
       if (ec)
         throw Error(p, ec.message());
-      std::sort(files.begin(), files.end());
-      if (files.empty())
+      std::sort(found.begin(), found.end());
+      if (found.empty())
         throw Error(p, "no supported database files found in this directory");
-      for (const auto &f : files)
-        load_database_text(set, f, read_text_file(f));
+      files.insert(files.end(), found.begin(), found.end());
     } else {
-      load_database_text(set, p, read_text_file(p));
+      files.push_back(p);
     }
   }
-  // Ignored names never report: drop them now so the engine never compiles them.
-  if (!set.ignored.empty()) {
-    auto ignored = [&](const std::string &name) {
-      std::string_view base = name;
-      if (base.ends_with(".UNOFFICIAL"))
-        base.remove_suffix(11);
-      return set.ignored.count(std::string(base)) > 0;
-    };
-    std::erase_if(set.hashes, [&](const HashSignature &s) { return ignored(s.name); });
-    std::erase_if(set.bodies, [&](const BodySignature &s) { return ignored(s.name); });
-  }
+  std::stable_partition(files.begin(), files.end(),
+                        [](const std::string &f) { return format_of(f) == Format::ign2; });
+  for (const auto &f : files)
+    load_database_file(set, f);
+  set.finish();
   return set;
 }
 

@@ -4,7 +4,9 @@
 #pragma once
 #include "common/digest.hpp"
 #include "signatures/body_pattern.hpp"
+#include "signatures/hash_table.hpp"
 #include "signatures/offset_spec.hpp"
+#include "signatures/sig_origin.hpp"
 #include "signatures/target_type.hpp"
 
 #include <cstdint>
@@ -18,19 +20,6 @@ namespace vg {
 // min/max level excludes it are skipped at load time, as ClamAV skips them.
 constexpr unsigned kFunctionalityLevel = 216;
 
-struct SigOrigin {
-  std::uint32_t database = 0; // index into SignatureSet::databases
-  std::uint32_t line = 0;
-};
-
-struct HashSignature {
-  static constexpr std::uint64_t kAnySize = ~std::uint64_t{0};
-  Digest digest;
-  std::uint64_t size = 0; // kAnySize for `*`
-  std::string name;       // as reported (with ".UNOFFICIAL" where ClamAV adds it)
-  SigOrigin origin;
-};
-
 struct BodySignature {
   std::string name;
   TargetType target = TargetType::any;
@@ -41,8 +30,8 @@ struct BodySignature {
 
 struct SignatureSet {
   std::vector<std::string> databases;       // paths of the files loaded, in load order
-  std::vector<HashSignature> hashes;        // .hdb .hsb: whole-file hashes that detect
-  std::vector<HashSignature> allow;         // .fp .sfp: whole-file hashes that cancel a detection
+  HashTable hashes;                         // .hdb .hsb: whole-file hashes that detect
+  HashTable allow;                          // .fp .sfp: whole-file hashes that cancel a detection
   std::vector<BodySignature> bodies;        // .ndb
   std::unordered_set<std::string> ignored;  // .ign2: names (without .UNOFFICIAL) never to report
   std::uint64_t skipped_by_level = 0;       // signatures outside the functionality level
@@ -50,6 +39,11 @@ struct SignatureSet {
 
   // Detecting signatures, as clamscan's "Known viruses" counts them.
   std::uint64_t signature_count() const { return hashes.size() + bodies.size(); }
+  // Sorts the hash tables; the loader calls it once everything is read.
+  void finish() {
+    hashes.finish();
+    allow.finish();
+  }
 };
 
 } // namespace vg

@@ -1,4 +1,4 @@
-#include "engine/hash_index.hpp"
+#include "signatures/hash_table.hpp"
 #include "signatures/signature_line.hpp"
 
 #include <gtest/gtest.h>
@@ -16,32 +16,39 @@ std::span<const std::uint8_t> bytes(const std::string &s) {
   return {reinterpret_cast<const std::uint8_t *>(s.data()), s.size()};
 }
 
-TEST(HashIndex, OnlySizesNamedNeedHashing) {
+TEST(HashTable, OnlySizesNamedNeedHashing) {
   std::string abc = "abc";
   auto md5 = digest_bytes(bytes(abc), hash_bit(HashAlgo::md5)).md5->hex();
   auto sha1 = digest_bytes(bytes(abc), hash_bit(HashAlgo::sha1)).sha1->hex();
-  HashIndex idx({sig((md5 + ":3:M").c_str()), sig((sha1 + ":3:S").c_str()),
-                 sig("0123456789abcdef0123456789abcdef:99:Other")});
+  HashTable idx;
+  idx.add(sig((md5 + ":3:M").c_str()));
+  idx.add(sig((sha1 + ":3:S").c_str()), ".UNOFFICIAL");
+  idx.add(sig("0123456789abcdef0123456789abcdef:99:Other"));
+  idx.finish();
   EXPECT_EQ(idx.needs(3), hash_bit(HashAlgo::md5) | hash_bit(HashAlgo::sha1));
   EXPECT_EQ(idx.needs(99), hash_bit(HashAlgo::md5));
   EXPECT_EQ(idx.needs(4), 0);
-  std::vector<HashIndex::Hit> hits;
+  std::vector<HashTable::Hit> hits;
   idx.lookup(3, digest_bytes(bytes(abc), idx.needs(3)), hits);
   ASSERT_EQ(hits.size(), 2u);
+  EXPECT_EQ(hits[0].name, "M");
+  EXPECT_EQ(hits[1].name, "S.UNOFFICIAL");
   hits.clear();
   idx.lookup(4, digest_bytes(bytes(abc), hash_bit(HashAlgo::md5)), hits);
   EXPECT_TRUE(hits.empty()); // right digest, wrong size
 }
 
-TEST(HashIndex, WildcardSizeMatchesAnySize) {
+TEST(HashTable, WildcardSizeMatchesAnySize) {
   std::string data = "hello world";
   auto sha256 = digest_bytes(bytes(data), hash_bit(HashAlgo::sha256)).sha256->hex();
-  HashIndex idx({sig((sha256 + ":*:Star:73").c_str())});
+  HashTable idx;
+  idx.add(sig((sha256 + ":*:Star:73").c_str()));
+  idx.finish();
   EXPECT_EQ(idx.needs(123456), hash_bit(HashAlgo::sha256));
-  std::vector<HashIndex::Hit> hits;
+  std::vector<HashTable::Hit> hits;
   idx.lookup(data.size(), digest_bytes(bytes(data), idx.needs(data.size())), hits);
   ASSERT_EQ(hits.size(), 1u);
-  EXPECT_EQ(*hits[0].name, "Star");
+  EXPECT_EQ(hits[0].name, "Star");
 }
 
 } // namespace

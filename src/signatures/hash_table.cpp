@@ -1,0 +1,96 @@
+#include "signatures/hash_table.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+namespace vg {
+
+namespace {
+int algo_index(const Digest &d) { return d.len == 16 ? 0 : d.len == 20 ? 1 : 2; }
+
+template <typename E> void sort_table(std::vector<E> &t) {
+  std::sort(t.begin(), t.end(), [](const E &x, const E &y) {
+    return std::tie(x.size, x.digest, x.sig) < std::tie(y.size, y.digest, y.sig);
+  });
+  t.shrink_to_fit();
+}
+} // namespace
+
+void HashTable::add(const HashSignature &s, std::string_view suffix) {
+  auto id = static_cast<std::uint32_t>(origins_.size());
+  name_offsets_.push_back(static_cast<std::uint32_t>(names_.size()));
+  names_ += s.name;
+  names_ += suffix;
+  origins_.push_back(s.origin);
+  int a = algo_index(s.digest);
+  auto push = [&](auto &table) {
+    typename std::remove_reference_t<decltype(table)>::value_type e{};
+    e.size = s.size;
+    std::memcpy(e.digest.data(), s.digest.b.data(), e.digest.size());
+    e.sig = id;
+    table.push_back(e);
+  };
+  if (a == 0)
+    push(md5_);
+  else if (a == 1)
+    push(sha1_);
+  else
+    push(sha256_);
+  if (s.size == HashSignature::kAnySize)
+    any_size_[a] = true;
+  else
+    sizes_[a].push_back(s.size);
+  ++count_;
+}
+
+void HashTable::finish() {
+  sort_table(md5_);
+  sort_table(sha1_);
+  sort_table(sha256_);
+  for (auto &sz : sizes_) {
+    std::sort(sz.begin(), sz.end());
+    sz.erase(std::unique(sz.begin(), sz.end()), sz.end());
+    sz.shrink_to_fit();
+  }
+  names_.shrink_to_fit();
+  origins_.shrink_to_fit();
+  name_offsets_.shrink_to_fit();
+}
+
+std::string_view HashTable::name(std::uint32_t sig) const {
+  std::uint32_t end = sig + 1 < name_offsets_.size() ? name_offsets_[sig + 1]
+                                                      : static_cast<std::uint32_t>(names_.size());
+  return std::string_view(names_).substr(name_offsets_[sig], end - name_offsets_[sig]);
+}
+
+HashMask HashTable::needs(std::uint64_t size) const {
+  HashMask m = 0;
+  for (int a = 0; a < 3; ++a)
+    if (any_size_[a] || std::binary_search(sizes_[a].begin(), sizes_[a].end(), size))
+      m |= static_cast<HashMask>(1u << a);
+  return m;
+}
+
+template <std::size_t N>
+void HashTable::lookup_in(const std::vector<Entry<N>> &table, std::uint64_t size, const Digest &d,
+                          const HashTable &self, std::vector<Hit> &out) {
+  std::array<std::uint8_t, N> want;
+  std::memcpy(want.data(), d.b.data(), N);
+  for (std::uint64_t key : {size, HashSignature::kAnySize}) {
+    auto lo = std::lower_bound(table.begin(), table.end(), std::tie(key, want),
+                               [](const Entry<N> &e, const auto &k) { return e.key() < k; });
+    for (auto it = lo; it != table.end() && it->size == key && it->digest == want; ++it)
+      out.push_back(Hit{self.name(it->sig), self.origins_[it->sig]});
+  }
+}
+
+void HashTable::lookup(std::uint64_t size, const Digests &d, std::vector<Hit> &out) const {
+  if (d.md5 && d.md5->len == 16)
+    lookup_in(md5_, size, *d.md5, *this, out);
+  if (d.sha1 && d.sha1->len == 20)
+    lookup_in(sha1_, size, *d.sha1, *this, out);
+  if (d.sha256 && d.sha256->len == 32)
+    lookup_in(sha256_, size, *d.sha256, *this, out);
+}
+
+} // namespace vg

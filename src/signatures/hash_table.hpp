@@ -1,0 +1,69 @@
+// hash_table.hpp — whole-file hash signatures in compact sorted tables keyed by (size, digest).
+// Promise: signatures are added one at a time as the parser reads them (no intermediate objects),
+// finish() sorts; then needs() tells, from the file size alone, which digests must be computed (none for most
+// files); lookup() finds every signature whose size and digest match, in O(log n). Entries are fixed
+// records per algorithm (32 bytes for MD5 and SHA1, 48 for SHA256) and names live in one arena, so a
+// table of hundreds of thousands of signatures costs a few tens of bytes each.
+#pragma once
+#include "common/digest.hpp"
+#include "signatures/sig_origin.hpp"
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+namespace vg {
+
+struct HashSignature {
+  static constexpr std::uint64_t kAnySize = ~std::uint64_t{0};
+  Digest digest;
+  std::uint64_t size = 0; // kAnySize for `*`
+  std::string name;       // as reported (with ".UNOFFICIAL" where ClamAV adds it)
+  SigOrigin origin;
+};
+
+class HashTable {
+public:
+  struct Hit {
+    std::string_view name;
+    SigOrigin origin;
+  };
+
+  HashTable() = default;
+  // `suffix` is appended to the name (".UNOFFICIAL" for plain database files).
+  void add(const HashSignature &sig, std::string_view suffix = {});
+  // Sorts the tables; call once after the last add() and before needs()/lookup().
+  void finish();
+
+  HashMask needs(std::uint64_t size) const;
+  void lookup(std::uint64_t size, const Digests &d, std::vector<Hit> &out) const;
+  bool empty() const { return count_ == 0; }
+  std::size_t size() const { return count_; }
+
+private:
+  template <std::size_t N> struct Entry {
+    std::uint64_t size;
+    std::array<std::uint8_t, N> digest;
+    std::uint32_t sig; // index into name_offsets_/origins_
+    auto key() const { return std::tie(size, digest); }
+  };
+  template <std::size_t N>
+  static void lookup_in(const std::vector<Entry<N>> &table, std::uint64_t size, const Digest &d,
+                        const HashTable &self, std::vector<Hit> &out);
+  std::string_view name(std::uint32_t sig) const;
+
+  std::vector<Entry<16>> md5_;
+  std::vector<Entry<20>> sha1_;
+  std::vector<Entry<32>> sha256_;
+  std::vector<std::uint64_t> sizes_[3];       // distinct sizes per algorithm, sorted
+  bool any_size_[3] = {false, false, false};  // a `*` signature exists for this algorithm
+  std::string names_;                         // every name, back to back
+  std::vector<std::uint32_t> name_offsets_;   // start of name i; name i ends at offset i+1
+  std::vector<SigOrigin> origins_;
+  std::size_t count_ = 0;
+};
+
+} // namespace vg
