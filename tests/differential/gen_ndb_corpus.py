@@ -316,8 +316,11 @@ def generate(args):
                         pass
             bad = mutate_construct(rng, sig, payload, spans)
             if bad is not None:
-                data, start = build_file(rng, sig, bad, container)
-                corpus.write("neg", data, [], f"{sig.source} {container} construct broken @{start}")
+                try:
+                    data, start = build_file(rng, sig, bad, container)
+                    corpus.write("neg", data, [], f"{sig.source} {container} construct broken @{start}")
+                except Skip:
+                    pass
             if text_body and sig.offset_rule.kind == "any" and rng.random() < args.mangled:
                 data, start = build_file(rng, sig, mangle_case(rng, payload), "text")
                 corpus.write("noise", data, [], f"{sig.source} case-mangled text @{start}")
