@@ -11,8 +11,11 @@
 #include "voice/wav_file.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -25,6 +28,7 @@ using namespace vg::voice;
 const char *kUsage =
     "usage: voxguard voice inspect [--json] FILE.pcap\n"
     "       voxguard voice inspect [--json] --sip-message FILE\n"
+    "       voxguard voice watch --iface IF [--json] [--duration SECONDS] [--filter BPF]\n"
     "       voxguard voice scrub IN.wav OUT.wav | IN.pcap OUT.pcap\n"
     "\n"
     "inspect   per call (Call-ID, from, to, codecs) and per RTP stream (SSRC, codec, packets,\n"
@@ -233,6 +237,66 @@ int run_scrub(int argc, char **argv) {
   return 0;
 }
 
+volatile std::sig_atomic_t g_stop = 0;
+void on_signal(int) {
+  g_stop = 1;
+}
+
+int run_watch(int argc, char **argv) {
+  std::string iface, filter = "udp";
+  bool json = false;
+  double duration = 0;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--iface" && i + 1 < argc)
+      iface = argv[++i];
+    else if (a == "--filter" && i + 1 < argc)
+      filter = argv[++i];
+    else if (a == "--duration" && i + 1 < argc)
+      duration = std::atof(argv[++i]);
+    else if (a == "--json")
+      json = true;
+    else if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else
+      throw vg::Error(std::string(a), "unknown option for 'voice watch'");
+  }
+  if (iface.empty())
+    throw vg::Error("voice watch", "--iface IF is required");
+  auto reader = PcapReader::open_live(iface, filter);
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  VoiceInspector vi;
+  vi.on_finding = [&](const Finding &f) {
+    if (json) {
+      auto j = to_json(f);
+      j["input"] = iface;
+      j["live"] = true;
+      std::printf("%s\n", j.dump().c_str());
+    } else {
+      std::printf("%s\n", to_text(f).c_str());
+    }
+    std::fflush(stdout);
+  };
+  auto start = std::chrono::steady_clock::now();
+  reader.run(
+      [&](const UdpDatagram &d) { vi.add(d); },
+      [&](std::size_t frame, double t, const std::string &why) {
+        vi.malformed_frame(frame, t, why);
+      },
+      [&] {
+        return g_stop != 0 ||
+               (duration > 0 &&
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() >=
+                    duration);
+      });
+  vi.on_finding = nullptr;
+  vi.finish();
+  std::fflush(stdout);
+  return print_report(vi, iface, json);
+}
+
 int voice_main(int argc, char **argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
@@ -242,6 +306,8 @@ int voice_main(int argc, char **argv) {
   try {
     if (sub == "inspect")
       return run_inspect(argc - 1, argv + 1);
+    if (sub == "watch")
+      return run_watch(argc - 1, argv + 1);
     if (sub == "scrub")
       return run_scrub(argc - 1, argv + 1);
     std::fprintf(stderr, "voxguard voice: unknown subcommand '%s'\n%s", argv[1], kUsage);

@@ -4,6 +4,7 @@
 #include "common/error.hpp"
 
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <utility>
 
 namespace vg::voice {
@@ -49,6 +50,10 @@ PcapReader PcapReader::open_live(const std::string &iface, const std::string &fi
     throw Error(iface, "cannot set filter '" + filter + "': " + e);
   }
   pcap_freecode(&prog);
+  if (pcap_setnonblock(p, 1, err) != 0) {
+    pcap_close(p);
+    throw Error(iface, std::string("cannot switch to non-blocking capture: ") + err);
+  }
   return PcapReader(p, iface, true);
 }
 
@@ -79,6 +84,11 @@ void PcapReader::run(
     const std::function<void(std::size_t, double, const std::string &)> &on_malformed,
     const std::function<bool()> &stop) {
   while (!(stop && stop())) {
+    if (live_) { // wait at most 50 ms so `stop` is checked even when no packet arrives
+      pollfd pfd{pcap_get_selectable_fd(pcap_), POLLIN, 0};
+      if (pfd.fd >= 0 && poll(&pfd, 1, 50) == 0)
+        continue;
+    }
     pcap_pkthdr *h = nullptr;
     const u_char *data = nullptr;
     int rc = pcap_next_ex(pcap_, &h, &data);

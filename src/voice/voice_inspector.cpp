@@ -263,12 +263,14 @@ void VoiceInspector::handle_media(const UdpDatagram &d, double rel, const Expect
         auto live = [this, s](const Finding &f) {
           if (on_finding) {
             Finding g = f;
+            g.time_s = s->last_s; // capture time of the packet that confirmed it
             g.message = "stream " + s->src.str() + " -> " + s->dst.str() + ": " + g.message;
             on_finding(g);
           }
         };
         if (s->inaudible)
           s->inaudible->on_confirmed = live;
+        s->carriers->on_confirmed = live;
       } else if (info.kind != CodecKind::other) {
         s->not_applicable = s->not_applicable.empty()
                                 ? "codec " + info.name + " is not decoded here"
