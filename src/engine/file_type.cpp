@@ -532,41 +532,66 @@ bool segment_at(const Pattern::Segment &s, Bytes buf, std::size_t pos) {
   return true;
 }
 
-// End offset (one past) of the last match of `p` in `buf`, if any.
-std::optional<std::size_t> last_match_end(const Pattern &p, Bytes buf) {
-  const auto &first = p.segments[0];
-  if (first.bytes.empty() || first.bytes.size() > buf.size())
-    return std::nullopt;
-  const std::size_t lo = p.start_any ? 0 : p.start_min;
-  const std::size_t hi =
-      std::min(p.start_any ? buf.size() : p.start_max, buf.size() - first.bytes.size());
+// End offset (one past) of the last match of `p` in `buf`, if any. `first_starts` are the
+// positions where the first segment matches (found by the caller in one pass for all patterns).
+std::optional<std::size_t> last_match_end(const Pattern &p, Bytes buf,
+                                          const std::vector<std::size_t> &first_starts) {
   std::vector<std::size_t> ends; // sorted end offsets of partial matches so far
-  for (std::size_t s = lo; s <= hi; ++s)
-    if (segment_at(first, buf, s))
-      ends.push_back(s + first.bytes.size());
+  for (std::size_t s : first_starts)
+    ends.push_back(s + p.segments[0].bytes.size());
   for (std::size_t k = 1; k < p.segments.size() && !ends.empty(); ++k) {
     const auto &seg = p.segments[k];
     const auto gap = p.gaps[k - 1];
-    std::vector<std::size_t> next;
     if (seg.bytes.size() > buf.size())
       return std::nullopt;
-    for (std::size_t s = ends.front() + gap.min; s + seg.bytes.size() <= buf.size(); ++s) {
-      // Is there a previous end e with s - gap.max <= e <= s - gap.min?
-      if (s < gap.min)
-        continue;
+    const std::size_t last_start = buf.size() - seg.bytes.size();
+    const std::size_t from = ends.front() + gap.min;
+    std::size_t to = last_start;
+    if (gap.max != kUnbounded && ends.back() + gap.max < to)
+      to = ends.back() + gap.max;
+    if (from > to)
+      return std::nullopt;
+    // Is there a previous end e with s - gap.max <= e <= s - gap.min?
+    auto reachable = [&](std::size_t s) {
+      if (gap.max == kUnbounded)
+        return true; // s >= from already
       const std::size_t upper = s - gap.min;
-      const std::size_t lower = (gap.max == kUnbounded || s < gap.max) ? 0 : s - gap.max;
+      const std::size_t lower = s < gap.max ? 0 : s - gap.max;
       auto it = std::lower_bound(ends.begin(), ends.end(), lower);
-      if (it == ends.end() || *it > upper)
-        continue;
-      if (segment_at(seg, buf, s))
-        next.push_back(s + seg.bytes.size());
+      return it != ends.end() && *it <= upper;
+    };
+    if (k + 1 == p.segments.size()) {
+      // Last segment: only its last match matters, so search backwards.
+      for (std::size_t s = to + 1; s-- > from;)
+        if (segment_at(seg, buf, s) && reachable(s))
+          return s + seg.bytes.size();
+      return std::nullopt;
     }
+    std::vector<std::size_t> next;
+    for (std::size_t s = from; s <= to; ++s)
+      if (segment_at(seg, buf, s) && reachable(s))
+        next.push_back(s + seg.bytes.size());
     ends.swap(next);
   }
   if (ends.empty())
     return std::nullopt;
   return ends.back();
+}
+
+// For each byte value, the unanchored patterns whose first segment can start with it, so that one
+// pass over the window finds every first-segment occurrence.
+const std::array<std::vector<std::size_t>, 256> &first_byte_index() {
+  static const auto index = [] {
+    std::array<std::vector<std::size_t>, 256> idx;
+    const auto &ps = patterns();
+    for (std::size_t i = 0; i < ps.size(); ++i)
+      if (ps[i].start_any)
+        for (std::size_t b = 0; b < 256; ++b)
+          if (ps[i].segments[0].bytes[0].test(b))
+            idx[b].push_back(i);
+    return idx;
+  }();
+  return index;
 }
 
 bool always_overrides(ClamType t) {
@@ -622,12 +647,32 @@ std::optional<ClamType> recognize_embedded_type(std::span<const std::uint8_t> wi
     std::size_t end;
     ClamType type;
   };
+  const auto &ps = patterns();
+  std::vector<std::vector<std::size_t>> starts(ps.size());
+  // Unanchored patterns: one pass, dispatching on the byte at each position.
+  const auto &index = first_byte_index();
+  for (std::size_t s = 0; s < window.size(); ++s)
+    for (std::size_t i : index[window[s]])
+      if (segment_at(ps[i].segments[0], window, s))
+        starts[i].push_back(s);
+  // Anchored patterns: only their (short) start range.
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    const auto &p = ps[i];
+    if (p.start_any || p.segments[0].bytes.size() > window.size())
+      continue;
+    const std::size_t hi = std::min(p.start_max, window.size() - p.segments[0].bytes.size());
+    for (std::size_t s = p.start_min; s <= hi; ++s)
+      if (segment_at(p.segments[0], window, s))
+        starts[i].push_back(s);
+  }
   std::vector<Hit> hits;
-  for (const auto &p : patterns()) {
-    if (auto end = last_match_end(p, window)) {
-      if (p.type == ClamType::ignored)
+  for (std::size_t i = 0; i < ps.size(); ++i) {
+    if (starts[i].empty())
+      continue;
+    if (auto end = last_match_end(ps[i], window, starts[i])) {
+      if (ps[i].type == ClamType::ignored)
         return ClamType::ignored; // returned at once by the matcher
-      hits.push_back({*end, p.type});
+      hits.push_back({*end, ps[i].type});
     }
   }
   if (hits.empty())
