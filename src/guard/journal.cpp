@@ -103,10 +103,12 @@ void write_atomically(const std::string &path, std::span<const std::uint8_t> byt
 }
 
 nlohmann::json to_json(const std::string &asset, const JournalVersion &v) {
-  return {{"asset", asset},    {"version", v.number},         {"sha256", v.sha256},
-          {"size", v.size},    {"mode", v.meta.mode},         {"uid", v.meta.uid},
-          {"gid", v.meta.gid}, {"mtime_ns", v.meta.mtime_ns}, {"time", v.time},
-          {"writer", v.writer}};
+  return {{"asset", asset},      {"version", v.number},
+          {"sha256", v.sha256},  {"size", v.size},
+          {"mode", v.meta.mode}, {"uid", v.meta.uid},
+          {"gid", v.meta.gid},   {"mtime_ns", v.meta.mtime_ns},
+          {"time", v.time},      {"writer", v.writer},
+          {"good", v.good}};
 }
 
 } // namespace
@@ -159,6 +161,7 @@ std::vector<JournalVersion> Journal::read_index(const std::string &asset) const 
       v.meta.mtime_ns = j.at("mtime_ns").get<std::int64_t>();
       v.time = j.at("time").get<std::string>();
       v.writer = j.at("writer").get<std::string>();
+      v.good = j.value("good", true);
       out.push_back(std::move(v));
     } catch (const nlohmann::json::exception &e) {
       throw Error(path + ":" + std::to_string(number),
@@ -179,14 +182,14 @@ void Journal::write_index(const std::string &asset,
 }
 
 JournalVersion Journal::record(const std::string &asset, std::span<const std::uint8_t> bytes,
-                               const FileMeta &meta, const std::string &writer) {
+                               const FileMeta &meta, const std::string &writer, bool good) {
   std::lock_guard lock(mu_);
   auto versions = read_index(asset);
   std::string digest = sha256_hex(bytes);
   if (!versions.empty()) {
     const auto &last = versions.back();
     if (last.sha256 == digest && last.meta.mode == meta.mode && last.meta.uid == meta.uid &&
-        last.meta.gid == meta.gid)
+        last.meta.gid == meta.gid && last.good == good)
       return last;
   }
   std::string object = dir_ + "/objects/" + digest;
@@ -199,11 +202,20 @@ JournalVersion Journal::record(const std::string &asset, std::span<const std::ui
   v.meta = meta;
   v.time = now_utc();
   v.writer = writer;
+  v.good = good;
   versions.push_back(v);
+  // Bounded history; the newest good version always survives, so a flood of untrusted versions
+  // can never push the copy the guard restores out of the journal.
   bool trimmed = versions.size() > max_versions_;
-  if (trimmed)
-    versions.erase(versions.begin(),
-                   versions.begin() + static_cast<std::ptrdiff_t>(versions.size() - max_versions_));
+  while (versions.size() > max_versions_) {
+    std::size_t keep = versions.size();
+    for (std::size_t i = versions.size(); i-- > 0;)
+      if (versions[i].good) {
+        keep = i;
+        break;
+      }
+    versions.erase(versions.begin() + (keep == 0 ? 1 : 0));
+  }
   write_index(asset, versions);
   if (trimmed)
     collect_garbage();
@@ -240,6 +252,14 @@ std::optional<JournalVersion> Journal::latest(const std::string &asset) const {
   if (h.empty())
     return std::nullopt;
   return h.back();
+}
+
+std::optional<JournalVersion> Journal::last_good(const std::string &asset) const {
+  auto h = history(asset);
+  for (auto it = h.rbegin(); it != h.rend(); ++it)
+    if (it->good)
+      return *it;
+  return std::nullopt;
 }
 
 std::vector<std::uint8_t> Journal::content(const JournalVersion &v) const {

@@ -30,6 +30,7 @@ struct JournalVersion {
   FileMeta meta;
   std::string time;   // UTC, ISO 8601
   std::string writer; // who saved it ("initial", "/usr/bin/baresip (pid 42)", "restore")
+  bool good = true;   // false: kept for the record (an untrusted change), never restored by default
 };
 
 class Journal {
@@ -40,9 +41,11 @@ public:
   // Stores `bytes` as the newest version of `asset` unless they and `meta` equal the newest one;
   // returns the newest version either way.
   JournalVersion record(const std::string &asset, std::span<const std::uint8_t> bytes,
-                        const FileMeta &meta, const std::string &writer);
+                        const FileMeta &meta, const std::string &writer, bool good = true);
   std::vector<JournalVersion> history(const std::string &asset) const;
   std::optional<JournalVersion> latest(const std::string &asset) const;
+  // The newest version marked good (what the guard restores).
+  std::optional<JournalVersion> last_good(const std::string &asset) const;
   // The content of a version (checked against its digest).
   std::vector<std::uint8_t> content(const JournalVersion &v) const;
   // Atomically replaces `asset` with version `v` (parent folders recreated if they were removed).

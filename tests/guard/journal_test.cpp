@@ -89,3 +89,19 @@ TEST(Journal, CorruptObjectIsReported) {
     EXPECT_NE(std::string(e.what()).find("does not match its digest"), std::string::npos);
   }
 }
+
+TEST(Journal, UntrustedFloodNeverEvictsTheLastGoodVersion) {
+  TempDir t;
+  Journal j((t.path / "journal").string(), 3);
+  std::string asset = (t.path / "a").string();
+  j.record(asset, span_of("good"), FileMeta{}, "initial");
+  for (int i = 0; i < 10; ++i)
+    j.record(asset, span_of("evil" + std::to_string(i)), FileMeta{}, "attacker", false);
+  auto h = j.history(asset);
+  EXPECT_EQ(h.size(), 3u);
+  auto good = j.last_good(asset);
+  ASSERT_TRUE(good);
+  auto c = j.content(*good);
+  EXPECT_EQ(std::string(c.begin(), c.end()), "good");
+  EXPECT_FALSE(j.latest(asset)->good);
+}

@@ -1,0 +1,53 @@
+// guard_event.hpp — one thing the guard did or saw, and where it is reported.
+// Promise: every event becomes exactly one JSON line (time, event, decision, vector, hook, asset,
+// path, pid, ppid, uid, exe, exe_sha256, cmdline, parent chain to pid 1, action, changes) written
+// to stdout, to the policy's JSON-lines file and to syslog (authpriv); sinks are thread-safe and a
+// failing sink never stops enforcement.
+#pragma once
+#include "guard/process_info.hpp"
+
+#include <cstdio>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace vg::guard {
+
+struct GuardEvent {
+  std::string event;    // "denied", "restored", "changed", "planted-removed", "started", ...
+  std::string decision; // "deny", "allow", "restore", "audit", "accept"
+  std::string vector;   // what was tried: "openat(O_WRONLY|O_TRUNC)", "rename", "unlink", ...
+  std::string hook;     // where it was seen: "fanotify:FAN_OPEN_PERM", "lsm:file_open", ...
+  std::string asset;    // the policy asset path (or glob) it is about
+  std::string path;     // the concrete file
+  std::optional<ProcessInfo> process;
+  std::string exe_sha256;
+  std::vector<ProcessInfo> parents; // parent chain, nearest first, up to pid 1
+  std::string action;               // "none", "stopped", "killed", "quarantined"
+  std::vector<std::string> changes; // what the change means ("contact \"Bank\": … → …")
+  std::string detail;
+  nlohmann::json to_json() const;
+};
+
+class EventLog {
+public:
+  EventLog(std::FILE *out, std::string file, bool syslog);
+  ~EventLog();
+  EventLog(const EventLog &) = delete;
+  EventLog &operator=(const EventLog &) = delete;
+  void emit(const GuardEvent &e);
+  // A plain line on stdout (the "enforcing" banner).
+  void say(const std::string &line);
+
+private:
+  std::mutex mu_;
+  std::FILE *out_;
+  std::FILE *file_ = nullptr;
+  bool syslog_;
+};
+
+std::string utc_now_iso();
+
+} // namespace vg::guard
