@@ -10,12 +10,13 @@ namespace {
 constexpr std::uint32_t kMaxSections = 96; // ClamAV's PE_MAXSECTIONS
 constexpr std::uint64_t kSectionHeaderSize = 40;
 
-// ClamAV's PEALIGN (round down) and PESALIGN (round up); an alignment of 0 leaves the value as is.
-std::uint64_t align_down(std::uint64_t v, std::uint64_t a) {
+// ClamAV's PEALIGN (round down) and PESALIGN (round up) on its 32-bit fields: an alignment of 0
+// leaves the value as is, and rounding up wraps (SizeOfHeaders 0xffffffff aligns to 0).
+std::uint32_t align_down(std::uint32_t v, std::uint32_t a) {
   return a ? (v / a) * a : v;
 }
-std::uint64_t align_up(std::uint64_t v, std::uint64_t a) {
-  return a ? (v / a + (v % a != 0)) * a : v;
+std::uint32_t align_up(std::uint32_t v, std::uint32_t a) {
+  return a ? static_cast<std::uint32_t>((v / a + (v % a != 0)) * a) : v;
 }
 
 ExeInfo fail(std::string reason) {
@@ -59,13 +60,8 @@ ExeInfo parse_pe_header(std::span<const std::uint8_t> data) {
   const auto magic = v.u16(opt);
   if (!magic)
     return fail("optional header truncated");
-  bool plus;
-  if (*magic == 0x10b)
-    plus = false;
-  else if (*magic == 0x20b)
-    plus = true;
-  else
-    return fail("unknown optional header magic " + std::to_string(*magic));
+  // ClamAV reads anything but the PE32+ magic as a PE32 optional header.
+  const bool plus = *magic == 0x20b;
   const std::uint64_t base_size = plus ? 112 : 96; // optional header without data directories
   if (*opt_size < base_size)
     return fail("SizeOfOptionalHeader " + std::to_string(*opt_size) + " too small");
@@ -100,7 +96,7 @@ ExeInfo parse_pe_header(std::span<const std::uint8_t> data) {
     if (falign && s.rsz && s.raw % falign && !(s.raw % 0x200))
       falign = 0x200;
   }
-  const std::uint64_t hdr_size = align_up(size_of_headers, valign);
+  const std::uint32_t hdr_size = align_up(size_of_headers, valign);
 
   ExeInfo r;
   for (std::size_t i = 0; i < raw_sections.size(); ++i) {
@@ -113,6 +109,7 @@ ExeInfo parse_pe_header(std::span<const std::uint8_t> data) {
     e.raw_size = align_up(s.rsz, falign);
     if (!e.virtual_size && e.raw_size)
       e.virtual_size = align_up(s.rsz, valign);
+    std::uint64_t unaligned_rsz = s.rsz;
     if (e.raw_size) {
       if (e.raw_offset >= fsize || s.raw >= fsize) {
         // ClamAV drops such a section (and gives up if it was the only one).
@@ -123,7 +120,13 @@ ExeInfo parse_pe_header(std::span<const std::uint8_t> data) {
       }
       if (e.raw_size > fsize - e.raw_offset)
         e.raw_size = fsize - e.raw_offset;
+      if (unaligned_rsz > fsize - s.raw) // ClamAV clips the header value too
+        unaligned_rsz = fsize - s.raw;
     }
+    // A header value with the sign bit set rejects the whole header (a misaligned VirtualAddress
+    // is only reported by ClamAV, not fatal).
+    if ((s.rva >> 31) || (s.vsz >> 31) || (e.raw_size && (s.raw >> 31)) || (unaligned_rsz >> 31))
+      return fail("section " + std::to_string(i) + " has a value with the sign bit set");
     r.sections.push_back(std::move(e));
   }
 

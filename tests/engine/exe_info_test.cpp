@@ -215,14 +215,30 @@ TEST(PeHeader, HostileHeadersGiveReasons) {
     EXPECT_NE(parse_exe_info(d, FileKind::pe).error.find("e_lfanew is 0"), std::string::npos);
   }
   {
+    // clamscan 1.4.6 reads an unknown optional-header magic as PE32.
     auto d = PeImage{}.build();
-    put(d, 0x80 + 24, 0x1234, 2); // optional header magic
-    EXPECT_NE(parse_exe_info(d, FileKind::pe).error.find("magic"), std::string::npos);
+    put(d, 0x80 + 24, 0x107, 2);
+    EXPECT_EQ(parse_exe_info(d, FileKind::pe).entry_point, 0x210u);
+  }
+  {
+    // SizeOfHeaders 0xffffffff rounds up to 0 in ClamAV's 32-bit arithmetic, so an entry point
+    // below it is still looked up in the sections (clamscan 1.4.6 gave this file offset).
+    PeImage img;
+    img.size_of_headers = 0xffffffff;
+    EXPECT_EQ(parse_exe_info(img.build(), FileKind::pe).entry_point, 0x210u);
   }
   {
     auto d = PeImage{}.build();
     put(d, 0x80 + 4 + 16, 0x10, 2); // SizeOfOptionalHeader too small
     EXPECT_NE(parse_exe_info(d, FileKind::pe).error.find("too small"), std::string::npos);
+  }
+  {
+    // clamscan 1.4.6: "Found PE values with sign bit set" -> no EP+/Sx+ offset resolves.
+    PeImage img;
+    img.sections[1].rva = 0xfffffe00;
+    const auto i = parse_exe_info(img.build(), FileKind::pe);
+    EXPECT_FALSE(i.entry_point);
+    EXPECT_NE(i.error.find("sign bit"), std::string::npos) << i.error;
   }
   EXPECT_FALSE(parse_exe_info(Bytes{'M', 'Z'}, FileKind::msdos).error.empty());
   EXPECT_FALSE(parse_exe_info(Bytes{}, FileKind::pe).error.empty());
