@@ -50,7 +50,9 @@ const char *file_kind_name(FileKind k);
 FileKind detect_file_type(std::span<const std::uint8_t> data);
 
 // The signature target type that applies to a file of this kind, besides TargetType::any.
-// (mail/html/ascii files are "text" types whose signatures ClamAV runs on normalised text.)
+// Caution: ClamAV runs ascii (7) and html (3) signatures only on normalised text, never on the raw
+// bytes, and runs target 14 (other) on plain binary data; scan_buffers() in text_normalize.hpp
+// gives the exact (buffer, targets) pairs per file and should drive the matching.
 TargetType target_type_for(FileKind k);
 
 // ClamAV's own file types (cli_file_t) that detection can produce, in ClamAV's numeric order:

@@ -936,11 +936,15 @@ std::vector<ScanBuffer> scan_buffers(std::span<const std::uint8_t> data, ClamTyp
   case ClamType::html:
   case ClamType::html_utf16:
     if (type == ClamType::html_utf16) {
-      // ClamAV first converts the file with cli_utf16toascii, then treats it as HTML.
+      // Only CL_TYPE_HTML skips the raw scan; HTML_UTF16 is then converted with cli_utf16toascii
+      // and normalised as HTML.
+      raw({TargetType::any});
       std::vector<std::uint8_t> ascii;
       for (std::size_t i = 0; i + 1 < data.size(); i += 2)
         ascii.push_back(static_cast<std::uint8_t>((data[i + 1] << 4) + data[i]));
-      return scan_buffers(ascii, ClamType::html);
+      for (auto &b : scan_buffers(ascii, ClamType::html))
+        out.push_back(std::move(b));
+      return out;
     }
     html();
     return out;

@@ -208,6 +208,22 @@ TEST(ScanBuffers, AsciiTextWithALateHtmlMarkerBecomesHtml) {
     EXPECT_FALSE(has_target(b, TargetType::ascii));
 }
 
+TEST(ScanBuffers, Utf16HtmlIsHashedRawThenNormalised) {
+  // clamscan: an .hdb of the raw UTF-16 file matches, and 3:*:"u16 mark" matches.
+  std::string u16;
+  for (char c : std::string("<html><body>U16 MARK</body></html>")) {
+    u16.push_back(c);
+    u16.push_back('\0');
+  }
+  const auto data = B(u16);
+  ASSERT_EQ(detect_clamav_type(data), ClamType::html_utf16);
+  const auto bufs = scan_buffers(data, ClamType::html_utf16);
+  ASSERT_EQ(bufs.size(), 3u);
+  EXPECT_TRUE(bufs[0].raw && bufs[0].hashed);
+  EXPECT_EQ(str(bufs[1].data), "<html><body>u16 mark</body></html>");
+  EXPECT_TRUE(has_target(bufs[1], TargetType::html));
+}
+
 TEST(ScanBuffers, BinaryDataAlsoGetsTargetFourteen) {
   const auto data = B(S("\x01\x02\0\x03"
                         "BINARYDATA here\0\0"));
