@@ -11,6 +11,8 @@
 
 #include <filesystem>
 #include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
 
 using namespace vg::guard;
 namespace fs = std::filesystem;
@@ -189,4 +191,31 @@ TEST(DescribeChange, OpaqueAndUnparsable) {
   d = describe_change(AssetFormat::baresip_contacts, "c", span_of("\"A\" <sip:1@x>\n"),
                       span_of("\"A\" <sip:1@x>\n\"B\" <sip:2@x>\n"));
   EXPECT_EQ(d, std::vector<std::string>{"contact \"B\" added: sip:2@x"});
+}
+
+// Regression (fuzzer): a row whose sip_uri does not parse threw from inside the SQLite row
+// callback, leaving the statement unfinalised and the database unclosable (leak).
+TEST(LinphoneFriendsDb, BadRowIsNamedAndNothingLeaks) {
+  char tmpl[] = "/tmp/vg-friends-XXXXXX";
+  int fd = mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  sqlite3 *db = nullptr;
+  ASSERT_EQ(sqlite3_open(tmpl, &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "CREATE TABLE friends (id INTEGER PRIMARY KEY, friend_list_id INTEGER, "
+                         "sip_uri TEXT, vCard TEXT);"
+                         "INSERT INTO friends VALUES(1,1,'\"Bank\" <sip:1234567@x>',NULL);"
+                         "INSERT INTO friends VALUES(2,1,'\"Evil\" <sip:unterminated',NULL);",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto bytes = bytes_of(tmpl);
+  unlink(tmpl);
+  try {
+    parse_asset(AssetFormat::linphone_friends_db, bytes, "friends.db");
+    FAIL() << "bad sip_uri accepted";
+  } catch (const vg::Error &e) {
+    EXPECT_EQ(std::string(e.what()), "friends.db: friend id 2: '<' without a closing '>'");
+  }
 }

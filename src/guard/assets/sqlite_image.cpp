@@ -40,7 +40,7 @@ SqliteImage::SqliteImage(std::span<const std::uint8_t> bytes, std::string input)
 }
 
 SqliteImage::~SqliteImage() {
-  sqlite3_close(db_);
+  sqlite3_close_v2(db_);
 }
 
 bool SqliteImage::has_table(const std::string &name) {
@@ -59,34 +59,37 @@ bool SqliteImage::has_table(const std::string &name) {
 
 void SqliteImage::query(const std::string &sql,
                         const std::function<void(const std::vector<std::string> &)> &row) {
-  sqlite3_stmt *st = nullptr;
+  // The statement is finalised and the progress handler removed on every path, including a row
+  // callback that throws (a malformed vCard in a row), so the database can always be closed.
+  struct Statement {
+    sqlite3 *db;
+    sqlite3_stmt *st = nullptr;
+    ~Statement() {
+      sqlite3_finalize(st);
+      sqlite3_progress_handler(db, 0, nullptr, nullptr);
+    }
+  } stmt{db_};
   int counter = 0;
   sqlite3_progress_handler(db_, 1000, progress_abort, &counter);
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
-    std::string why = sqlite3_errmsg(db_);
-    sqlite3_finalize(st);
-    sqlite3_progress_handler(db_, 0, nullptr, nullptr);
-    throw Error(input_, "SQLite: " + why);
-  }
+  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt.st, nullptr) != SQLITE_OK)
+    throw Error(input_, std::string("SQLite: ") + sqlite3_errmsg(db_));
   int rc;
   std::vector<std::string> cols;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    int n = sqlite3_column_count(st);
+  while ((rc = sqlite3_step(stmt.st)) == SQLITE_ROW) {
+    int n = sqlite3_column_count(stmt.st);
     cols.assign(static_cast<std::size_t>(n), {});
     for (int i = 0; i < n; ++i) {
-      const unsigned char *t = sqlite3_column_text(st, i);
+      const unsigned char *t = sqlite3_column_text(stmt.st, i);
       if (t)
         cols[static_cast<std::size_t>(i)].assign(
             reinterpret_cast<const char *>(t),
-            static_cast<std::size_t>(sqlite3_column_bytes(st, i)));
+            static_cast<std::size_t>(sqlite3_column_bytes(stmt.st, i)));
     }
     row(cols);
   }
-  std::string why = rc == SQLITE_DONE ? "" : sqlite3_errmsg(db_);
-  sqlite3_finalize(st);
-  sqlite3_progress_handler(db_, 0, nullptr, nullptr);
   if (rc != SQLITE_DONE)
-    throw Error(input_, "SQLite: " + (rc == SQLITE_INTERRUPT ? "query budget exceeded" : why));
+    throw Error(input_, "SQLite: " + (rc == SQLITE_INTERRUPT ? std::string("query budget exceeded")
+                                                             : std::string(sqlite3_errmsg(db_))));
 }
 
 std::string sql_identifier(const std::string &name) {
