@@ -4,6 +4,7 @@
 #include "common/mapped_file.hpp"
 #include "voice/finding_json.hpp"
 #include "voice/inaudible_band_filter.hpp"
+#include "voice/packet_guard.hpp"
 #include "voice/pcap_reader.hpp"
 #include "voice/pcap_scrubber.hpp"
 #include "voice/sip_message.hpp"
@@ -29,6 +30,7 @@ const char *kUsage =
     "usage: voxguard voice inspect [--json] FILE.pcap\n"
     "       voxguard voice inspect [--json] --sip-message FILE\n"
     "       voxguard voice watch --iface IF [--json] [--duration SECONDS] [--filter BPF]\n"
+    "       voxguard voice guard --queue N [--json]\n"
     "       voxguard voice scrub IN.wav OUT.wav | IN.pcap OUT.pcap\n"
     "\n"
     "inspect   per call (Call-ID, from, to, codecs) and per RTP stream (SSRC, codec, packets,\n"
@@ -297,6 +299,49 @@ int run_watch(int argc, char **argv) {
   return print_report(vi, iface, json);
 }
 
+int run_guard(int argc, char **argv) {
+  long queue = -1;
+  bool json = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--queue" && i + 1 < argc) {
+      char *end = nullptr;
+      queue = std::strtol(argv[++i], &end, 10);
+      if (!end || *end || queue < 0 || queue > 65535)
+        throw vg::Error(argv[i], "queue number must be 0-65535");
+    } else if (a == "--json") {
+      json = true;
+    } else if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else {
+      throw vg::Error(std::string(a), "unknown option for 'voice guard'");
+    }
+  }
+  if (queue < 0)
+    throw vg::Error("voice guard", "--queue N is required");
+  PacketGuard guard;
+  guard.on_finding = [&](const Finding &f) {
+    if (json)
+      std::printf("%s\n", to_json(f).dump().c_str());
+    else
+      std::printf("%s\n", to_text(f).c_str());
+    std::fflush(stdout);
+  };
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  run_netfilter_queue(static_cast<unsigned>(queue), guard, [] { return g_stop != 0; });
+  const auto &st = guard.stats();
+  std::fprintf(
+      stderr,
+      "voxguard voice guard: %llu packets, %llu accepted, %llu dropped, %llu rewritten, %llu "
+      "fail-open\n",
+      static_cast<unsigned long long>(st.packets), static_cast<unsigned long long>(st.accepted),
+      static_cast<unsigned long long>(st.dropped), static_cast<unsigned long long>(st.rewritten),
+      static_cast<unsigned long long>(st.fail_open));
+  return 0;
+}
+
 int voice_main(int argc, char **argv) {
   if (argc < 2 || std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "-h") == 0) {
     std::fputs(kUsage, argc < 2 ? stderr : stdout);
@@ -308,6 +353,8 @@ int voice_main(int argc, char **argv) {
       return run_inspect(argc - 1, argv + 1);
     if (sub == "watch")
       return run_watch(argc - 1, argv + 1);
+    if (sub == "guard")
+      return run_guard(argc - 1, argv + 1);
     if (sub == "scrub")
       return run_scrub(argc - 1, argv + 1);
     std::fprintf(stderr, "voxguard voice: unknown subcommand '%s'\n%s", argv[1], kUsage);

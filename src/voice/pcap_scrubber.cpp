@@ -11,23 +11,6 @@
 #include <pcap/pcap.h>
 
 namespace vg::voice {
-namespace {
-
-std::uint16_t fold(std::uint32_t sum) {
-  while (sum >> 16)
-    sum = (sum & 0xffff) + (sum >> 16);
-  return static_cast<std::uint16_t>(~sum);
-}
-
-std::uint32_t sum16(const std::uint8_t *p, std::size_t n, std::uint32_t sum = 0) {
-  for (std::size_t i = 0; i + 1 < n; i += 2)
-    sum += static_cast<std::uint32_t>(p[i] << 8 | p[i + 1]);
-  if (n & 1)
-    sum += static_cast<std::uint32_t>(p[n - 1] << 8);
-  return sum;
-}
-
-} // namespace
 
 ScrubPcapStats scrub_pcap(const std::string &in, const std::string &out) {
   char err[PCAP_ERRBUF_SIZE] = {0};
@@ -81,38 +64,13 @@ ScrubPcapStats scrub_pcap(const std::string &in, const std::string &out) {
           ++st.rtp_untouched;
         } else {
           try {
-            auto payload = it->second->rewrite(rtp->payload);
-            std::size_t head = static_cast<std::size_t>(rtp->payload.data() - data);
-            frame.assign(data, data + head);
-            frame.insert(frame.end(), payload.begin(), payload.end());
-            std::size_t ip = static_cast<std::size_t>(u->ip_header - data);
-            std::size_t udp = static_cast<std::size_t>(u->udp_header - data);
-            std::size_t rtp_off = udp + 8;
-            frame[rtp_off] &= static_cast<std::uint8_t>(~0x20); // padding was dropped
-            std::size_t udp_len = frame.size() - udp;
-            frame[udp + 4] = static_cast<std::uint8_t>(udp_len >> 8);
-            frame[udp + 5] = static_cast<std::uint8_t>(udp_len);
-            frame[udp + 6] = frame[udp + 7] = 0;
-            if (u->ip_version == 4) {
-              std::size_t total = frame.size() - ip;
-              frame[ip + 2] = static_cast<std::uint8_t>(total >> 8);
-              frame[ip + 3] = static_cast<std::uint8_t>(total);
-              frame[ip + 10] = frame[ip + 11] = 0;
-              std::uint16_t cs = fold(sum16(&frame[ip], (frame[ip] & 0x0f) * 4u));
-              frame[ip + 10] = static_cast<std::uint8_t>(cs >> 8);
-              frame[ip + 11] = static_cast<std::uint8_t>(cs);
-            } else {
-              std::size_t plen = frame.size() - ip - 40;
-              frame[ip + 4] = static_cast<std::uint8_t>(plen >> 8);
-              frame[ip + 5] = static_cast<std::uint8_t>(plen);
-              std::uint32_t s = sum16(&frame[ip + 8], 32);
-              s += static_cast<std::uint32_t>(udp_len) + 17;
-              std::uint16_t cs = fold(sum16(&frame[udp], udp_len, s));
-              if (cs == 0)
-                cs = 0xffff;
-              frame[udp + 6] = static_cast<std::uint8_t>(cs >> 8);
-              frame[udp + 7] = static_cast<std::uint8_t>(cs);
-            }
+            auto audio = it->second->rewrite(rtp->payload);
+            // RTP header as it was (padding dropped, so the P bit is cleared) + the new audio
+            std::vector<std::uint8_t> payload(
+                u->payload.begin(), u->payload.begin() + (rtp->payload.data() - u->payload.data()));
+            payload[0] &= static_cast<std::uint8_t>(~0x20);
+            payload.insert(payload.end(), audio.begin(), audio.end());
+            frame = replace_udp_payload({data, h->caplen}, *u, payload);
             oh.caplen = oh.len = static_cast<bpf_u_int32>(frame.size());
             outdata = frame.data();
             ++st.rtp_rewritten;

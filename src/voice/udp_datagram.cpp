@@ -123,6 +123,57 @@ DecodedFrame decode_by_version(std::span<const std::uint8_t> d) {
 
 } // namespace
 
+namespace {
+std::uint16_t fold(std::uint32_t sum) {
+  while (sum >> 16)
+    sum = (sum & 0xffff) + (sum >> 16);
+  return static_cast<std::uint16_t>(~sum);
+}
+std::uint32_t sum16(const std::uint8_t *p, std::size_t n, std::uint32_t sum = 0) {
+  for (std::size_t i = 0; i + 1 < n; i += 2)
+    sum += static_cast<std::uint32_t>(p[i] << 8 | p[i + 1]);
+  if (n & 1)
+    sum += static_cast<std::uint32_t>(p[n - 1] << 8);
+  return sum;
+}
+} // namespace
+
+std::vector<std::uint8_t> replace_udp_payload(std::span<const std::uint8_t> frame,
+                                              const UdpDatagram &d,
+                                              std::span<const std::uint8_t> payload) {
+  auto ip = static_cast<std::size_t>(d.ip_header - frame.data());
+  auto udp = static_cast<std::size_t>(d.udp_header - frame.data());
+  std::vector<std::uint8_t> out(frame.begin(), frame.begin() + static_cast<long>(udp + 8));
+  out.insert(out.end(), payload.begin(), payload.end());
+  std::size_t udp_len = out.size() - udp;
+  out[udp + 4] = static_cast<std::uint8_t>(udp_len >> 8);
+  out[udp + 5] = static_cast<std::uint8_t>(udp_len);
+  out[udp + 6] = out[udp + 7] = 0;
+  std::uint32_t pseudo;
+  if (d.ip_version == 4) {
+    std::size_t total = out.size() - ip;
+    out[ip + 2] = static_cast<std::uint8_t>(total >> 8);
+    out[ip + 3] = static_cast<std::uint8_t>(total);
+    out[ip + 10] = out[ip + 11] = 0;
+    std::uint16_t cs = fold(sum16(&out[ip], (out[ip] & 0x0f) * 4u));
+    out[ip + 10] = static_cast<std::uint8_t>(cs >> 8);
+    out[ip + 11] = static_cast<std::uint8_t>(cs);
+    pseudo = sum16(&out[ip + 12], 8);
+  } else {
+    std::size_t plen = out.size() - ip - 40;
+    out[ip + 4] = static_cast<std::uint8_t>(plen >> 8);
+    out[ip + 5] = static_cast<std::uint8_t>(plen);
+    pseudo = sum16(&out[ip + 8], 32);
+  }
+  pseudo += static_cast<std::uint32_t>(udp_len) + 17;
+  std::uint16_t cs = fold(sum16(&out[udp], udp_len, pseudo));
+  if (cs == 0)
+    cs = 0xffff;
+  out[udp + 6] = static_cast<std::uint8_t>(cs >> 8);
+  out[udp + 7] = static_cast<std::uint8_t>(cs);
+  return out;
+}
+
 std::string Endpoint::str() const {
   if (address.find(':') != std::string::npos)
     return "[" + address + "]:" + std::to_string(port);

@@ -11,6 +11,7 @@
 #include <span>
 #include <string>
 #include <variant>
+#include <vector>
 
 namespace vg::voice {
 
@@ -44,6 +45,13 @@ using DecodedFrame = std::variant<UdpDatagram, NotUdp, MalformedFrame>;
 
 // `linktype` is a pcap DLT_/LINKTYPE_ value.
 DecodedFrame decode_frame(int linktype, std::span<const std::uint8_t> frame);
+
+// A copy of `frame` (the bytes `d` was decoded from) whose UDP payload is replaced by `payload`,
+// with the UDP length, the IPv4 total length / IPv6 payload length and the checksums (IPv4 header,
+// UDP) recomputed. Trailing link-layer padding is dropped.
+std::vector<std::uint8_t> replace_udp_payload(std::span<const std::uint8_t> frame,
+                                              const UdpDatagram &d,
+                                              std::span<const std::uint8_t> payload);
 
 // Whether decode_frame() knows the link type.
 bool supported_linktype(int linktype);
