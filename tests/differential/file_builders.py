@@ -221,3 +221,31 @@ def ole2_header(rng):
     for i in range(0x4C, 512, 4):
         struct.pack_into("<I", hdr, i, 0xFFFFFFFF)
     return bytes(hdr)
+
+
+PE_CORRUPTIONS = ("e_lfanew past the end", "no sections", "section data past the end",
+                  "optional header size 0xffff", "entry point outside every section", "PE signature broken")
+
+
+def corrupt_pe(rng, data, how):
+    """A copy of a PeImage.build() result with one header field made invalid (how names which);
+    the section bodies and overlay keep their offsets, so a payload placed there stays put."""
+    out = bytearray(data)
+    pe_off = struct.unpack_from("<I", out, 0x3C)[0]
+    opt_size = struct.unpack_from("<H", out, pe_off + 20)[0]
+    sect = pe_off + 24 + opt_size
+    if how == "e_lfanew past the end":
+        struct.pack_into("<I", out, 0x3C, len(out) + rng.randint(1, 4096))
+    elif how == "no sections":
+        struct.pack_into("<H", out, pe_off + 6, 0)
+    elif how == "section data past the end":
+        struct.pack_into("<I", out, sect + 20, len(out) + rng.randint(0x200, 0x10000))
+    elif how == "optional header size 0xffff":
+        struct.pack_into("<H", out, pe_off + 20, 0xFFFF)
+    elif how == "entry point outside every section":
+        struct.pack_into("<I", out, pe_off + 24 + 16, 0x7FFF0000)
+    elif how == "PE signature broken":
+        out[pe_off : pe_off + 4] = b"PX\0\0"
+    else:
+        raise ValueError(how)
+    return bytes(out)

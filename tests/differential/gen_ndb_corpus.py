@@ -5,7 +5,8 @@ For every signature of the given .ndb files this writes one file holding an inst
 (wildcards and jumps filled from a seeded RNG, between random padding, at the offset the signature
 demands, inside a file of the signature's target type), then negatives (an instance with one fixed
 byte changed), files holding several instances, and noise (random bytes and text, soups of signature
-fragments, case-mangled text instances, tiny files). The same seed gives the same corpus.
+fragments, case-mangled text instances, tiny files), and edge cases (instances straddling clamscan's
+128 KiB read blocks; PE files with a broken header field). The same seed gives the same corpus.
 
 The real databases never use (B), (L), (W), !(..), [x-y] and some other constructs, so a
 synthetic.ndb is derived from their literal runs (see synthetic_sigs.py) and instantiated the same
@@ -13,7 +14,7 @@ way; its negatives break the construct itself (an alphanumeric byte where a boun
 an excluded alternative where a negated alternation is).
 
 Output, under --out:
-  files/{pos,neg,multi,noise}/...   the corpus
+  files/{pos,neg,multi,edge,noise}/...   the corpus
   synthetic.ndb                    the synthetic signatures (unless --synthetic 0)
   manifest.tsv                     path, kind, expected signature names (comma separated), origin
   databases.txt                    every .ndb file the corpus was made from (pass them to the scanners)
@@ -347,6 +348,22 @@ def generate(args):
             data = bytes(parts) + b"\n"
         corpus.write("multi", data, names, "several instances")
 
+    # Edge cases: instances straddling the 128 KiB blocks clamscan reads files in, and instances in
+    # PE files with one header field broken (a match that needs no header must survive; EP/section
+    # offsets cannot be computed). The expectation is whatever clamscan reports.
+    straddle_pool = [m for m in made if m[0].target == 0 and m[0].offset_rule.kind == "any" and len(m[1]) > 1]
+    for _ in range(args.edge if straddle_pool else 0):
+        sig, payload = rng.choice(straddle_pool)[:2]
+        start = 131072 * rng.randint(1, 2) - rng.randint(1, len(payload) - 1)
+        data = fb.binary_padding(rng, start) + payload + fb.binary_padding(rng, rng.randint(0, 4096))
+        corpus.write("edge", data, [sig.name], f"{sig.source} straddles a 128 KiB block @{start}")
+    pe_pool = [m for m in made if m[0].target == 1]
+    for i in range(args.edge if pe_pool else 0):
+        sig, payload = rng.choice(pe_pool)[:2]
+        how = fb.PE_CORRUPTIONS[i % len(fb.PE_CORRUPTIONS)]
+        data, start = fb.pe_with_payload(rng, payload, sig.offset_rule)
+        corpus.write("edge", fb.corrupt_pe(rng, data, how), [], f"{sig.source} pe with {how} @{start}")
+
     # Noise: random bytes and text, fragment soups, tiny files.
     fragments = [literal_bytes(m[0].body) for m in made]
     fragments = [f for f in fragments if len(f) >= 4]
@@ -394,6 +411,8 @@ def main(argv=None):
     p.add_argument("--mangled", type=float, default=0.1, help="fraction of text signatures given a case-mangled twin")
     p.add_argument("--multi", type=int, default=150, help="files holding several instances")
     p.add_argument("--noise", type=int, default=300, help="noise files")
+    p.add_argument("--edge", type=int, default=60,
+                   help="block-straddling files and broken-PE files (this many of each)")
     p.add_argument("--synthetic", type=int, default=12,
                    help="synthetic signatures per grammar construct the real databases lack (0: none)")
     args = p.parse_args(argv)
