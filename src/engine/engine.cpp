@@ -1,6 +1,8 @@
 #include "engine/engine.hpp"
 
 #include "engine/exe_info.hpp"
+#include "engine/pe_version_info.hpp"
+#include "engine/text_normalize.hpp"
 #include "signatures/offset_spec.hpp"
 
 #include <algorithm>
@@ -75,6 +77,17 @@ bool Engine::verify(std::uint32_t entry, std::span<const std::uint8_t> data,
   hi = std::min(hi, range->hi);
   if (lo > hi)
     return false;
+  if (b.sig->offset.base == OffsetSpec::Base::version_info) {
+    for (std::uint64_t start : *ctx.version_info) {
+      if (start < lo || start > hi)
+        continue;
+      if (auto m = b.matcher.match_at(data, static_cast<std::size_t>(start))) {
+        out.push_back(Detection{b.sig->name, b.sig->origin, Detection::Kind::body, m->start});
+        return true;
+      }
+    }
+    return false;
+  }
   auto m = b.matcher.find(data, static_cast<std::size_t>(lo), static_cast<std::size_t>(hi));
   if (!m)
     return false;
@@ -140,6 +153,22 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
   }
 }
 
+void Engine::check_hashes(std::span<const std::uint8_t> data, bool allmatch,
+                          std::vector<Detection> &out) const {
+  const std::uint64_t size = data.size();
+  HashMask need = set_.hashes.needs(size);
+  if (!need)
+    return;
+  Digests d = digest_bytes(data, need);
+  std::vector<HashTable::Hit> hits;
+  set_.hashes.lookup(size, d, hits);
+  for (const auto &h : hits) {
+    out.push_back(Detection{h.name, h.origin, Detection::Kind::hash, std::nullopt});
+    if (!allmatch)
+      break;
+  }
+}
+
 ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch,
                          Scratch &s) const {
   if (s.owner != this) {
@@ -157,47 +186,65 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch,
     s.epoch = 0;
   }
   ScanOutcome r;
-  r.kind = detect_file_type(data);
-  const std::uint64_t size = data.size();
+  const ClamType ctype = detect_clamav_type(data);
+  r.kind = kind_of(ctype, data);
+  auto done = [&] { return !allmatch && !r.detections.empty(); };
 
-  // Whole-file hashes, only for sizes some signature names.
-  if (HashMask need = set_.hashes.needs(size)) {
-    Digests d = digest_bytes(data, need);
-    std::vector<HashTable::Hit> hits;
-    set_.hashes.lookup(size, d, hits);
-    for (const auto &h : hits) {
-      r.detections.push_back(Detection{h.name, h.origin, Detection::Kind::hash, std::nullopt});
-      if (!allmatch)
-        break;
-    }
-  }
-
-  if (allmatch || r.detections.empty()) {
-    TargetType own = target_type_for(r.kind);
+  // The buffers ClamAV scans for a file of this type: the raw bytes and/or normalised text/HTML,
+  // each with the target types whose signatures run on it (see text_normalize.hpp).
+  for (const ScanBuffer &buf : scan_buffers(data, ctype)) {
+    std::span<const std::uint8_t> bytes = buf.raw ? data : std::span<const std::uint8_t>(buf.data);
+    if (buf.hashed)
+      check_hashes(bytes, allmatch, r.detections);
+    if (done())
+      break;
+    OffsetContext ctx;
+    ctx.file_size = bytes.size();
     ExeInfo exe;
     std::vector<OffsetContext::Section> sections;
-    OffsetContext ctx;
-    ctx.file_size = size;
-    if (needs_exe_[0] || needs_exe_[static_cast<std::size_t>(own)]) {
-      if (r.kind == FileKind::pe || r.kind == FileKind::elf || r.kind == FileKind::macho) {
-        exe = parse_exe_info(data, r.kind);
-        ctx.entry_point = exe.entry_point;
-        for (const auto &sec : exe.sections)
-          sections.push_back({sec.raw_offset, sec.raw_size});
-        ctx.sections = &sections;
+    std::vector<std::uint64_t> version_info;
+    bool wants_exe = false;
+    for (TargetType t : buf.targets)
+      wants_exe = wants_exe || needs_exe_[static_cast<std::size_t>(t)];
+    if (buf.raw && wants_exe &&
+        (r.kind == FileKind::pe || r.kind == FileKind::elf || r.kind == FileKind::macho)) {
+      exe = parse_exe_info(data, r.kind);
+      ctx.entry_point = exe.entry_point;
+      for (const auto &sec : exe.sections)
+        sections.push_back({sec.raw_offset, sec.raw_size});
+      ctx.sections = &sections;
+      if (r.kind == FileKind::pe) {
+        version_info = version_info_offsets(data, exe);
+        ctx.version_info = &version_info;
       }
     }
-    scan_group(groups_[0], data, ctx, allmatch, s, r.detections);
-    if (own != TargetType::any && (allmatch || r.detections.empty()))
-      scan_group(groups_[static_cast<std::size_t>(own)], data, ctx, allmatch, s, r.detections);
+    for (TargetType t : buf.targets) {
+      scan_group(groups_[static_cast<std::size_t>(t)], bytes, ctx, allmatch, s, r.detections);
+      if (done())
+        break;
+    }
+    if (done())
+      break;
+  }
+  // A signature that matches in two buffers (e.g. both HTML normalisations) is one detection.
+  if (allmatch && r.detections.size() > 1) {
+    std::vector<Detection> unique;
+    for (auto &d : r.detections)
+      if (std::none_of(unique.begin(), unique.end(),
+                       [&](const Detection &u) {
+                         return u.name == d.name && u.origin.database == d.origin.database &&
+                                u.origin.line == d.origin.line;
+                       }))
+        unique.push_back(d);
+    r.detections = std::move(unique);
   }
 
   // Allow-lists cancel detections of a file whose whole-file hash they name (ClamAV's .fp/.sfp).
   if (!r.detections.empty() && !set_.allow.empty()) {
-    if (HashMask need = set_.allow.needs(size)) {
+    if (HashMask need = set_.allow.needs(data.size())) {
       Digests d = digest_bytes(data, need);
       std::vector<HashTable::Hit> hits;
-      set_.allow.lookup(size, d, hits);
+      set_.allow.lookup(data.size(), d, hits);
       if (!hits.empty()) {
         r.detections.clear();
         r.allowlisted = true;

@@ -86,6 +86,8 @@ private:
 
   void scan_group(const Group &g, std::span<const std::uint8_t> data, const struct OffsetContext &ctx,
                   bool allmatch, Scratch &scratch, std::vector<Detection> &out) const;
+  void check_hashes(std::span<const std::uint8_t> data, bool allmatch,
+                    std::vector<Detection> &out) const;
   bool verify(std::uint32_t entry, std::span<const std::uint8_t> data,
               const struct OffsetContext &ctx, std::uint64_t lo, std::uint64_t hi,
               std::vector<Detection> &out) const;

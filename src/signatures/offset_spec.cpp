@@ -28,6 +28,10 @@ OffsetParseResult parse_offset_spec(std::string_view text) {
   OffsetParseResult r;
   if (text == "*")
     return r;
+  if (text == "VI") {
+    r.spec.base = OffsetSpec::Base::version_info;
+    return r;
+  }
   std::string_view main = text;
   auto comma = text.find(',');
   if (comma != std::string_view::npos) {
@@ -112,6 +116,10 @@ std::optional<StartRange> resolve(const OffsetSpec &spec, const OffsetContext &c
     extra = s.raw_size;
     break;
   }
+  case OffsetSpec::Base::version_info:
+    if (!ctx.version_info || ctx.version_info->empty())
+      return std::nullopt;
+    return StartRange{ctx.version_info->front(), ctx.version_info->back()};
   case OffsetSpec::Base::last_section_start:
     if (!ctx.sections || ctx.sections->empty())
       return std::nullopt;
