@@ -153,6 +153,8 @@ enum class St {
   char_ref_decode,
   lookfor_screnc,
   jsdecode,
+  jsdecode_length,
+  jsdecode_decrypt,
   rfc2397_type,
   rfc2397_init,
   rfc2397_data,
@@ -208,7 +210,133 @@ private:
   std::vector<TagArg> args_;
   std::uint32_t mbchar_ = 0, mbchar2_ = 0;
   std::vector<std::uint8_t> *data_uri_ = nullptr;
+  // JScript.Encode ("Windows Script Encoder") decoding state.
+  bool in_screnc_ = false;
+  std::uint32_t screnc_length_ = 0;
+  std::uint8_t screnc_table_pos_ = 0;
+  void screnc_decode();
 };
+
+// The Windows Script Encoder substitution: which of three tables decodes the n-th character
+// (mod 64), and the tables themselves for characters below 0x80 (0xff marks an escape).
+constexpr std::uint8_t kScrencOrder[64] = {
+    0, 2, 1, 0, 2, 1, 2, 1, 1, 2, 1, 2, 0, 1, 2, 1, 0, 1, 2, 1, 0, 0, 2, 1, 1, 2, 0, 1, 2, 1, 1, 2,
+    0, 0, 1, 2, 1, 2, 1, 0, 1, 0, 0, 2, 1, 0, 1, 2, 0, 1, 2, 1, 0, 0, 2, 1, 1, 0, 0, 2, 1, 0, 1, 2};
+constexpr std::uint8_t kScrencTables[3][128] = {
+    {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x57, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E,
+     0x0F, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D,
+     0x1E, 0x1F, 0x2E, 0x47, 0x7A, 0x56, 0x42, 0x6A, 0x2F, 0x26, 0x49, 0x41, 0x34, 0x32, 0x5B,
+     0x76, 0x72, 0x43, 0x38, 0x39, 0x70, 0x45, 0x68, 0x71, 0x4F, 0x09, 0x62, 0x44, 0x23, 0x75,
+     0x3C, 0x7E, 0x3E, 0x5E, 0xFF, 0x77, 0x4A, 0x61, 0x5D, 0x22, 0x4B, 0x6F, 0x4E, 0x3B, 0x4C,
+     0x50, 0x67, 0x2A, 0x7D, 0x74, 0x54, 0x2B, 0x2D, 0x2C, 0x30, 0x6E, 0x6B, 0x66, 0x35, 0x25,
+     0x21, 0x64, 0x4D, 0x52, 0x63, 0x3F, 0x7B, 0x78, 0x29, 0x28, 0x73, 0x59, 0x33, 0x7F, 0x6D,
+     0x55, 0x53, 0x7C, 0x3A, 0x5F, 0x65, 0x46, 0x58, 0x31, 0x69, 0x6C, 0x5A, 0x48, 0x27, 0x5C,
+     0x3D, 0x24, 0x79, 0x37, 0x60, 0x51, 0x20, 0x36},
+    {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x7B, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E,
+     0x0F, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D,
+     0x1E, 0x1F, 0x32, 0x30, 0x21, 0x29, 0x5B, 0x38, 0x33, 0x3D, 0x58, 0x3A, 0x35, 0x65, 0x39,
+     0x5C, 0x56, 0x73, 0x66, 0x4E, 0x45, 0x6B, 0x62, 0x59, 0x78, 0x5E, 0x7D, 0x4A, 0x6D, 0x71,
+     0x3C, 0x60, 0x3E, 0x53, 0xFF, 0x42, 0x27, 0x48, 0x72, 0x75, 0x31, 0x37, 0x4D, 0x52, 0x22,
+     0x54, 0x6A, 0x47, 0x64, 0x2D, 0x20, 0x7F, 0x2E, 0x4C, 0x5D, 0x7E, 0x6C, 0x6F, 0x79, 0x74,
+     0x43, 0x26, 0x76, 0x25, 0x24, 0x2B, 0x28, 0x23, 0x41, 0x34, 0x09, 0x2A, 0x44, 0x3F, 0x77,
+     0x3B, 0x55, 0x69, 0x61, 0x63, 0x50, 0x67, 0x51, 0x49, 0x4F, 0x46, 0x68, 0x7C, 0x36, 0x70,
+     0x6E, 0x7A, 0x2F, 0x5F, 0x4B, 0x5A, 0x2C, 0x57},
+    {0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x6E, 0x0A, 0x0B, 0x0C, 0x06, 0x0E,
+     0x0F, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A, 0x1B, 0x1C, 0x1D,
+     0x1E, 0x1F, 0x2D, 0x75, 0x52, 0x60, 0x71, 0x5E, 0x49, 0x5C, 0x62, 0x7D, 0x29, 0x36, 0x20,
+     0x7C, 0x7A, 0x7F, 0x6B, 0x63, 0x33, 0x2B, 0x68, 0x51, 0x66, 0x76, 0x31, 0x64, 0x54, 0x43,
+     0x3C, 0x3A, 0x3E, 0x7E, 0xFF, 0x45, 0x2C, 0x2A, 0x74, 0x27, 0x37, 0x44, 0x79, 0x59, 0x2F,
+     0x6F, 0x26, 0x72, 0x6A, 0x39, 0x7B, 0x3F, 0x38, 0x77, 0x67, 0x53, 0x47, 0x34, 0x78, 0x5D,
+     0x30, 0x23, 0x5A, 0x5B, 0x6C, 0x48, 0x55, 0x70, 0x69, 0x2E, 0x4C, 0x21, 0x24, 0x4E, 0x50,
+     0x09, 0x56, 0x73, 0x35, 0x61, 0x4B, 0x58, 0x3B, 0x57, 0x22, 0x6D, 0x4D, 0x25, 0x28, 0x46,
+     0x4A, 0x32, 0x41, 0x3D, 0x5F, 0x4F, 0x42, 0x65},
+};
+
+int base64_value(std::uint8_t c) {
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '+')
+    return 62;
+  if (c == '/')
+    return 63;
+  return -1;
+}
+
+// The encoded length (or checksum) field: six base64 characters in ClamAV's bit order, computed
+// with its signed arithmetic (a non-base64 character contributes -1 in places).
+std::uint32_t screnc_number(const std::uint8_t *p) {
+  const int b0 = base64_value(p[0]), b1 = base64_value(p[1]), b2 = base64_value(p[2]);
+  const int b3 = base64_value(p[3]), b4 = base64_value(p[4]), b5 = base64_value(p[5]);
+  std::uint32_t v = 0;
+  v += static_cast<std::uint32_t>(b0 < 0 ? 0 : b0 << 2);
+  v += static_cast<std::uint32_t>(b1 >> 4);
+  v += static_cast<std::uint32_t>((b1 & 0x0f) << 12);
+  v += static_cast<std::uint32_t>(((b2 >> 2) < 0 ? 0 : (b2 >> 2)) << 8);
+  v += static_cast<std::uint32_t>((b2 & 0x03) << 22);
+  v += static_cast<std::uint32_t>(b3 < 0 ? 0 : b3 << 16);
+  v += static_cast<std::uint32_t>(b4 < 0 ? 0 : b4 << 2) << 24;
+  v += static_cast<std::uint32_t>(((b5 >> 4) < 0 ? 0 : (b5 >> 4))) << 24;
+  return v;
+}
+
+// screnc_decode(): decodes the rest of the current chunk in place from the read position (the
+// decoded text is then normalised as script); when the encoded length runs out, the checksum and
+// the "^#~@" terminator are skipped and the remaining text follows the decoded text.
+void HtmlNormalizer::screnc_decode() {
+  std::size_t src = pos_, dst = pos_;
+  const std::size_t end = line_.size();
+  while (screnc_length_ > 0 && src < end) {
+    std::uint8_t c = line_[src];
+    if (c == '\n' || c == '\r') {
+      ++src;
+      continue;
+    }
+    if (c < 0x80) {
+      std::uint8_t value = kScrencTables[kScrencOrder[screnc_table_pos_]][c];
+      if (value == 0xff) { // escape: the next character says what it stands for
+        ++src;
+        --screnc_length_;
+        const std::uint8_t e = src < end ? line_[src] : 0;
+        if (e == 0)
+          --src;
+        else if (e == 0x21)
+          value = 0x3c;
+        else if (e == 0x23)
+          value = 0x0d;
+        else if (e == 0x24)
+          value = 0x40;
+        else if (e == 0x26)
+          value = 0x0a;
+        else if (e == 0x2a)
+          value = 0x3e;
+      }
+      line_[dst++] = value;
+      screnc_table_pos_ = static_cast<std::uint8_t>((screnc_table_pos_ + 1) % 64);
+    } else {
+      line_[dst++] = line_[src++];
+      if (src >= end) { // a lead byte at the end of the chunk
+        --dst;
+        break;
+      }
+      line_[dst++] = line_[src];
+    }
+    ++src;
+    --screnc_length_;
+  }
+  if (!screnc_length_) {
+    if (end - std::min(src, end) >= 12)
+      src += 12; // checksum (8) and "^#~@"
+    src = std::min(src, end);
+    line_.erase(line_.begin() + static_cast<std::ptrdiff_t>(dst),
+                line_.begin() + static_cast<std::ptrdiff_t>(src));
+  } else {
+    line_.resize(dst);
+  }
+}
 
 // cli_readchunk on a memory area: up to 8191 bytes with NUL bytes skipped, cut back after the last
 // white space when more data follows that does not start with white space.
@@ -728,14 +856,35 @@ void HtmlNormalizer::step() {
     }
     break;
   case St::jsdecode:
-    // Encoded script bodies are not decoded here; up to the "#@~^" marker the text is copied.
+    // Copied as is up to the "#@~^" start marker (which ClamAV turns into "//" for the JS parser).
     if (pos_ + 4 <= line_.size() && std::memcmp(line_.data() + pos_, "#@~^", 4) == 0) {
-      state_ = St::norm;
+      pos_ += 4;
+      state_ = St::jsdecode_length;
       next_state_ = St::bad;
     } else {
       o2(lower(c));
       ++pos_;
     }
+    break;
+  case St::jsdecode_length:
+    if (line_.size() - pos_ < 8) {
+      state_ = St::norm;
+      next_state_ = St::bad;
+      break;
+    }
+    screnc_length_ = screnc_number(line_.data() + pos_);
+    screnc_table_pos_ = 0;
+    state_ = St::jsdecode_decrypt;
+    in_screnc_ = true;
+    next_state_ = St::bad;
+    pos_ += 8;
+    break;
+  case St::jsdecode_decrypt:
+    screnc_decode();
+    if (!screnc_length_)
+      in_screnc_ = false;
+    state_ = St::norm;
+    next_state_ = St::bad;
     break;
   case St::rfc2397_type:
     if (c == '\'' || c == '"') {
@@ -857,7 +1006,8 @@ void HtmlNormalizer::step() {
 
 HtmlNormalized HtmlNormalizer::run() {
   notags_ = in_.size() <= kMaxHtmlNoTags;
-  while (read_chunk()) {
+  bool have = read_chunk();
+  while (have) {
     while (pos_ < line_.size() && is_space(line_[pos_]))
       ++pos_;
     while (cur()) {
@@ -872,6 +1022,11 @@ HtmlNormalized HtmlNormalizer::run() {
       if (state_ == St::bad) // ClamAV aborts normalisation here
         return std::move(out_);
       step();
+    }
+    have = read_chunk();
+    if (in_screnc_) {
+      state_ = St::jsdecode_decrypt;
+      next_state_ = St::bad;
     }
     if (next_state_ == state_)
       next_state_ = St::bad; // ClamAV's guard against an endless loop

@@ -32,9 +32,10 @@
 //  - Whole-file hash signatures (.hdb/.hsb) are checked where the raw scan happens, and on the
 //    HTML normalisations (which ClamAV scans as files of their own) — not on raw HTML files, not
 //    on the normalised text, and not at all on CL_TYPE_IGNORED files (all verified with clamscan).
+// <script language="JScript.Encode"/"VBScript.Encode"> bodies are decoded as ClamAV does.
 // Not reproduced here: the "javascript" file (ClamAV's JS tokenizer output, scanned with 3 and 7),
-// decoding of JScript.Encode blocks, and the contents of data: URIs (returned, for the caller to
-// scan as files, in the exact form ClamAV writes them).
+// encoded ASP blocks (<%@ language=...encode %>), and the scanning of data: URIs (their contents
+// are returned, for the caller to scan as files, in the exact form ClamAV writes them).
 #pragma once
 #include "engine/file_type.hpp"
 #include "signatures/target_type.hpp"

@@ -107,6 +107,17 @@ TEST(HtmlNormalize, ChunkBoundariesNulBytesAndLongWords) {
             "2f5f5c159cbf07401527c2c64805d3342d2b283c29eefc083d482a33a7104859");
 }
 
+TEST(HtmlNormalize, ScriptEncoderBlocksAreDecoded) {
+  // "#@~^" + length "DgAAAA==" + 14 encoded characters + checksum + "^#~@": clamscan 1.4.6
+  // writes the decoded text into nocomment.html after the re-rendered script tag.
+  const auto in =
+      S("<html><SCRIPT language=\"JScript.Encode\">#@~^DgAAAA==@#@&W^W@*@!&@$Ai4AAA==^#~@"
+        "</script> tail");
+  EXPECT_EQ(str(normalize_html(B(in)).nocomment),
+            "<html><script language=\"jscript.encode\"><script "
+            "language=\"javascript\">oc4><3@</script>tail");
+}
+
 TEST(HtmlNormalize, HostileInputsStayBounded) {
   // Unterminated constructs, huge numeric references, long tags and entity names.
   const std::string cases[] = {
@@ -133,16 +144,15 @@ TEST(HtmlNormalize, HostileInputsStayBounded) {
 }
 
 // Upstream's own reference outputs (unit_tests/input/htmlnorm_reffiles), which clamscan 1.4.6
-// reproduces. The JScript.Encode reference is not included: those scripts are not decoded here.
+// reproduces (htmlnorm_encode.html exercises the JScript.Encode decoder).
 TEST(HtmlNormalize, UpstreamReferenceFiles) {
   const std::string dir = std::string(VOXGUARD_SHARED_DATA) + "/clamav/unittests/";
   if (!std::filesystem::exists(dir + "htmlnorm_reffiles"))
     GTEST_SKIP() << dir << "htmlnorm_reffiles missing";
   const std::pair<const char *, const char *> pairs[] = {
-      {"htmlnorm_buf.html", "buf"},
-      {"htmlnorm_js_test.html", "js"},
-      {"htmlnorm_test.html", "test"},
-      {"htmlnorm_urls.html", "urls"},
+      {"htmlnorm_buf.html", "buf"},       {"htmlnorm_js_test.html", "js"},
+      {"htmlnorm_test.html", "test"},     {"htmlnorm_urls.html", "urls"},
+      {"htmlnorm_encode.html", "encode"},
   };
   int compared = 0;
   for (const auto &[input, ref] : pairs) {
@@ -157,7 +167,7 @@ TEST(HtmlNormalize, UpstreamReferenceFiles) {
       ++compared;
     }
   }
-  EXPECT_EQ(compared, 7);
+  EXPECT_EQ(compared, 8);
 }
 
 bool has_target(const ScanBuffer &b, TargetType t) {
