@@ -32,9 +32,18 @@ from collections import Counter
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import file_builders as fb  # noqa: E402
-from ndb_body import Alt, Boundary, Run, instantiate, load_ndb  # noqa: E402
+from ndb_body import (  # noqa: E402
+    NEAR_MISSES,
+    Alt,
+    Boundary,
+    Run,
+    boundary_position,
+    boundary_satisfied,
+    instantiate,
+    load_ndb,
+)
 from offset_rule import parse_offset  # noqa: E402
-from synthetic_sigs import make_synthetic_lines  # noqa: E402
+from synthetic_sigs import REPEATED_BYTES, make_synthetic_lines  # noqa: E402
 
 DEFAULT_DBS = ("clamav/rfxn-lmd/rfxn.ndb", "clamav/official-talos-subset/daily.ndb")
 
@@ -201,13 +210,16 @@ def mutate_fixed_byte(rng, sig, payload, spans):
 
 
 def mutate_construct(rng, sig, payload, spans):
-    """payload with a boundary marker's byte made alphanumeric, or a negated alternation's bytes set
-    to an excluded alternative; None if the body has neither construct."""
+    """payload with a boundary marker's byte(s) replaced by a near miss (a separator-like byte outside
+    ClamAV's class for the marker, or a letter), or a negated alternation's bytes set to an excluded
+    alternative; None if the body has neither construct."""
     candidates = []
     for ei, start, end in spans:
         el = sig.body.elements[ei]
         if isinstance(el, Boundary):
-            candidates.append((start, end, bytes([rng.choice(b"aZ7")])))
+            where = boundary_position(sig.body, ei)
+            misses = [m for m in NEAR_MISSES if not boundary_satisfied(el.kind, where, m)]
+            candidates.append((start, end, rng.choice(misses)))
         elif isinstance(el, Alt) and el.negated:
             alt = rng.choice(el.alternatives)
             if all(b.mask == 0xFF for b in alt):
@@ -306,6 +318,9 @@ def generate(args):
                 continue
             assert data[start : start + len(payload)] == payload
             corpus.write("pos", data, [sig.name], f"{sig.source} {container} @{start}")
+            if container == "html" and len(payload) > 1 and rng.random() < args.cut_html:
+                cut = start + len(payload) - rng.randint(0, min(12, len(payload) - 1))
+                corpus.write("edge", data[:cut], [], f"{sig.source} html ending inside the instance @{start}")
             made.append((sig, payload, spans, container))
             if rng.random() < args.negatives:
                 bad = mutate_fixed_byte(rng, sig, payload, spans)
@@ -364,6 +379,13 @@ def generate(args):
         data, start = fb.pe_with_payload(rng, payload, sig.offset_rule)
         corpus.write("edge", fb.corrupt_pe(rng, data, how), [], f"{sig.source} pe with {how} @{start}")
 
+    # Runs of one repeated byte (what the synthetic repeated_byte_jump signatures look for).
+    for _ in range(args.edge // 2):
+        fill = bytes([rng.choice(REPEATED_BYTES)])
+        data = fb.binary_padding(rng, rng.randint(0, 300)) + fill * rng.randint(16, 96)
+        data += fb.binary_padding(rng, rng.randint(0, 300))
+        corpus.write("edge", data, [], f"run of {fill.hex()}")
+
     # Noise: random bytes and text, fragment soups, tiny files.
     fragments = [literal_bytes(m[0].body) for m in made]
     fragments = [f for f in fragments if len(f) >= 4]
@@ -412,7 +434,9 @@ def main(argv=None):
     p.add_argument("--multi", type=int, default=150, help="files holding several instances")
     p.add_argument("--noise", type=int, default=300, help="noise files")
     p.add_argument("--edge", type=int, default=60,
-                   help="block-straddling files and broken-PE files (this many of each)")
+                   help="block-straddling files and broken-PE files (this many of each; half as many runs of one byte)")
+    p.add_argument("--cut-html", type=float, default=0.5,
+                   help="fraction of HTML positives also written cut off inside the instance")
     p.add_argument("--synthetic", type=int, default=12,
                    help="synthetic signatures per grammar construct the real databases lack (0: none)")
     args = p.parse_args(argv)

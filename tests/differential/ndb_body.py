@@ -197,22 +197,48 @@ def load_ndb(path):
     return sigs, bad
 
 
-# Bytes that satisfy a marker, as ClamAV 1.4 (libclamav/matcher-ac.c) checks them. At the start or
-# end of a body the marker is a zero-width look-around on the byte before/after the match (or the
-# file's edge); in the middle it consumes one byte ((L): "\n" or "\r\n"). The instance puts the
-# satisfying byte(s) where the marker stands, which is right for all three positions.
-BOUNDARY_BYTES = {
-    # (B): left needs a byte of class 1 or 3, right a byte of class >= 2, middle any class != 0.
-    ("B", "start"): [b" ", b"-", b"/", b"_", b".", b"<", b"@"],
-    ("B", "end"): [b"\n", b"\r", b" ", b'"', b"'", b"-", b"/", b"=", b">", b"_"],
-    ("B", "mid"): [b" ", b"-", b"/", b"_", b".", b"<", b"@", b"\n", b'"', b"=", b">"],
-    ("L", "start"): [b"\n"],
-    ("L", "end"): [b"\n", b"\r\n"],
-    ("L", "mid"): [b"\n", b"\r\n"],
-    ("W", "start"): [b" ", b"\t", b",", b";", b"(", b")", b"!", b"\n"],
-    ("W", "end"): [b" ", b"\t", b",", b";", b"(", b")", b"!", b"\n"],
-    ("W", "mid"): [b" ", b"\t", b",", b";", b"(", b")", b"!", b"\n"],
-}
+# ClamAV 1.4's byte classes for (B) (libclamav/matcher-ac.c, table `boundary`): bit 1 = may stand
+# before a word (left boundary), value >= 2 = may stand after one (right boundary); every other byte
+# is class 0.
+CLAMAV_BOUNDARY_CLASS = {0x0A: 2, 0x0D: 2, 0x20: 3, 0x22: 2, 0x27: 2, 0x2D: 3, 0x2E: 1, 0x2F: 3,
+                         0x3C: 1, 0x3D: 2, 0x3E: 2, 0x40: 1, 0x5F: 3}
+
+
+def boundary_satisfied(kind, where, data):
+    """Whether the byte(s) data placed where a (kind) marker stands satisfy it, as ClamAV checks:
+    at the start or end of a body the marker is a zero-width look-around on the byte before/after
+    the match, in the middle it consumes one byte ((L): "\n" or "\r\n")."""
+    if kind == "L":
+        return data == b"\n" or (where != "start" and data == b"\r\n")
+    if len(data) != 1:
+        return False
+    c = data[0]
+    if kind == "W":
+        return not (0x30 <= c <= 0x39 or 0x41 <= c <= 0x5A or 0x61 <= c <= 0x7A)
+    cls = CLAMAV_BOUNDARY_CLASS.get(c, 0)
+    if where == "start":
+        return cls in (1, 3)
+    if where == "end":
+        return cls >= 2
+    return cls != 0
+
+
+def _satisfying(kind, where):
+    if kind == "L":
+        return [b"\n"] if where == "start" else [b"\n", b"\r\n"]
+    return [bytes([c]) for c in range(256) if boundary_satisfied(kind, where, bytes([c]))]
+
+
+# Bytes an instance puts where a marker stands: every byte that satisfies it.
+BOUNDARY_BYTES = {(k, w): _satisfying(k, w) for k in "BLW" for w in ("start", "mid", "end")}
+
+# Near misses for negatives: bytes that look like separators (or are letters) but fail the marker.
+NEAR_MISSES = [b"\t", b"\x0b", b"\x0c", b",", b";", b"(", b")", b"!", b"\r", b"a", b"Z", b"7", b"\x00"]
+
+
+def boundary_position(body, ei):
+    return "start" if ei == 0 else "end" if ei == len(body.elements) - 1 else "mid"
+
 
 TEXT_FILL = b"abcdefghijklmnopqrstuvwxyz0123456789_"
 
@@ -271,8 +297,7 @@ def instantiate(body, rng, text=False, lengths=None):
         elif isinstance(el, Gap):
             out += fill.gap(gap_length(rng, el))
         elif isinstance(el, Boundary):
-            where = "start" if ei == 0 else "end" if ei == len(body.elements) - 1 else "mid"
-            out += rng.choice(BOUNDARY_BYTES[(el.kind, where)])
+            out += rng.choice(BOUNDARY_BYTES[(el.kind, boundary_position(body, ei))])
         if lengths is not None:
             lengths.append((ei, start, len(out)))
     return bytes(out)

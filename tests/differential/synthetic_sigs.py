@@ -2,7 +2,8 @@
 
 Promise: make_synthetic_lines() derives signatures from literal byte strings of real signatures,
 each exercising one construct ((B), (L), (W), !(aa|bb), multi-byte and unequal-length (aa|bb),
-[x-y] beside a single byte, a?/?a nibbles, {-n}, {n-}), with at least four static bytes on each side
+[x-y] beside a single byte, a?/?a nibbles, {-n}, {n-}, a jump between runs of one repeated
+byte), with at least four static bytes on each side
 of the construct, which clamscan 1.4.6 loads. Names are VG.Synthetic.<construct>.<n>; the target
 type is 0 and the offset `*`. The same rng state gives the same lines.
 """
@@ -24,7 +25,11 @@ FEATURES = (
     "nibble_low",
     "jump_upto",
     "jump_atleast",
+    "repeated_byte_jump",
 )
+
+# Fill bytes of executables and text: signatures made only of them, with a jump, see long runs.
+REPEATED_BYTES = (0x00, 0xFF, 0x20, 0x90, 0x41)
 
 
 def _hex(data):
@@ -84,6 +89,9 @@ def make_line(rng, feature, base, printable):
         return _hex(left) + f"?{right[0] & 15:x}" + _hex(right[1:])
     if feature == "jump_upto":
         return _hex(left) + "{-" + str(rng.randint(1, 12)) + "}" + _hex(right)
+    if feature == "repeated_byte_jump":
+        b = f"{rng.choice(REPEATED_BYTES):02x}"
+        return b * rng.randint(6, 12) + "{-" + str(rng.randint(1, 12)) + "}" + b * rng.randint(6, 14)
     if feature == "jump_atleast":
         return _hex(left) + "{" + str(rng.randint(0, 8)) + "-}" + _hex(right)
     raise ValueError(feature)
