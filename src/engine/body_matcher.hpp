@@ -1,17 +1,21 @@
 // body_matcher.hpp — matches one ClamAV body pattern against bytes, and chooses its prefilter atom.
 // Promise: find() returns the first start in [lo, hi] at which the whole pattern matches, with the
-// same semantics as ClamAV's matcher (wildcards, gaps, alternations, negations, boundaries); its cost is
-// bounded (no exponential backtracking). choose_atom() returns the rarest exact byte run of the
-// pattern together with the distance range from the pattern's start to the atom's start, so that a
-// prefilter hit at position p means a match can only start in [p - max_distance, p - min_distance].
+// same semantics as ClamAV's matcher (wildcards, gaps, alternations, negations, boundaries); its
+// cost is bounded (no exponential backtracking). choose_atom() returns the rarest exact byte run of
+// the pattern together with the distance range from the pattern's start to the atom's start, so
+// that a prefilter hit at position p means a match can only start in [p - max_distance, p -
+// min_distance]. Cost: find() is linear in (hi - lo) plus the bytes the pattern can span, except
+// that after an unbounded gap (* or {n-}) it searches forward for the earliest end of the next
+// piece, up to the end of the data when that piece does not occur. Memory is proportional to the
+// searched window.
 #pragma once
 #include "signatures/body_pattern.hpp"
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
-#include <memory>
 #include <vector>
 
 namespace vg {
@@ -22,10 +26,14 @@ struct BodyMatch {
 };
 
 struct Atom {
-  std::vector<std::uint8_t> bytes;  // exact bytes (empty when the pattern has no usable exact run)
-  std::uint32_t min_distance = 0;   // from pattern start to atom start
-  std::uint32_t max_distance = 0;   // Gap::kUnbounded when a * or {n-} precedes the atom
-  double score = 0;                 // higher is rarer; comparable across patterns
+  std::vector<std::uint8_t> bytes; // exact bytes (empty when the pattern has no usable exact run)
+  std::uint32_t min_distance = 0;  // from pattern start to atom start
+  std::uint32_t max_distance = 0;  // Gap::kUnbounded when a * or {n-} precedes the atom
+  double score = 0;                // higher is rarer; comparable across patterns
+  // True when the pattern only fixes some letters up to case (the ::i modifier): bytes are then
+  // lower case and the prefilter must match them caselessly (a caseless literal is a superset, so
+  // exact letters inside the same atom stay correct).
+  bool caseless = false;
 };
 
 class BodyMatcher {

@@ -1,0 +1,495 @@
+// body_matcher.cpp — verification of one ClamAV body pattern, and its prefilter atom.
+//
+// Matching works on "segments": the pattern cut at its unbounded gaps (*, {n-}). Within a segment
+// every gap is bounded, so for a window of candidate starts the smallest end of a match from each
+// start is computed right to left, one element at a time, over the positions the segment can reach
+// (a gap is a sliding-window minimum). This costs O(window x elements) with no backtracking,
+// whatever the alternations and gaps. Between segments only the smallest end matters (a later
+// segment just has to start at or after it plus the gap's minimum), so each later segment is
+// searched forward for the earliest end of a match starting at or after that point, with a cache so
+// repeated candidate starts do not repeat the search.
+#include "engine/body_matcher.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <deque>
+#include <limits>
+
+namespace vg {
+namespace {
+
+constexpr std::uint64_t kInf = std::numeric_limits<std::uint64_t>::max();
+constexpr std::uint64_t kBlock = 1u << 16; // candidate starts evaluated per window
+constexpr std::size_t kMaxAtom = 16;
+
+bool is_alnum(std::uint8_t b) {
+  return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
+}
+// ClamAV's boundary table as clamscan 1.4.6 applies it (measured byte by byte).
+bool word_boundary_before(std::uint8_t b) {
+  return (b >= 0x09 && b <= 0x0d) || b == 0x20 || b == 0x2d || b == 0x2e || b == 0x2f ||
+         b == 0x3c || b == 0x40 || b == 0x5f;
+}
+bool word_boundary_after(std::uint8_t b) {
+  return (b >= 0x09 && b <= 0x0d) || b == 0x20 || b == 0x22 || b == 0x27 || b == 0x2d ||
+         b == 0x2f || b == 0x3d || b == 0x3e || b == 0x5f;
+}
+
+bool boundary_holds(const Boundary &b, std::span<const std::uint8_t> d, std::uint64_t p) {
+  const std::uint64_t n = d.size();
+  bool r = true;
+  if (b.side == Boundary::Side::before) {
+    if (p > 0) {
+      std::uint8_t c = d[p - 1];
+      switch (b.kind) {
+      case Boundary::Kind::word:
+        r = word_boundary_before(c);
+        break;
+      case Boundary::Kind::line:
+        r = c == '\n';
+        break;
+      case Boundary::Kind::non_alnum:
+        r = b.wide ? (p < 2 || !(is_alnum(d[p - 2]) && c == 0)) : !is_alnum(c);
+        break;
+      }
+    }
+  } else if (p < n) {
+    std::uint8_t c = d[p];
+    switch (b.kind) {
+    case Boundary::Kind::word:
+      r = word_boundary_after(c);
+      break;
+    case Boundary::Kind::line:
+      r = c == '\n' || (c == '\r' && p + 1 < n && d[p + 1] == '\n');
+      break;
+    case Boundary::Kind::non_alnum:
+      r = (b.wide && p + 1 < n) ? !(is_alnum(c) && d[p + 1] == 0) : !is_alnum(c);
+      break;
+    }
+  }
+  return r != b.negated;
+}
+
+bool run_matches(const ByteRun &run, std::span<const std::uint8_t> d, std::uint64_t p) {
+  for (std::size_t i = 0; i < run.size(); ++i)
+    if (!run[i].matches(d[p + i]))
+      return false;
+  return true;
+}
+
+std::uint64_t sat_add(std::uint64_t a, std::uint64_t b) {
+  return a > kInf - b ? kInf : a + b;
+}
+
+// Measured byte frequencies, as -log2(p): 70% ELF executables and libraries (/usr/bin,
+// /usr/lib/x86_64-linux-gnu, 60 MB) and 30% text (/usr/share/doc, /usr/include, Perl and Python
+// sources, 30 MB) on Debian 12; floor p = 1e-5.
+constexpr std::array<double, 256> kByteBits = {
+    2.0,  5.8,  6.9,  6.8,  7.2,  7.3,  8.7,  8.9,  6.9,  8.8,  7.0,  9.6,  9.2,  9.5,  8.4,  6.6,
+    7.9,  9.4,  9.5,  10.1, 9.5,  9.5,  10.3, 9.9,  8.6,  10.4, 10.4, 10.4, 9.2,  10.2, 10.4, 8.7,
+    4.6,  10.1, 8.5,  8.9,  6.3,  9.3,  10.1, 9.1,  7.8,  8.2,  8.5,  10.0, 8.1,  8.6,  7.8,  7.6,
+    7.6,  7.7,  8.5,  9.1,  9.1,  8.8,  9.5,  9.4,  8.8,  8.7,  9.3,  9.1,  8.5,  8.8,  8.7,  10.6,
+    8.8,  6.8,  8.4,  7.9,  7.3,  6.9,  8.7,  8.4,  5.6,  7.1,  10.2, 9.7,  7.0,  8.3,  7.8,  7.8,
+    7.9,  10.4, 7.8,  7.2,  7.1,  8.5,  9.4,  9.8,  9.0,  9.2,  10.0, 9.1,  9.2,  9.3,  10.4, 6.2,
+    9.5,  6.4,  8.2,  6.9,  6.9,  5.6,  7.1,  8.0,  7.6,  6.3,  10.0, 8.8,  6.8,  7.8,  6.4,  6.5,
+    7.1,  10.3, 6.4,  6.2,  5.8,  7.4,  8.7,  9.1,  8.5,  8.5,  10.1, 9.9,  9.3,  9.8,  10.5, 10.6,
+    9.0,  10.1, 10.7, 8.1,  8.1,  8.1,  10.4, 10.6, 9.7,  6.6,  10.9, 7.1,  10.2, 7.6,  10.7, 10.8,
+    9.3,  11.0, 10.5, 10.8, 10.3, 10.7, 11.0, 11.0, 10.2, 10.9, 11.0, 11.0, 10.7, 11.1, 11.2, 10.8,
+    10.0, 11.2, 11.2, 10.6, 10.7, 11.1, 10.9, 11.0, 10.3, 11.1, 11.0, 10.9, 10.8, 11.1, 11.2, 10.9,
+    9.8,  10.6, 10.9, 10.8, 10.4, 10.7, 9.9,  10.6, 9.9,  10.5, 10.0, 10.9, 10.4, 10.6, 10.0, 10.2,
+    8.2,  9.5,  10.0, 9.1,  9.8,  10.2, 9.8,  9.0,  10.0, 10.0, 10.7, 11.0, 10.7, 10.9, 10.4, 10.7,
+    9.5,  10.5, 10.0, 10.7, 10.6, 10.7, 10.8, 10.8, 9.6,  10.4, 10.3, 10.2, 11.0, 10.7, 10.6, 9.6,
+    9.3,  10.3, 10.3, 10.8, 10.6, 10.8, 10.4, 10.2, 7.4,  8.8,  10.5, 9.8,  10.1, 10.4, 10.2, 9.6,
+    9.3,  10.7, 8.8,  10.2, 10.4, 10.5, 9.6,  10.0, 9.1,  9.9,  9.6,  9.5,  9.0,  9.5,  9.1,  5.5,
+};
+
+double byte_bits(std::uint8_t b, bool caseless) {
+  bool letter = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
+  if (!caseless || !letter)
+    return kByteBits[b];
+  double p1 = std::exp2(-kByteBits[b | 0x20]), p2 = std::exp2(-kByteBits[b & ~0x20]);
+  return -std::log2(p1 + p2);
+}
+
+double score_bytes(std::span<const std::uint8_t> bytes, std::span<const bool> caseless) {
+  if (bytes.empty())
+    return 0;
+  std::array<bool, 256> seen{};
+  double s = 0;
+  bool all_fill = true;
+  for (std::size_t i = 0; i < bytes.size(); ++i) {
+    std::uint8_t b = bytes[i];
+    double w = 1.0;
+    if (i > 0 && bytes[i - 1] == b)
+      w = 0.2; // runs of one byte say little
+    else if (seen[b])
+      w = 0.5;
+    if (i >= 12)
+      w *= 0.25; // beyond 12 bytes extra length barely helps a literal prefilter
+    else if (i >= 8)
+      w *= 0.5;
+    seen[b] = true;
+    all_fill = all_fill && (b == 0x00 || b == 0xff || b == 0x20);
+    s += w * byte_bits(b, !caseless.empty() && caseless[i]);
+  }
+  static constexpr double kShort[] = {0, 0.3, 0.6, 0.85};
+  if (bytes.size() < 4)
+    s *= kShort[bytes.size()];
+  if (all_fill)
+    s *= 0.5;
+  return s;
+}
+
+// The compiled form behind BodyMatcher::Compiled.
+struct CompiledForm {
+  enum class Kind : std::uint8_t { run, alt, boundary, gap };
+  struct Step {
+    Kind kind;
+    std::size_t element;          // index into the pattern's elements
+    std::int32_t byte_table = -1; // alternations of single bytes: index into tables
+    std::uint64_t gap_min = 0, gap_max = 0;
+  };
+  struct Segment {
+    std::vector<Step> steps;
+    std::uint64_t gap_before =
+        0; // minimum of the unbounded gap in front (segments after the first)
+    std::uint64_t min_len = 0, max_len = 0;
+  };
+  std::vector<Segment> segments;
+  std::vector<std::array<bool, 256>> tables;
+  std::uint64_t min_len = 0;
+};
+
+struct Scratch {
+  std::vector<std::uint64_t> cur, next;
+  std::deque<std::uint64_t> dq;
+};
+
+// For each start s in [a, a + count) the smallest end of a match of `seg` starting at s (kInf:
+// none). Result in scratch.next[0 .. count).
+void segment_min_ends(const CompiledForm &c, const CompiledForm::Segment &seg,
+                      const std::vector<PatternElement> &els, std::span<const std::uint8_t> d,
+                      std::uint64_t a, std::uint64_t count, Scratch &sc) {
+  using Kind = CompiledForm::Kind;
+  const std::uint64_t n = d.size();
+  const std::uint64_t e = std::min(n, sat_add(a + count - 1, seg.max_len));
+  const std::uint64_t len = e - a + 1;
+  auto &cur = sc.cur;
+  auto &next = sc.next;
+  next.resize(len);
+  for (std::uint64_t i = 0; i < len; ++i)
+    next[i] = a + i;
+  cur.resize(len);
+  for (auto it = seg.steps.rbegin(); it != seg.steps.rend(); ++it) {
+    const auto &st = *it;
+    switch (st.kind) {
+    case Kind::run: {
+      const auto &run = std::get<ByteRun>(els[st.element]);
+      const std::uint64_t rl = run.size();
+      for (std::uint64_t i = 0; i < len; ++i)
+        cur[i] = (i + rl < len && next[i + rl] != kInf && run_matches(run, d, a + i)) ? next[i + rl]
+                                                                                      : kInf;
+      break;
+    }
+    case Kind::alt: {
+      const auto &alt = std::get<Alternation>(els[st.element]);
+      if (st.byte_table >= 0) {
+        const auto &tab = c.tables[static_cast<std::size_t>(st.byte_table)];
+        for (std::uint64_t i = 0; i < len; ++i)
+          cur[i] = (i + 1 < len && tab[d[a + i]]) ? next[i + 1] : kInf;
+        break;
+      }
+      const std::uint64_t neg_len = alt.alternatives.empty() ? 0 : alt.alternatives[0].size();
+      for (std::uint64_t i = 0; i < len; ++i) {
+        std::uint64_t best = kInf;
+        if (alt.negated) {
+          bool any = false;
+          for (const auto &r : alt.alternatives)
+            if (i + r.size() < len && run_matches(r, d, a + i)) {
+              any = true;
+              break;
+            }
+          if (!any && i + neg_len < len)
+            best = next[i + neg_len];
+        } else {
+          for (const auto &r : alt.alternatives)
+            if (i + r.size() < len && next[i + r.size()] < best && run_matches(r, d, a + i))
+              best = next[i + r.size()];
+        }
+        cur[i] = best;
+      }
+      break;
+    }
+    case Kind::boundary: {
+      const auto &b = std::get<Boundary>(els[st.element]);
+      for (std::uint64_t i = 0; i < len; ++i)
+        cur[i] = (next[i] != kInf && boundary_holds(b, d, a + i)) ? next[i] : kInf;
+      break;
+    }
+    case Kind::gap: {
+      // cur[i] = min next[j] for j in [i + gap_min, i + gap_max] within the window.
+      auto &dq = sc.dq;
+      dq.clear();
+      for (std::uint64_t k = len; k-- > 0;) {
+        std::uint64_t enter = sat_add(k, st.gap_min);
+        if (enter < len) {
+          while (!dq.empty() && next[dq.back()] >= next[enter])
+            dq.pop_back();
+          dq.push_back(enter);
+        }
+        std::uint64_t limit = sat_add(k, st.gap_max);
+        while (!dq.empty() && dq.front() > limit)
+          dq.pop_front();
+        cur[k] = dq.empty() ? kInf : next[dq.front()];
+      }
+      break;
+    }
+    }
+    std::swap(cur, next);
+  }
+}
+
+} // namespace
+
+struct BodyMatcher::Compiled : CompiledForm {};
+
+BodyMatcher::BodyMatcher(BodyPattern pattern) : pattern_(std::move(pattern)) {
+  auto c = std::make_shared<Compiled>();
+  c->segments.emplace_back();
+  for (std::size_t i = 0; i < pattern_.elements.size(); ++i) {
+    const auto &el = pattern_.elements[i];
+    auto &seg = c->segments.back();
+    Compiled::Step st{Compiled::Kind::run, i};
+    std::uint64_t lo = 0, hi = 0;
+    if (auto *r = std::get_if<ByteRun>(&el)) {
+      lo = hi = r->size();
+    } else if (auto *a = std::get_if<Alternation>(&el)) {
+      st.kind = Compiled::Kind::alt;
+      if (a->alternatives.empty()) {
+        lo = hi = 0;
+      } else {
+        lo = kInf;
+        for (const auto &r : a->alternatives)
+          lo = std::min<std::uint64_t>(lo, r.size()), hi = std::max<std::uint64_t>(hi, r.size());
+        if (a->negated)
+          lo = hi = a->alternatives[0].size();
+      }
+      bool single =
+          !a->alternatives.empty() && std::all_of(a->alternatives.begin(), a->alternatives.end(),
+                                                  [](const ByteRun &r) { return r.size() == 1; });
+      if (single) {
+        std::array<bool, 256> tab{};
+        for (int b = 0; b < 256; ++b) {
+          bool any = false;
+          for (const auto &r : a->alternatives)
+            any = any || r[0].matches(static_cast<std::uint8_t>(b));
+          tab[static_cast<std::size_t>(b)] = any != a->negated;
+        }
+        st.byte_table = static_cast<std::int32_t>(c->tables.size());
+        c->tables.push_back(tab);
+      }
+    } else if (std::holds_alternative<Boundary>(el)) {
+      st.kind = Compiled::Kind::boundary;
+    } else {
+      const auto &g = std::get<Gap>(el);
+      if (g.max == Gap::kUnbounded) {
+        c->min_len = sat_add(c->min_len, g.min);
+        c->segments.emplace_back();
+        c->segments.back().gap_before = g.min;
+        continue;
+      }
+      st.kind = Compiled::Kind::gap;
+      st.gap_min = g.min;
+      st.gap_max = std::max(g.min, g.max);
+      lo = st.gap_min;
+      hi = st.gap_max;
+    }
+    seg.steps.push_back(st);
+    seg.min_len = sat_add(seg.min_len, lo);
+    seg.max_len = sat_add(seg.max_len, hi);
+    c->min_len = sat_add(c->min_len, lo);
+  }
+  compiled_ = std::move(c);
+}
+
+std::size_t BodyMatcher::min_length() const {
+  return static_cast<std::size_t>(
+      std::min<std::uint64_t>(compiled_->min_len, std::numeric_limits<std::size_t>::max()));
+}
+
+std::optional<BodyMatch> BodyMatcher::match_at(std::span<const std::uint8_t> data,
+                                               std::size_t start) const {
+  return find(data, start, start);
+}
+
+std::optional<BodyMatch> BodyMatcher::find(std::span<const std::uint8_t> data, std::size_t lo,
+                                           std::size_t hi) const {
+  const Compiled &c = *compiled_;
+  const auto &els = pattern_.elements;
+  const std::uint64_t n = data.size();
+  if (lo > n || c.min_len > n)
+    return std::nullopt;
+  std::uint64_t last = std::min<std::uint64_t>({hi, n, n - c.min_len});
+  if (lo > last)
+    return std::nullopt;
+
+  Scratch sc, sc_later;
+  // Per later segment: earliest end of a match starting at or after a threshold, remembered.
+  struct Memo {
+    std::uint64_t from = kInf, start = 0, end = kInf; // answer for thresholds in [from, start]
+    std::uint64_t fails_from = kInf;                  // no match starts at or after this
+  };
+  std::vector<Memo> memo(c.segments.size());
+
+  auto earliest_end = [&](std::size_t k, std::uint64_t t) -> std::uint64_t {
+    const auto &seg = c.segments[k];
+    Memo &m = memo[k];
+    if (t >= m.fails_from)
+      return kInf;
+    if (m.from != kInf && m.from <= t && t <= m.start)
+      return m.end;
+    std::uint64_t best = kInf, best_start = 0;
+    Scratch &local = sc_later;
+    // Windows grow from small (a match is usually near) to kBlock.
+    std::uint64_t block = 256;
+    for (std::uint64_t bs = t; bs <= n && sat_add(bs, seg.min_len) <= n;) {
+      std::uint64_t count = std::min(block, n - bs + 1);
+      block = std::min(kBlock, block * 4);
+      segment_min_ends(c, seg, els, data, bs, count, local);
+      bool done = false;
+      for (std::uint64_t i = 0; i < count; ++i) {
+        if (best != kInf && sat_add(bs + i, seg.min_len) >= best) {
+          done = true;
+          break;
+        }
+        if (local.next[i] < best)
+          best = local.next[i], best_start = bs + i;
+      }
+      if (done)
+        break;
+      bs += count;
+    }
+    if (best == kInf) {
+      m.fails_from = std::min(m.fails_from, t);
+      return kInf;
+    }
+    m.from = t;
+    m.start = best_start;
+    m.end = best;
+    return best;
+  };
+
+  std::uint64_t failed_end = kInf;
+  for (std::uint64_t bs = lo; bs <= last;) {
+    std::uint64_t count = std::min(kBlock, last - bs + 1);
+    segment_min_ends(c, c.segments[0], els, data, bs, count, sc);
+    std::vector<std::uint64_t> ends(sc.next.begin(), sc.next.begin() + static_cast<long>(count));
+    for (std::uint64_t i = 0; i < count; ++i) {
+      std::uint64_t end = ends[i];
+      // The later segments only see the first segment's end; if they failed after some end,
+      // they fail after every larger one.
+      if (end == kInf || end >= failed_end)
+        continue;
+      for (std::size_t k = 1; k < c.segments.size() && end != kInf; ++k)
+        end = earliest_end(k, sat_add(end, c.segments[k].gap_before));
+      if (end != kInf)
+        return BodyMatch{static_cast<std::size_t>(bs + i), static_cast<std::size_t>(end)};
+      failed_end = std::min(failed_end, ends[i]);
+    }
+    bs += count;
+  }
+  return std::nullopt;
+}
+
+double atom_score(std::span<const std::uint8_t> bytes) {
+  return score_bytes(bytes, {});
+}
+
+Atom BodyMatcher::choose_atom() const {
+  struct Pos {
+    std::uint8_t byte;
+    bool caseless;
+    std::uint64_t dmin, dmax; // distance from pattern start; dmax kInf when unbounded
+  };
+  Atom best;
+  double best_rank = -std::numeric_limits<double>::infinity();
+  std::uint64_t best_width = kInf;
+  std::vector<Pos> run;
+  auto flush = [&] {
+    for (std::size_t i = 0; i < run.size(); ++i) {
+      std::vector<std::uint8_t> bytes;
+      std::array<bool, kMaxAtom> cl{};
+      bool caseless = false;
+      for (std::size_t l = 1; l <= kMaxAtom && i + l <= run.size(); ++l) {
+        bytes.push_back(run[i + l - 1].byte);
+        cl[l - 1] = run[i + l - 1].caseless;
+        caseless = caseless || cl[l - 1];
+        double score = score_bytes(bytes, std::span<const bool>(cl.data(), l));
+        // Rank: rarity, less for caseless literals and for atoms behind an unbounded gap (their
+        // hits leave the start of the match wide open).
+        double rank = score - (caseless ? 2.0 : 0.0) - (run[i].dmax == kInf ? 6.0 : 0.0);
+        std::uint64_t width = run[i].dmax == kInf ? kInf : run[i].dmax - run[i].dmin;
+        if (rank > best_rank + 1e-9 || (std::abs(rank - best_rank) <= 1e-9 && width < best_width)) {
+          best_rank = rank;
+          best_width = width;
+          best.bytes = bytes;
+          best.caseless = caseless;
+          best.score = score;
+          best.min_distance =
+              static_cast<std::uint32_t>(std::min<std::uint64_t>(run[i].dmin, Gap::kUnbounded - 1));
+          best.max_distance = run[i].dmax >= Gap::kUnbounded
+                                  ? Gap::kUnbounded
+                                  : static_cast<std::uint32_t>(run[i].dmax);
+          if (best.caseless)
+            for (auto &b : best.bytes)
+              if (b >= 'A' && b <= 'Z')
+                b = static_cast<std::uint8_t>(b | 0x20);
+        }
+      }
+    }
+    run.clear();
+  };
+  std::uint64_t dmin = 0, dmax = 0;
+  auto advance = [&](std::uint64_t lo, std::uint64_t hi) {
+    dmin = sat_add(dmin, lo);
+    dmax = (dmax == kInf || hi == kInf) ? kInf : sat_add(dmax, hi);
+  };
+  for (const auto &el : pattern_.elements) {
+    if (auto *r = std::get_if<ByteRun>(&el)) {
+      for (const auto &m : *r) {
+        if (m.mask == 0xff)
+          run.push_back(Pos{m.value, false, dmin, dmax});
+        else
+          flush();
+        advance(1, 1);
+      }
+    } else if (auto *a = std::get_if<Alternation>(&el)) {
+      const auto &alts = a->alternatives;
+      bool case_pair = !a->negated && alts.size() == 2 && alts[0].size() == 1 &&
+                       alts[1].size() == 1 && alts[0][0].mask == 0xff && alts[1][0].mask == 0xff &&
+                       alts[0][0].value != alts[1][0].value &&
+                       (alts[0][0].value | 0x20) == (alts[1][0].value | 0x20) &&
+                       (alts[0][0].value | 0x20) >= 'a' && (alts[0][0].value | 0x20) <= 'z';
+      if (case_pair)
+        run.push_back(Pos{static_cast<std::uint8_t>(alts[0][0].value | 0x20), true, dmin, dmax});
+      else
+        flush();
+      std::uint64_t lo = alts.empty() ? 0 : kInf, hi = 0;
+      for (const auto &x : alts)
+        lo = std::min<std::uint64_t>(lo, x.size()), hi = std::max<std::uint64_t>(hi, x.size());
+      if (a->negated && !alts.empty())
+        lo = hi = alts[0].size();
+      advance(lo, hi);
+    } else if (auto *g = std::get_if<Gap>(&el)) {
+      flush();
+      advance(g->min, g->max == Gap::kUnbounded ? kInf : std::max(g->min, g->max));
+    } else {
+      flush();
+    }
+  }
+  flush();
+  return best;
+}
+
+} // namespace vg

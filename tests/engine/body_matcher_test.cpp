@@ -1,0 +1,454 @@
+// BodyMatcher tests: semantics (with cases observed on clamscan 1.4.6), edge cases, a property test
+// against a brute-force reference matcher, atom distance consistency and bounded cost.
+#include "engine/body_matcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <random>
+#include <set>
+#include <string>
+
+namespace vg {
+namespace {
+
+std::vector<std::uint8_t> bytes(std::string_view s) {
+  return {s.begin(), s.end()};
+}
+
+BodyMatcher compile(std::string_view hex) {
+  auto r = parse_body_pattern(hex);
+  EXPECT_TRUE(r.ok()) << hex << ": " << r.error;
+  return BodyMatcher(r.pattern);
+}
+
+std::optional<BodyMatch> find_all(std::string_view hex, std::string_view data) {
+  auto d = bytes(data);
+  return compile(hex).find(d, 0, d.size());
+}
+
+TEST(BodyMatcher, ExactRunsAndEndOfBuffer) {
+  auto m = find_all("616263", "xxabcxabc");
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->start, 2u);
+  EXPECT_EQ(m->end, 5u);
+  EXPECT_TRUE(find_all("616263", "xxabc")); // ends exactly at the end of the data
+  EXPECT_FALSE(find_all("616263", "xxab"));
+  auto d = bytes("xxabcxabc");
+  auto mm = compile("616263");
+  EXPECT_EQ(mm.find(d, 3, 9)->start, 6u);
+  EXPECT_FALSE(mm.find(d, 3, 5));
+  EXPECT_FALSE(mm.find(d, 7, 100));
+  EXPECT_TRUE(mm.match_at(d, 6));
+  EXPECT_FALSE(mm.match_at(d, 5));
+  EXPECT_FALSE(mm.match_at(d, 100));
+  EXPECT_EQ(mm.min_length(), 3u);
+}
+
+TEST(BodyMatcher, NibblesAndWildcards) {
+  EXPECT_TRUE(find_all("6f??727374????7879", "oprstuwxy"));
+  EXPECT_TRUE(find_all("6?6164?26?62{3}?26162?361", "abcadbabcadbabcacb"));
+  EXPECT_TRUE(find_all("61624?", "abO"));
+  EXPECT_FALSE(find_all("61624?", "ab_"));
+  EXPECT_TRUE(find_all("6162?f", "ab_"));
+  EXPECT_FALSE(find_all("6162??", "ab")); // a wildcard still needs a byte
+}
+
+TEST(BodyMatcher, AlternationsOverlapAndBacktrack) {
+  // The first alternative that matches is not always the one that leads to a match.
+  EXPECT_TRUE(find_all("6161(62|6262)6263", "aabbbc"));
+  EXPECT_TRUE(find_all("6161(6262|62)6263", "aabbc"));
+  EXPECT_TRUE(find_all("6161(6a6a|66(6767|6868)66|6969)6161", "aafhhfaa"));
+  EXPECT_FALSE(find_all("6161(6a6a|66(6767|6868)66|6969)6161", "aafghfaa"));
+  EXPECT_TRUE(find_all("!(61|62)636363", "xacccc"));
+  EXPECT_FALSE(find_all("!(61|62)636363", "xbccc"));
+  auto m = find_all("6262(6162|6364|6265|6465){2}6363", "ebbbbbbbbeecccccddf");
+  EXPECT_TRUE(m);
+}
+
+TEST(BodyMatcher, GapsBoundedUnboundedAndLarge) {
+  EXPECT_TRUE(find_all("64[4-4]61616161{2}6262[3-6]65", "daaaaaaaaddbbbbbcce"));
+  EXPECT_TRUE(find_all("616161*63636363*6565", "aaaabbbbcccccdddddeeee"));
+  EXPECT_FALSE(find_all("616161*63636363*6565", "aaaabbbbcccccdddddeXeX"));
+  EXPECT_TRUE(find_all("616161{-2}626262", "aaaXbbb"));
+  EXPECT_FALSE(find_all("616161{2-}626262", "aaaXbbb"));
+  EXPECT_TRUE(find_all("616161{2-}626262", "aaaXXXXXbbb"));
+  // A large bounded gap at its exact limits.
+  std::string big = "ab" + std::string(100000, 'x') + "cd";
+  EXPECT_TRUE(find_all("6162{100000}6364", big));
+  EXPECT_FALSE(find_all("6162{100001}6364", big));
+  EXPECT_TRUE(find_all("6162{99990-100000}6364", big));
+  EXPECT_FALSE(find_all("6162{0-99999}6364", big));
+  // Many unbounded gaps; pieces must come in order and not overlap.
+  EXPECT_TRUE(find_all("6162*6364*6566*6768*696a", "abXcdXefghXij"));
+  EXPECT_FALSE(find_all("6162*6364*6566*6768*696a", "abXcdXghXefij"));
+  EXPECT_FALSE(find_all("616263*636465", "xxabcdexx")); // clamscan 1.4.6: no overlap
+  EXPECT_TRUE(find_all("616263*636465", "xxabcXcdexx"));
+}
+
+TEST(BodyMatcher, BoundariesAtBufferEdges) {
+  EXPECT_TRUE(find_all("(B)616161", "aaax")); // start of data is a boundary
+  EXPECT_TRUE(find_all("616161(B)", "xaaa")); // so is the end
+  EXPECT_TRUE(find_all("(L)616161(L)", "aaa"));
+  EXPECT_TRUE(find_all("(W)616161(W)", "aaa"));
+  EXPECT_FALSE(find_all("616161!(W)", "xaaa")); // negated: end of data fails
+  EXPECT_TRUE(find_all("616161!(W)", "xaaab"));
+  EXPECT_FALSE(find_all("(B)616161", "xaaax"));
+  EXPECT_TRUE(find_all("61616161(L)", "aaaa\r\n"));
+  EXPECT_FALSE(find_all("61616161(L)", "aaaa\rx"));
+}
+
+// Observed with clamscan 1.4.6: an .ndb "T:0:*:HEX" and a data file (all >= 8 bytes).
+struct Observed {
+  const char *hex;
+  const char *data;
+  bool found;
+};
+
+TEST(BodyMatcher, AgreesWithClamscanObservations) {
+  const Observed cases[] = {
+      {"6161(B)6262", "xxxxaa bbxxxx", true},
+      {"6161(B)6262", "xxxxaabbxxxx", false},
+      {"6161(B)6262", "xxxxaa.bbxxxx", true},
+      {"6161(B)6262", "xxxxaaxbbxxxx", false},
+      {"6161(B)6262", "xxxxaa<bbxxxx", true},
+      {"6161(B)6262", "xxxxaa\tbbxxxx", true},
+      {"(B)616161", "xxxx aaaxxxx", true},
+      {"(B)616161", "xxxxxaaaxxxx", false},
+      {"(B)616161", "aaaxxxxxxxx", true},
+      {"(B)616161", "xxxx.aaaxxxx", true},
+      {"(B)616161", "xxxx\"aaaxxxx", false},
+      {"(B)616161", "xxxx>aaaxxxx", false},
+      {"(B)616161", "xxxx@aaaxxxx", true},
+      {"616161(B)", "xxxxaaa\"xxxx", true},
+      {"616161(B)", "xxxxaaa.xxxx", false},
+      {"616161(B)", "xxxxxxxxaaa", true},
+      {"616161(B)", "xxxxaaa<xxxx", false},
+      {"616161(B)", "xxxxaaa=xxxx", true},
+      {"616161{0}626262", "xxaaaXXbbbxx", true},
+      {"616161{0-0}626262", "xxaaaXXbbbxx", true},
+      {"616161{5-0}626262", "xxaaaXXbbbxx", false},
+      {"616161{5-0}626262", "xxaaaXXXXXXbbbxx", true},
+      {"616263*636465", "xxxxabcdexxx", false},
+      {"616263*636465", "xxxxabcXcdexxx", true},
+      {"!(B)616161", "xxxxxaaaxxxx", true},
+      {"!(B)616161", "xxxx aaaxxxx", false},
+      {"61616161(L)", "xxxxaaaa\r\nxx", true},
+      {"61616161(L)", "xxxxaaaa\rxxxx", false},
+      {"61616161(L)", "xxxxxxxxaaaa", true},
+      {"(L)61616161", "xxxx\naaaaxx", true},
+      {"(L)61616161", "xxxx\raaaaxx", false},
+      {"6161(L)6262", "xxxaa\r\nbbxxx", false},
+      {"6161(L)6262", "xxxaa\nbbxxx", true},
+      {"6161(L)6262", "xxxaa\rbbxxx", false},
+      {"6161(W)6262", "xxxaa-bbxxx", true},
+      {"6161(W)6262", "xxxaaXbbxxx", false},
+      {"6161!(W)6262", "xxxaaXbbxxx", true},
+      {"6161!(B)6262", "xxxaaXbbxxx", true},
+      {"6161!(B)6262", "xxxaa bbxxx", false},
+      {"616161!(B)", "xxxaaaXxxx", true},
+      {"616161!(B)", "xxxaaa xxx", false},
+      {"(W)616161", "xxxx-aaaxxxx", true},
+      {"(W)616161", "xxxxbaaaxxxx", false},
+      {"616161(W)", "xxxxaaa_xxxx", true},
+      {"61[1-2]626364", "xxxxaXbcdxxx", true},
+      {"61[1-2]626364", "xxxxaXXXbcdxxx", false},
+      {"61[1-2]626364", "xxxxabcdxxx", false},
+      {"61[0-2]626364", "xxxxabcdxxx", true},
+      {"626364[1-2]65", "xxxxbcdXexxx", true},
+      {"61[1-2]6263[1-2]64", "xxxaXbcXdxxx", true},
+      {"61[3]626364", "xxxxaXXXbcdxxx", true},
+      {"!(61|62)636363", "xxxxaccccxxx", true},
+      {"!(61|62)636363", "xxxxbcccxxx", false},
+      {"!(6162|6364)656565", "xxxxxxeeexxx", true},
+      {"6A6A6A", "xxxxjjjxxxx", true},
+      {"(61(62|63)|64)656565", "xxacdeeexx", true},
+      {"(61(62|63)|64)656565", "xxaceeexx", true},
+      {"(61(62|63)|64)656565", "xxdeeexx", true},
+      {"(61|62{2}63)646464", "xxadddxx", true},
+      {"616161{-2}626262", "xxaaaXbbbxx", true},
+      {"616161{2-}626262", "xxaaaXbbbxx", false},
+      {"616161{2-}626262", "xxaaaXXXXXbbbxx", true},
+  };
+  for (const auto &c : cases)
+    EXPECT_EQ(find_all(c.hex, c.data).has_value(), c.found) << c.hex << " on " << c.data;
+}
+
+TEST(BodyMatcher, WordBoundaryTableMatchesClamscan) {
+  // Measured byte by byte with clamscan 1.4.6 (6161(B)6262, (B)616161, 616161(B)).
+  const std::set<int> middle = {0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x22, 0x27,
+                                0x2d, 0x2e, 0x2f, 0x3c, 0x3d, 0x3e, 0x40, 0x5f};
+  const std::set<int> before = {0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20,
+                                0x2d, 0x2e, 0x2f, 0x3c, 0x40, 0x5f};
+  const std::set<int> after = {0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20, 0x22,
+                               0x27, 0x2d, 0x2f, 0x3d, 0x3e, 0x5f};
+  auto mid = compile("6161(B)6262"), left = compile("(B)616161"), right = compile("616161(B)");
+  for (int b = 0; b < 256; ++b) {
+    auto c = static_cast<char>(b);
+    auto d1 = bytes(std::string("xxxxaa") + c + "bbxxxx");
+    auto d2 = bytes(std::string("xxxx") + c + "aaaxxxx");
+    auto d3 = bytes(std::string("xxxxaaa") + c + "xxxx");
+    EXPECT_EQ(mid.find(d1, 0, d1.size()).has_value(), middle.count(b) == 1) << b;
+    EXPECT_EQ(left.find(d2, 0, d2.size()).has_value(), before.count(b) == 1) << b;
+    EXPECT_EQ(right.find(d3, 0, d3.size()).has_value(), after.count(b) == 1) << b;
+  }
+}
+
+// ---- property test against a brute-force reference
+// ------------------------------------------------
+
+bool ref_alnum(std::uint8_t b) {
+  return std::isalnum(b) != 0;
+}
+
+bool ref_boundary(const Boundary &b, const std::vector<std::uint8_t> &d, std::size_t p) {
+  bool r;
+  if (b.side == Boundary::Side::before) {
+    if (p == 0)
+      r = true;
+    else if (b.kind == Boundary::Kind::word)
+      r = std::string_view("\t\n\v\f\r -./<@_").find(static_cast<char>(d[p - 1])) !=
+          std::string_view::npos;
+    else if (b.kind == Boundary::Kind::line)
+      r = d[p - 1] == '\n';
+    else
+      r = !ref_alnum(d[p - 1]);
+  } else {
+    if (p == d.size())
+      r = true;
+    else if (b.kind == Boundary::Kind::word)
+      r = std::string_view("\t\n\v\f\r \"'-/=>_").find(static_cast<char>(d[p])) !=
+          std::string_view::npos;
+    else if (b.kind == Boundary::Kind::line)
+      r = d[p] == '\n' || (d[p] == '\r' && p + 1 < d.size() && d[p + 1] == '\n');
+    else
+      r = !ref_alnum(d[p]);
+  }
+  return r != b.negated;
+}
+
+bool ref_run(const ByteRun &r, const std::vector<std::uint8_t> &d, std::size_t p) {
+  if (p + r.size() > d.size())
+    return false;
+  for (std::size_t i = 0; i < r.size(); ++i)
+    if ((d[p + i] & r[i].mask) != r[i].value)
+      return false;
+  return true;
+}
+
+// All ends of matches of elements[i..] starting at p: plain recursion over every choice (each
+// alternative, each gap length), with (i, p) pairs already explored skipped.
+void ref_ends(const BodyPattern &pat, std::size_t i, const std::vector<std::uint8_t> &d,
+              std::size_t p, std::set<std::size_t> &out,
+              std::set<std::pair<std::size_t, std::size_t>> &seen) {
+  if (!seen.insert({i, p}).second)
+    return;
+  if (i == pat.elements.size()) {
+    out.insert(p);
+    return;
+  }
+  const auto &el = pat.elements[i];
+  if (auto *r = std::get_if<ByteRun>(&el)) {
+    if (ref_run(*r, d, p))
+      ref_ends(pat, i + 1, d, p + r->size(), out, seen);
+  } else if (auto *a = std::get_if<Alternation>(&el)) {
+    if (a->negated) {
+      std::size_t len = a->alternatives[0].size();
+      bool any = false;
+      for (const auto &x : a->alternatives)
+        any = any || ref_run(x, d, p);
+      if (!any && p + len <= d.size())
+        ref_ends(pat, i + 1, d, p + len, out, seen);
+    } else {
+      for (const auto &x : a->alternatives)
+        if (ref_run(x, d, p))
+          ref_ends(pat, i + 1, d, p + x.size(), out, seen);
+    }
+  } else if (auto *g = std::get_if<Gap>(&el)) {
+    for (std::size_t x = p + g->min;
+         x <= d.size() && (g->max == Gap::kUnbounded || x <= p + g->max); ++x)
+      ref_ends(pat, i + 1, d, x, out, seen);
+  } else if (ref_boundary(std::get<Boundary>(el), d, p)) {
+    ref_ends(pat, i + 1, d, p, out, seen);
+  }
+}
+
+std::optional<BodyMatch> ref_find(const BodyPattern &pat, const std::vector<std::uint8_t> &d,
+                                  std::size_t lo, std::size_t hi) {
+  for (std::size_t s = lo; s <= std::min(hi, d.size()); ++s) {
+    std::set<std::size_t> ends;
+    std::set<std::pair<std::size_t, std::size_t>> seen;
+    ref_ends(pat, 0, d, s, ends, seen);
+    if (!ends.empty())
+      return BodyMatch{s, *ends.begin()};
+  }
+  return std::nullopt;
+}
+
+const std::uint8_t kAlphabet[] = {'a', 'b', 'A', ' ', '\n', 0x00};
+
+ByteMatch random_byte(std::mt19937 &rng) {
+  std::uint8_t v = kAlphabet[rng() % 6];
+  switch (rng() % 8) {
+  case 0:
+    return ByteMatch{0, 0};
+  case 1:
+    return ByteMatch{static_cast<std::uint8_t>(v & 0xf0), 0xf0};
+  case 2:
+    return ByteMatch{static_cast<std::uint8_t>(v & 0x0f), 0x0f};
+  default:
+    return ByteMatch{v, 0xff};
+  }
+}
+
+ByteRun random_run(std::mt19937 &rng, std::size_t len) {
+  ByteRun r;
+  for (std::size_t i = 0; i < len; ++i)
+    r.push_back(random_byte(rng));
+  return r;
+}
+
+BodyPattern random_pattern(std::mt19937 &rng) {
+  BodyPattern p;
+  std::size_t n = 1 + rng() % 6;
+  for (std::size_t i = 0; i < n; ++i) {
+    switch (rng() % 5) {
+    case 0:
+    case 1:
+      p.elements.push_back(random_run(rng, 1 + rng() % 3));
+      break;
+    case 2: {
+      Alternation a;
+      a.negated = rng() % 4 == 0;
+      std::size_t k = 1 + rng() % 3, fixed = 1 + rng() % 2;
+      for (std::size_t j = 0; j < k; ++j)
+        a.alternatives.push_back(random_run(rng, a.negated ? fixed : 1 + rng() % 3));
+      p.elements.push_back(a);
+      break;
+    }
+    case 3: {
+      std::uint32_t lo = static_cast<std::uint32_t>(rng() % 3);
+      p.elements.push_back(rng() % 3 == 0 ? Gap{lo, Gap::kUnbounded}
+                                          : Gap{lo, lo + static_cast<std::uint32_t>(rng() % 4)});
+      break;
+    }
+    default:
+      p.elements.push_back(Boundary{static_cast<Boundary::Kind>(rng() % 3),
+                                    static_cast<Boundary::Side>(rng() % 2), rng() % 4 == 0});
+    }
+  }
+  return p;
+}
+
+bool atom_placed(const Atom &a, const std::vector<std::uint8_t> &d, const BodyMatch &m) {
+  for (std::uint64_t dist = a.min_distance;
+       dist <= a.max_distance && m.start + dist + a.bytes.size() <= d.size(); ++dist) {
+    bool eq = true;
+    for (std::size_t i = 0; i < a.bytes.size() && eq; ++i) {
+      std::uint8_t b = d[m.start + dist + i];
+      if (a.caseless && b >= 'A' && b <= 'Z')
+        b = static_cast<std::uint8_t>(b | 0x20);
+      eq = b == a.bytes[i];
+    }
+    if (eq)
+      return true;
+  }
+  return false;
+}
+
+TEST(BodyMatcher, AgreesWithBruteForceReferenceOnRandomPatterns) {
+  std::mt19937 rng(12345);
+  std::size_t matched = 0, checked_atoms = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    BodyPattern p = random_pattern(rng);
+    std::vector<std::uint8_t> d(rng() % 20);
+    for (auto &b : d)
+      b = kAlphabet[rng() % 6];
+    std::size_t lo = rng() % (d.size() + 2), hi = lo + rng() % (d.size() + 2);
+    BodyMatcher m(p);
+    auto got = m.find(d, lo, hi);
+    auto want = ref_find(p, d, lo, hi);
+    ASSERT_EQ(got.has_value(), want.has_value()) << "iteration " << iter;
+    if (!got)
+      continue;
+    ++matched;
+    ASSERT_EQ(got->start, want->start) << "iteration " << iter;
+    ASSERT_EQ(got->end, want->end) << "iteration " << iter;
+    EXPECT_GE(got->end - got->start, m.min_length());
+    Atom a = m.choose_atom();
+    if (!a.bytes.empty()) {
+      ++checked_atoms;
+      ASSERT_TRUE(atom_placed(a, d, *got)) << "iteration " << iter;
+    }
+  }
+  EXPECT_GT(matched, 2000u);
+  EXPECT_GT(checked_atoms, 300u);
+}
+
+TEST(BodyMatcher, AtomDistancesHoldForParsedPatterns) {
+  // Parsed patterns with alternations of different lengths and gaps before the atom.
+  const std::pair<const char *, const char *> cases[] = {
+      {"(61|6262|636363)2121??{2-5}7a7a7a7a7a", "bb!!QXXXzzzzz"},
+      {"4141(42|4343)*6d6f7265207468616e20656e6f756768", "AACCxxxmore than enough"},
+      {"61[1-3]62636465666768", "aXXbcdefgh"},
+  };
+  for (const auto &[hex, text] : cases) {
+    auto m = compile(hex);
+    auto d = bytes(text);
+    auto hit = m.find(d, 0, d.size());
+    ASSERT_TRUE(hit) << hex;
+    Atom a = m.choose_atom();
+    ASSERT_FALSE(a.bytes.empty());
+    EXPECT_TRUE(atom_placed(a, d, *hit)) << hex;
+  }
+  Atom a = compile("6161(62|6363){1-4}4d5a9000030000000400*ffff").choose_atom();
+  EXPECT_EQ(a.min_distance, 2u + 1 + 1);
+  EXPECT_EQ(a.max_distance, 2u + 2 + 4);
+  Atom u = compile("0000000000*e8000000005d81ed").choose_atom();
+  EXPECT_EQ(u.max_distance, Gap::kUnbounded); // the rare run behind the * wins over zeros
+  EXPECT_EQ(u.min_distance, 5u);
+}
+
+TEST(BodyMatcher, AtomPrefersRareLongRuns) {
+  Atom a = compile("00000000000000ffffffff??e8????????5d81ed12345678").choose_atom();
+  ASSERT_GE(a.bytes.size(), 4u);
+  EXPECT_EQ(a.bytes[0], 0x5d);
+  EXPECT_EQ(a.min_distance, 17u);
+  EXPECT_EQ(a.max_distance, 17u);
+  EXPECT_LT(atom_score(std::vector<std::uint8_t>(8, 0x00)), atom_score(bytes("\x5d\x81\xed\x12")));
+  EXPECT_LT(atom_score(bytes("    ")), atom_score(bytes("GetP")));
+  EXPECT_LT(atom_score(bytes("AAAAAAAA")), atom_score(bytes("AbCdEfGh")));
+  EXPECT_LT(atom_score(bytes("ab")), atom_score(bytes("abcd")));
+  BodyPatternOptions i;
+  i.nocase = true;
+  auto r = parse_body_pattern("47657450726f6341646472657373", i);
+  ASSERT_TRUE(r.ok());
+  Atom c = BodyMatcher(r.patterns[0]).choose_atom();
+  EXPECT_TRUE(c.caseless);
+  EXPECT_EQ(std::string(c.bytes.begin(), c.bytes.end()), "getprocaddress");
+}
+
+TEST(BodyMatcher, CostStaysBoundedOnHostileInput) {
+  // Nested choices that would make a backtracking matcher explode, over 1 MiB of near misses.
+  std::string hex = "6161";
+  for (int i = 0; i < 12; ++i)
+    hex += "(61|6161|616161)?"
+           "?(61|6161)";
+  hex += "6262";
+  auto m = compile(hex);
+  std::vector<std::uint8_t> d(1 << 20, 'a');
+  auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(m.find(d, 0, d.size()));
+  auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(secs, 20.0);
+  // Many unbounded gaps whose last piece never occurs: one forward pass, not one per start.
+  auto star = compile("6161*6161*6161*6161*6161*7a7a");
+  t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(star.find(d, 0, d.size()));
+  secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_LT(secs, 5.0);
+  std::cout << "hostile patterns over 1 MiB: done\n";
+}
+
+} // namespace
+} // namespace vg
