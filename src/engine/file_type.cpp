@@ -578,17 +578,28 @@ std::optional<std::size_t> last_match_end(const Pattern &p, Bytes buf,
   return ends.back();
 }
 
-// For each byte value, the unanchored patterns whose first segment can start with it, so that one
-// pass over the window finds every first-segment occurrence.
-const std::array<std::vector<std::size_t>, 256> &first_byte_index() {
-  static const auto index = [] {
-    std::array<std::vector<std::size_t>, 256> idx;
+// For each byte value, the patterns whose first segment can start with it, so that one pass over
+// the window finds every first-segment occurrence: `all` while anchored patterns may still start,
+// `unanchored` beyond the largest anchored start offset.
+struct FirstByteIndex {
+  std::array<std::vector<std::size_t>, 256> all, unanchored;
+  std::size_t last_anchored_start = 0;
+};
+
+const FirstByteIndex &first_byte_index() {
+  static const FirstByteIndex index = [] {
+    FirstByteIndex idx;
     const auto &ps = patterns();
-    for (std::size_t i = 0; i < ps.size(); ++i)
-      if (ps[i].start_any)
-        for (std::size_t b = 0; b < 256; ++b)
-          if (ps[i].segments[0].bytes[0].test(b))
-            idx[b].push_back(i);
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      if (!ps[i].start_any)
+        idx.last_anchored_start = std::max(idx.last_anchored_start, ps[i].start_max);
+      for (std::size_t b = 0; b < 256; ++b)
+        if (ps[i].segments[0].bytes[0].test(b)) {
+          idx.all[b].push_back(i);
+          if (ps[i].start_any)
+            idx.unanchored[b].push_back(i);
+        }
+    }
     return idx;
   }();
   return index;
@@ -648,23 +659,21 @@ std::optional<ClamType> recognize_embedded_type(std::span<const std::uint8_t> wi
     ClamType type;
   };
   const auto &ps = patterns();
-  std::vector<std::vector<std::size_t>> starts(ps.size());
-  // Unanchored patterns: one pass, dispatching on the byte at each position.
+  thread_local std::vector<std::vector<std::size_t>> starts;
+  starts.resize(ps.size());
+  for (auto &v : starts)
+    v.clear();
+  // One pass, dispatching on the byte at each position; anchored patterns only in their range.
   const auto &index = first_byte_index();
   for (std::size_t s = 0; s < window.size(); ++s)
-    for (std::size_t i : index[window[s]])
-      if (segment_at(ps[i].segments[0], window, s))
-        starts[i].push_back(s);
-  // Anchored patterns: only their (short) start range.
-  for (std::size_t i = 0; i < ps.size(); ++i) {
-    const auto &p = ps[i];
-    if (p.start_any || p.segments[0].bytes.size() > window.size())
-      continue;
-    const std::size_t hi = std::min(p.start_max, window.size() - p.segments[0].bytes.size());
-    for (std::size_t s = p.start_min; s <= hi; ++s)
+    for (std::size_t i :
+         (s <= index.last_anchored_start ? index.all : index.unanchored)[window[s]]) {
+      const auto &p = ps[i];
+      if (!p.start_any && (s < p.start_min || s > p.start_max))
+        continue;
       if (segment_at(p.segments[0], window, s))
         starts[i].push_back(s);
-  }
+    }
   std::vector<Hit> hits;
   for (std::size_t i = 0; i < ps.size(); ++i) {
     if (starts[i].empty())
