@@ -17,7 +17,7 @@ struct Profile {
 const Profile kProfiles[] = {
     {"Bell 103 originate", 1270, 1070, 150, 0.8},
     {"Bell 103 answer", 2225, 2025, 150, 0.8},
-    {"Bell 202", 1200, 2200, 300, 0.7},
+    {"Bell 202", 1200, 2200, 350, 0.7},
     {"V.21 originate", 980, 1180, 150, 0.8},
     {"V.21 answer", 1650, 1850, 150, 0.8},
     {"V.23", 1300, 2100, 300, 0.7},
@@ -115,27 +115,25 @@ void DataCarrierDetector::frame(std::uint64_t start, std::span<const float> p) {
     }
     return sum;
   };
+  // every modem whose two bands hold its share of the energy is a candidate for this frame
   int best = -1;
-  double best_ratio = 0, best_m = 0, best_s = 0, best_narrow = -1;
+  double best_narrow = -1, best_m = 0, best_s = 0;
+  std::vector<bool> pass(kProfileCount, false);
   if (loud && total > 0) {
     for (std::size_t i = 0; i < kProfileCount; ++i) {
       const auto &pr = kProfiles[i];
-      double ratio = two_bands(pr.mark, pr.space, pr.half_band) / total;
-      if (ratio < pr.min_ratio)
+      if (two_bands(pr.mark, pr.space, pr.half_band) / total < pr.min_ratio)
         continue;
-      // among the modems that fit, the one whose exact tones hold the most energy
+      pass[i] = true;
       double narrow = two_bands(pr.mark, pr.space, 60) / total;
       if (narrow > best_narrow) {
         best_narrow = narrow;
-        best_ratio = ratio;
         best = static_cast<int>(i);
         best_m = band(pr.mark - 60, pr.mark + 60);
         best_s = band(pr.space - 60, pr.space + 60);
       }
     }
   }
-  // a steady single tone is not FSK: both tones must carry energy in the frame or alternate over
-  // time
   bool fsk = best >= 0;
   if (fsk) {
     if (fsk_profile_ < 0) {
@@ -144,17 +142,20 @@ void DataCarrierDetector::frame(std::uint64_t start, std::span<const float> p) {
       std::fill(fsk_votes_.begin(), fsk_votes_.end(), 0);
       fsk_mark_frames_ = fsk_space_frames_ = fsk_frames_ = 0;
       fsk_levels_.clear();
+      fsk_spectrum_.assign(p.size(), 0.0);
     }
     fsk_last_ = start;
     fsk_gap_ = 0;
-    (void)best_ratio;
-    ++fsk_votes_[static_cast<std::size_t>(best)];
+    for (std::size_t i = 0; i < kProfileCount; ++i)
+      fsk_votes_[i] += pass[i];
     ++fsk_frames_;
     if (best_m > 0.1 * (best_m + best_s))
       ++fsk_mark_frames_;
     if (best_s > 0.1 * (best_m + best_s))
       ++fsk_space_frames_;
     fsk_levels_.push_back(level);
+    for (std::size_t k = 0; k < p.size() && k < fsk_spectrum_.size(); ++k)
+      fsk_spectrum_[k] += p[k];
   } else if (fsk_profile_ >= 0 && ++fsk_gap_ > 3) {
     close_fsk();
   }
@@ -180,8 +181,55 @@ void DataCarrierDetector::close_fsk() {
   double dur = static_cast<double>(fsk_last_ - fsk_first_ + stft_.hop()) / rate_;
   bool both = fsk_mark_frames_ >= fsk_frames_ / 10 + 1 && fsk_space_frames_ >= fsk_frames_ / 10 + 1;
   if (fsk_profile_ >= 0 && dur >= 0.3 && both) {
-    auto winner = static_cast<std::size_t>(std::max_element(fsk_votes_.begin(), fsk_votes_.end()) -
-                                           fsk_votes_.begin());
+    // Among the modems that fit at least half as many frames as the best fitting one, the one whose
+    // tone spacing best matches the spacing of the two spectral peaks of the whole burst (CPFSK
+    // pushes its peaks outwards, so the spacing tells Bell 202 (1000 Hz shift) from V.23 (800 Hz)
+    // where the bands overlap).
+    const double bin = static_cast<double>(rate_) / static_cast<double>(stft_.size());
+    auto peak = [&](double lo, double hi) {
+      std::size_t a = static_cast<std::size_t>(std::max(0.0, lo / bin)), kb = a;
+      for (std::size_t k = a; k < fsk_spectrum_.size() && static_cast<double>(k) * bin <= hi; ++k)
+        if (fsk_spectrum_[k] > fsk_spectrum_[kb])
+          kb = k;
+      return static_cast<double>(kb) * bin;
+    };
+    // the energy centroid over the range all candidates span tells modems with different centres
+    // apart (Bell 103 from V.21), the peak spacing those with the same centre (Bell 202 from V.23)
+    const unsigned most = *std::max_element(fsk_votes_.begin(), fsk_votes_.end());
+    auto candidate = [&](std::size_t i) { return fsk_votes_[i] * 2 >= most && fsk_votes_[i] > 0; };
+    double range_lo = 1e9, range_hi = 0;
+    for (std::size_t i = 0; i < kProfileCount; ++i)
+      if (candidate(i)) {
+        range_lo = std::min(range_lo, std::min(kProfiles[i].mark, kProfiles[i].space) -
+                                          kProfiles[i].half_band);
+        range_hi = std::max(range_hi, std::max(kProfiles[i].mark, kProfiles[i].space) +
+                                          kProfiles[i].half_band);
+      }
+    double wsum = 0, fsum = 0;
+    for (std::size_t k = 0; k < fsk_spectrum_.size(); ++k) {
+      double f = static_cast<double>(k) * bin;
+      if (f >= range_lo && f <= range_hi) {
+        wsum += fsk_spectrum_[k];
+        fsum += fsk_spectrum_[k] * f;
+      }
+    }
+    double centroid = wsum > 0 ? fsum / wsum : 0;
+    std::size_t winner = 0;
+    double best_score = 1e18;
+    for (std::size_t i = 0; i < kProfileCount; ++i) {
+      if (!candidate(i))
+        continue;
+      const auto &pr = kProfiles[i];
+      double lo_tone = std::min(pr.mark, pr.space), hi_tone = std::max(pr.mark, pr.space);
+      double mid = (lo_tone + hi_tone) / 2;
+      double p1 = peak(lo_tone - pr.half_band - 150, mid),
+             p2 = peak(mid, hi_tone + pr.half_band + 150);
+      double score = 0.5 * std::fabs((p2 - p1) - (hi_tone - lo_tone)) + std::fabs(centroid - mid);
+      if (score < best_score) {
+        best_score = score;
+        winner = i;
+      }
+    }
     const auto &pr = kProfiles[winner];
     Finding f;
     f.code = "audio.data-carrier";

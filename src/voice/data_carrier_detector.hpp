@@ -41,6 +41,7 @@ private:
   std::vector<unsigned> fsk_votes_;
   unsigned fsk_mark_frames_ = 0, fsk_space_frames_ = 0, fsk_frames_ = 0;
   std::vector<double> fsk_levels_;
+  std::vector<double> fsk_spectrum_; // summed power spectrum of the current burst
   // answer tone event
   bool tone_active_ = false;
   std::uint64_t tone_first_ = 0, tone_last_ = 0;

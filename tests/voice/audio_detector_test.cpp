@@ -2,6 +2,11 @@
 // modems, the 2100 Hz answer tone and infrasound; and that voice-like audio stays clean.
 #include "voice/data_carrier_detector.hpp"
 #include "voice/inaudible_band_detector.hpp"
+#include "voice/wav_file.hpp"
+
+#include <cstdlib>
+#include <filesystem>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -120,6 +125,35 @@ TEST(DataCarrier, Bell202AndBell103AreRecognised) {
   auto g = carriers(b103, 48000);
   ASSERT_EQ(g.size(), 1u);
   EXPECT_EQ(g[0].label, "Bell 103 originate");
+}
+
+TEST(DataCarrier, V23IsToldFromBell202) {
+  auto v23 = fsk(8000, 1300, 2100, 1200, 1.0, 0.3);
+  auto f = carriers(v23, 8000);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(f[0].label, "V.23");
+}
+
+// the real modem: minimodem's own transmitter (skipped when minimodem is not installed)
+TEST(DataCarrier, MinimodemBursts) {
+  if (std::system("command -v minimodem >/dev/null 2>&1") != 0)
+    GTEST_SKIP() << "minimodem not installed";
+  auto dir = std::filesystem::temp_directory_path() / ("vg-minimodem-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  const std::pair<const char *, const char *> modes[] = {{"1200", "Bell 202"},
+                                                         {"300", "Bell 103 originate"}};
+  for (auto [mode, label] : modes) {
+    std::string wav = (dir / (std::string(mode) + ".wav")).string();
+    std::string cmd =
+        "echo 'the quick brown fox 0123456789 jumps over the lazy dog' | minimodem --tx " +
+        std::string(mode) + " -f " + wav + " >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    auto a = vg::voice::read_wav(wav);
+    auto f = carriers(a.channels[0], a.sample_rate);
+    ASSERT_EQ(f.size(), 1u) << mode;
+    EXPECT_EQ(f[0].label, label) << mode;
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(DataCarrier, VoiceIsNotAModem) {
