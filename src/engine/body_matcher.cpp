@@ -428,7 +428,11 @@ Atom BodyMatcher::choose_atom() const {
         double score = score_bytes(bytes, std::span<const bool>(cl.data(), l));
         // Rank: rarity, less for caseless literals and for atoms behind an unbounded gap (their
         // hits leave the start of the match wide open).
-        double rank = score - (caseless ? 2.0 : 0.0) - (run[i].dmax == kInf ? 6.0 : 0.0);
+        // A single byte is a last resort whatever it is: it hits everywhere. Literals starting
+        // with 00 or ff slow a Vectorscan literal set down (DESIGN.md measurements).
+        double rank = score - (caseless ? 2.0 : 0.0) - (run[i].dmax == kInf ? 6.0 : 0.0) -
+                      (l == 1 ? 100.0 : 0.0) -
+                      ((bytes[0] == 0x00 || bytes[0] == 0xff) ? 4.0 : 0.0); // slow literal starts
         std::uint64_t width = run[i].dmax == kInf ? kInf : run[i].dmax - run[i].dmin;
         if (rank > best_rank + 1e-9 || (std::abs(rank - best_rank) <= 1e-9 && width < best_width)) {
           best_rank = rank;

@@ -4,9 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 
 namespace vg {
@@ -448,6 +452,95 @@ TEST(BodyMatcher, CostStaysBoundedOnHostileInput) {
   secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_LT(secs, 5.0);
   std::cout << "hostile patterns over 1 MiB: done\n";
+}
+
+// ---- real signatures ---------------------------------------------------------------------------
+
+std::filesystem::path clamav_data() {
+  return std::filesystem::path(VOXGUARD_SHARED_DATA) / "clamav";
+}
+
+std::vector<std::uint8_t> read_file(const std::filesystem::path &p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST(BodyMatcher, FindsEveryAlertBodySignatureInTheAllmatchTestExe) {
+  auto dir = clamav_data() / "unittests/pe_allmatch";
+  if (!std::filesystem::exists(dir / "test.exe"))
+    GTEST_SKIP() << "shared data missing: " << dir;
+  auto exe = read_file(dir / "test.exe");
+  std::size_t checked = 0;
+  for (const auto &entry : std::filesystem::directory_iterator(dir / "alert-sigs")) {
+    auto ext = entry.path().extension();
+    if (ext != ".ndb" && ext != ".ldb")
+      continue;
+    std::ifstream in(entry.path());
+    for (std::string line; std::getline(in, line);) {
+      // .ndb: name:target:offset:hex   .ldb: name;tdb;expr;subsig0 (plain hex here)
+      std::string hex = line.substr(line.find_last_of(ext == ".ndb" ? ':' : ';') + 1);
+      auto m = compile(hex);
+      auto hit = m.find(exe, 0, exe.size());
+      EXPECT_TRUE(hit) << entry.path().filename() << ": " << hex;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 20u);
+}
+
+TEST(BodyMatcher, EveryRealSignatureGetsAnAtom) {
+  const std::pair<const char *, char> files[] = {{"official-talos-subset/main.ldb", ';'},
+                                                 {"official-talos-subset/daily.ndb", ':'},
+                                                 {"rfxn-lmd/rfxn.ndb", ':'}};
+  if (!std::filesystem::exists(clamav_data() / files[0].first))
+    GTEST_SKIP() << "shared data missing: " << clamav_data();
+  std::vector<double> scores;
+  std::size_t total = 0, short_atoms = 0, unbounded = 0, caseless = 0, zero_start = 0;
+  for (const auto &[name, sep] : files) {
+    std::ifstream in(clamav_data() / name);
+    for (std::string line; std::getline(in, line);) {
+      std::vector<std::string> f;
+      std::stringstream ss(line);
+      for (std::string x; std::getline(ss, x, sep);)
+        f.push_back(x);
+      if (f.size() < 4)
+        continue;
+      std::vector<std::string> subs(f.begin() + 3, sep == ':' ? f.begin() + 4 : f.end());
+      for (auto sub : subs) {
+        std::string mods;
+        if (auto m = sub.find("::"); m != std::string::npos)
+          mods = sub.substr(m + 2), sub.resize(m);
+        if (sub.find_first_of("/$#") != std::string::npos)
+          continue;
+        if (auto colon = sub.rfind(':'); colon != std::string::npos)
+          sub = sub.substr(colon + 1);
+        BodyPatternOptions o;
+        o.nocase = mods.find('i') != std::string::npos;
+        o.wide = mods.find('w') != std::string::npos;
+        o.fullword = mods.find('f') != std::string::npos;
+        o.ascii = mods.find('a') != std::string::npos;
+        auto r = parse_body_pattern(sub, o);
+        ASSERT_TRUE(r.ok()) << name << ": " << sub << ": " << r.error;
+        for (const auto &p : r.patterns) {
+          Atom a = BodyMatcher(p).choose_atom();
+          ASSERT_GE(a.bytes.size(), 2u) << name << ": " << sub;
+          ++total;
+          scores.push_back(a.score);
+          short_atoms += a.bytes.size() < 4;
+          unbounded += a.max_distance == Gap::kUnbounded;
+          caseless += a.caseless;
+          zero_start += a.bytes[0] == 0;
+        }
+      }
+    }
+  }
+  std::sort(scores.begin(), scores.end());
+  std::cout << total << " patterns: atoms shorter than 4 bytes " << short_atoms << ", behind an "
+            << "unbounded gap " << unbounded << ", caseless " << caseless << ", starting with 00 "
+            << zero_start << "; score p10 " << scores[scores.size() / 10] << " median "
+            << scores[scores.size() / 2] << "\n";
+  EXPECT_GT(total, 150000u);
+  EXPECT_LT(short_atoms * 100, total); // fewer than 1% of atoms are that short
 }
 
 } // namespace
