@@ -2,6 +2,7 @@
 // stop, history, restore, unquarantine, check).
 #include "cli/command.hpp"
 #include "common/error.hpp"
+#include "guard/bpf_lsm_guard.hpp"
 #include "guard/discover.hpp"
 #include "guard/doctor.hpp"
 #include "guard/fanotify_guard.hpp"
@@ -17,6 +18,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <thread>
 #include <unistd.h>
@@ -114,17 +116,29 @@ int cmd_start(const Args &a) {
   std::string mode = a.mode.empty() ? p.mode : a.mode;
   if (auto other = running_guard(p))
     throw vg::Error(p.pid_file, "a guard is already running (pid " + std::to_string(*other) + ")");
+  bool use_bpf = false;
   std::string note;
   if (mode == "bpf-lsm" || mode == "auto") {
     BpfLsmStatus bpf = probe_bpf_lsm();
     if (mode == "bpf-lsm" && !bpf.usable)
       throw vg::Error("mode bpf-lsm", "BPF LSM is not usable here: " + bpf.reason);
-    note = bpf.usable ? "BPF LSM loads here, but this build enforces with fanotify"
-                      : "BPF LSM not usable: " + bpf.reason;
+    use_bpf = bpf.usable;
+    if (!bpf.usable)
+      note = "BPF LSM not usable: " + bpf.reason;
   }
   EventLog log(stdout, p.events_file, p.syslog);
-  FanotifyGuard guard(p, log);
-  guard.start();
+  std::unique_ptr<FanotifyGuard> fan;
+  std::unique_ptr<BpfLsmGuard> lsm;
+  std::string summary;
+  if (use_bpf) {
+    lsm = std::make_unique<BpfLsmGuard>(p, log);
+    lsm->start();
+    summary = lsm->summary();
+  } else {
+    fan = std::make_unique<FanotifyGuard>(p, log);
+    fan->start();
+    summary = fan->summary();
+  }
   {
     std::ofstream pid(p.pid_file, std::ios::trunc);
     pid << getpid() << "\n";
@@ -135,10 +149,13 @@ int cmd_start(const Args &a) {
   sa.sa_handler = on_signal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
-  log.say(guard.summary() + (note.empty() ? "" : "; " + note));
+  log.say(summary + (note.empty() ? "" : "; " + note));
   int rc = 0;
   try {
-    guard.run(g_stop);
+    if (lsm)
+      lsm->run(g_stop);
+    else
+      fan->run(g_stop);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "voxguard guard: %s\n", e.what());
     rc = 2;

@@ -20,7 +20,7 @@ if(GUARD_LIBBPF_FOUND AND VG_BPF_CLANG AND VG_BPFTOOL AND EXISTS ${VG_VMLINUX_BT
   add_custom_command(OUTPUT ${gen}/vmlinux.h
     COMMAND ${VG_BPFTOOL} btf dump file ${VG_VMLINUX_BTF} format c > ${gen}/vmlinux.h
     COMMENT "Generating vmlinux.h from ${VG_VMLINUX_BTF}" VERBATIM)
-  set(vg_bpf_progs probe_lsm)
+  set(vg_bpf_progs guard_lsm probe_lsm)
   set(vg_skels "")
   foreach(prog ${vg_bpf_progs})
     set(src ${CMAKE_CURRENT_SOURCE_DIR}/src/guard/bpf/${prog}.bpf.c)

@@ -1,0 +1,80 @@
+// BPF LSM mode, tested where the kernel allows it: a stock Debian 12 kernel (6.1 and the 6.12
+// backport) booted under QEMU (TCG) with the host root shared read-only over 9p; the guest runs
+// this build's voxguard with `mode = "bpf-lsm"` against every tampering vector on a baresip
+// contacts file. Script: tests/guard/scripts/qemu_bpf_lsm.sh (skips with exit 77 when qemu,
+// busybox-static or the kernel package are not available). Bounded: 600 s per kernel.
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <gtest/gtest.h>
+#include <map>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace {
+
+struct VmRun {
+  int exit_code = -1;
+  std::string output;
+  std::map<std::string, std::string> vectors;
+  std::map<std::string, std::string> result;
+};
+
+VmRun run_vm(const std::string &kernel) {
+  VmRun r;
+  std::string cmd = "VMTIMEOUT=540 timeout 600 bash '" + std::string(VOXGUARD_SOURCE_DIR) +
+                    "/tests/guard/scripts/qemu_bpf_lsm.sh' '" + VOXGUARD_BINARY + "' '" + kernel +
+                    "' 2>&1";
+  FILE *p = popen(cmd.c_str(), "r");
+  if (!p)
+    return r;
+  std::array<char, 8192> line{};
+  while (fgets(line.data(), line.size(), p)) {
+    std::string l = line.data();
+    r.output += l;
+    while (!l.empty() && (l.back() == '\n' || l.back() == '\r'))
+      l.pop_back();
+    if (l.starts_with("RESULT vector ")) {
+      l = l.substr(14);
+      auto sp = l.find(' ');
+      r.vectors[l.substr(0, sp)] = l.substr(sp + 1);
+    } else if (l.starts_with("RESULT ")) {
+      l = l.substr(7);
+      auto sp = l.find(' ');
+      r.result[l.substr(0, sp)] = sp == std::string::npos ? "" : l.substr(sp + 1);
+    }
+  }
+  int status = pclose(p);
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+void check_kernel(const std::string &kernel) {
+  if (geteuid() != 0)
+    GTEST_SKIP() << "needs root (QEMU with 9p, apt-get download)";
+  VmRun r = run_vm(kernel);
+  if (r.exit_code == 77)
+    GTEST_SKIP() << r.output;
+  ASSERT_NE(r.result["banner"].find("enforcing (mode bpf-lsm)"), std::string::npos) << r.output;
+  const char *expected[] = {"append",          "trunc-open", "sed-i",   "cp-over",  "truncate",
+                            "python-truncate", "mv-over",    "mv-away", "exchange", "unlink",
+                            "chmod",           "link",       "plant",   "mmap",     "procfd"};
+  for (const char *v : expected) {
+    ASSERT_TRUE(r.vectors.contains(v)) << v << "\n" << r.output;
+    EXPECT_TRUE(r.vectors[v].ends_with(" blocked")) << v << ": " << r.vectors[v];
+    EXPECT_FALSE(r.vectors[v].starts_with("rc=0 ")) << v << " reported success";
+  }
+  EXPECT_EQ(r.result["trusted"], "rc=0 wrote") << r.output;
+  EXPECT_TRUE(r.result["preload"].ends_with(" refused")) << r.output;
+  EXPECT_FALSE(r.result.contains("planted-exists")) << r.output;
+  EXPECT_GE(std::stoi(r.result["events"].empty() ? "0" : r.result["events"]), 15) << r.output;
+  std::printf("%s", r.output.c_str());
+}
+
+} // namespace
+
+TEST(GuardBpfLsmQemu, Debian12Kernel61BlocksEveryVector) {
+  check_kernel("6.1.0-56-amd64");
+}
