@@ -376,7 +376,10 @@ def generate(args):
     for i in range(args.edge if pe_pool else 0):
         sig, payload = rng.choice(pe_pool)[:2]
         how = fb.PE_CORRUPTIONS[i % len(fb.PE_CORRUPTIONS)]
-        data, start = fb.pe_with_payload(rng, payload, sig.offset_rule)
+        try:
+            data, start = build_file(rng, sig, payload, "pe")
+        except Skip:
+            continue
         corpus.write("edge", fb.corrupt_pe(rng, data, how), [], f"{sig.source} pe with {how} @{start}")
 
     # Runs of one repeated byte (what the synthetic repeated_byte_jump signatures look for).
