@@ -78,3 +78,7 @@ void check_kernel(const std::string &kernel) {
 TEST(GuardBpfLsmQemu, Debian12Kernel61BlocksEveryVector) {
   check_kernel("6.1.0-56-amd64");
 }
+
+TEST(GuardBpfLsmQemu, Debian12Kernel612BlocksEveryVector) {
+  check_kernel("6.12.100+deb12-amd64");
+}

@@ -23,10 +23,13 @@ if [ ! -f "$INITRD" ]; then
   visit() { local m=${1//-/_}; [[ ${seen[$m]:-} ]] && return; seen[$m]=1
     local p; p=$(find "$M" -name "$m.ko*" | head -1); [[ -z $p ]] && p=$(find "$M" -name "${1//_/-}.ko*" | head -1)
     [[ -z $p ]] && return
-    local d; d=$(objcopy -O binary --only-section=.modinfo "$p" /dev/stdout | tr '\0' '\n' | sed -n 's/^depends=//p')
-    for x in ${d//,/ }; do visit "$x"; done; order+=("$p"); }
+    local out; out=$IR/mods/$(basename "${p%.xz}")
+    case $p in *.xz) xz -dc "$p" > "$out" ;; *.zst) zstd -qdc "$p" > "$out" ;; *) cp "$p" "$out" ;; esac
+    objcopy -O binary --only-section=.modinfo "$out" "$IR/modinfo" # (objcopy cannot write to a pipe)
+    local d; d=$(tr '\0' '\n' < "$IR/modinfo" | sed -n 's/^depends=//p'); rm -f "$IR/modinfo"
+    for x in ${d//,/ }; do visit "$x"; done; order+=("$(basename "$out")"); }
   for m in virtio_pci 9pnet_virtio 9p; do visit $m; done
-  for p in "${order[@]}"; do cp "$p" "$IR/mods/"; basename "$p" >> "$IR/mods/order"; done
+  printf '%s\n' "${order[@]}" > "$IR/mods/order"
   cat > "$IR/init" <<'INIT'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
