@@ -10,7 +10,7 @@ packages=(
   libvectorscan-dev libpcre2-dev libssl-dev libarchive-dev libgmime-3.0-dev libyara-dev libtlsh-dev
   libsodium-dev libsqlite3-dev
   # guard
-  libbpf-dev bpftool
+  libbpf-dev bpftool qemu-system-x86 busybox-static baresip sip-tester
   # voice
   libpcap-dev libopus-dev libfftw3-dev libnetfilter-queue-dev
   # real peers the tests and benchmarks compare against
