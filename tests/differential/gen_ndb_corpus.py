@@ -372,9 +372,12 @@ def generate(args):
         start = 131072 * rng.randint(1, 2) - rng.randint(1, len(payload) - 1)
         data = fb.binary_padding(rng, start) + payload + fb.binary_padding(rng, rng.randint(0, 4096))
         corpus.write("edge", data, [sig.name], f"{sig.source} straddles a 128 KiB block @{start}")
-    pe_pool = [m for m in made if m[0].target == 1]
-    for i in range(args.edge if pe_pool else 0):
-        sig, payload = rng.choice(pe_pool)[:2]
+    pe_floating = [m for m in made if m[0].target == 1 and m[0].offset_rule.kind == "any"]
+    pe_anchored = [m for m in made if m[0].target == 1 and m[0].offset_rule.kind != "any"]
+    for i in range(args.edge if pe_floating else 0):
+        # Alternate floating and anchored (EP, Sx, SE, EOF-n) signatures.
+        pool = pe_anchored if (i // len(fb.PE_CORRUPTIONS)) % 2 and pe_anchored else pe_floating
+        sig, payload = rng.choice(pool)[:2]
         how = fb.PE_CORRUPTIONS[i % len(fb.PE_CORRUPTIONS)]
         try:
             data, start = build_file(rng, sig, payload, "pe")
