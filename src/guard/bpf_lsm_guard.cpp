@@ -5,11 +5,11 @@
 #if VOXGUARD_HAVE_BPF
 #include "common/digest.hpp"
 #include "common/mapped_file.hpp"
+#include "guard/bpf/guard_maps.h"
 #include "guard/process_info.hpp"
 #include "guard/response.hpp"
 #include "guard/trust.hpp"
 #include "guard_lsm.skel.h"
-#include "guard/bpf/guard_maps.h"
 
 #include <bpf/btf.h>
 #include <cerrno>

@@ -54,7 +54,7 @@ BpfLsmStatus probe_bpf_lsm() {
     for (auto &c : log)
       if (c == '\n')
         c = ' ';
-    s.reason += "; libbpf: " + log.substr(0, 600);
+    s.reason += "; " + log.substr(0, 600);
   }
   return s;
 }

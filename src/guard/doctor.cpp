@@ -84,7 +84,7 @@ DoctorReport run_doctor(const Policy *policy) {
     r.mode = "fanotify";
     r.why = "BPF LSM is not usable (" + r.bpf.reason + ")";
     r.advice = "For in-kernel decisions on every vector (rename, unlink, chmod, ptrace of trusted "
-               "softphones, fail-closed when the guard dies), boot a kernel that has "
+               "softphones, writes through descriptors opened earlier), boot a kernel that has "
                "CONFIG_BPF_LSM=y, \"bpf\" in its lsm= list and BPF trampolines allowed (e.g. "
                "Debian 12's stock 6.1 or 6.12 kernel).";
     if (!pre.ok)

@@ -14,7 +14,7 @@ if [ ! -f "$ROOT/boot/vmlinuz-$KV" ]; then
   ( cd "$VMDIR" && apt-get download "linux-image-$KV" >/dev/null 2>&1 && dpkg -x linux-image-"$KV"_*.deb "$ROOT" ) ||
     { echo "SKIP kernel package linux-image-$KV not obtainable"; exit 77; }
 fi
-INITRD=$VMDIR/initrd-$KV.gz
+INITRD=$VMDIR/initrd-$KV-$(sha256sum "$0" | cut -c1-12).gz # rebuilt when this script changes
 if [ ! -f "$INITRD" ]; then
   IR=$(mktemp -d); mkdir -p "$IR"/{bin,mods,proc,sys,dev,mnt}
   cp /bin/busybox "$IR/bin/busybox"
@@ -41,7 +41,7 @@ mount -t securityfs securityfs /mnt/sys/kernel/security; mount -t bpf bpf /mnt/s
 W=$(sed -n 's/.*vgwork=\([^ ]*\).*/\1/p' /proc/cmdline)
 mount -t 9p -o trans=virtio,version=9p2000.L,rw work /mnt$W || echo "work share failed"
 mount -t tmpfs tmpfs /mnt/tmp; mount -t tmpfs tmpfs /mnt/run
-echo "GUEST: kernel $(uname -r), lsm=$(cat /sys/kernel/security/lsm)"
+echo "GUEST: kernel $(uname -r), lsm=$(cat /mnt/sys/kernel/security/lsm)"
 chroot /mnt /bin/bash -c "PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root bash $W/guest.sh" 2>&1
 sync; poweroff -f
 INIT
