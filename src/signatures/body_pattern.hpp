@@ -1,8 +1,12 @@
 // body_pattern.hpp — ClamAV's hex body-signature grammar, parsed into a pattern structure.
 // Promise: parse_body_pattern() accepts exactly the grammar of ClamAV's
 // "Signatures/BodySignatureFormat" (hex bytes, ??, a?, ?a, *, {n}, {-n}, {n-}, {n-m}, (aa|bb),
-// !(aa|bb), [n-m], (B), (L), (W)) and rejects anything else with a reason (never throws for bad
-// text, never crashes).
+// !(aa|bb), [n-m], (B), (L), (W)) with the load-time rules of ClamAV 1.4 (every part between * and
+// ranged gaps needs two consecutive fixed bytes, [n-m] only beside a single byte with m <= 32, only
+// fixed-length alternations may be negated), and rejects anything else with a reason and a column
+// (never throws for bad text, never crashes). Stricter than ClamAV on purpose: empty alternatives,
+// "{}", "{-}" and {n-m} with n > m > 0 (ClamAV loads these but they never match). With
+// BodyPatternOptions it also applies the ::i ::w ::f ::a subsignature modifiers as ClamAV does.
 #pragma once
 #include <cstdint>
 #include <string>
