@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -32,15 +33,26 @@ std::optional<SyscallState> parse_syscall_state(const std::string &text) {
 
 std::optional<SyscallState> read_syscall_state(pid_t tid) {
   std::string path = "/proc/" + std::to_string(tid) + "/syscall";
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return std::nullopt;
-  char buf[512];
-  ssize_t n = read(fd, buf, sizeof buf - 1);
-  close(fd);
-  if (n <= 0)
-    return std::nullopt;
-  return parse_syscall_state(std::string(buf, static_cast<std::size_t>(n)));
+  // The event reaches us a moment before the thread is asleep waiting for the answer; until then
+  // the kernel reports "running". Retry briefly (bounded: ~20 ms) instead of guessing.
+  for (int attempt = 0; attempt < 400; ++attempt) {
+    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+      return std::nullopt; // the thread is gone
+    char buf[512];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+      return std::nullopt;
+    std::string text(buf, static_cast<std::size_t>(n));
+    if (!text.starts_with("running"))
+      return parse_syscall_state(text);
+    if (attempt < 50)
+      sched_yield();
+    else
+      usleep(50);
+  }
+  return std::nullopt;
 }
 
 std::string open_flags_text(std::uint64_t flags) {
