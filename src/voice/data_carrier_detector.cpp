@@ -42,19 +42,42 @@ std::size_t fft_size(unsigned rate) {
   return n;
 }
 
+// 2nd-order Butterworth (bilinear transform): low-pass when !high, else high-pass
+Biquad butterworth(double fc, unsigned rate, bool high) {
+  double w = std::tan(M_PI * fc / rate);
+  double k = 1.0 / (1.0 + std::sqrt(2.0) * w + w * w);
+  Biquad b;
+  if (high) {
+    b.b0 = k;
+    b.b1 = -2 * k;
+  } else {
+    b.b0 = w * w * k;
+    b.b1 = 2 * b.b0;
+  }
+  b.b2 = b.b0;
+  b.a1 = 2 * (w * w - 1) * k;
+  b.a2 = (1 - std::sqrt(2.0) * w + w * w) * k;
+  return b;
+}
+
 } // namespace
+
+double Biquad::run(double x) {
+  double y = b0 * x + b1 * x1 + b2 * x2 - a1 * y1 - a2 * y2;
+  x2 = x1;
+  x1 = x;
+  y2 = y1;
+  y1 = y;
+  return y;
+}
 
 DataCarrierDetector::DataCarrierDetector(unsigned rate)
     : rate_(rate), stft_(fft_size(rate), std::max<std::size_t>(1, rate / 100)),
       fsk_votes_(kProfileCount, 0), block_len_(std::max<std::size_t>(1, rate / 20)) {
-  // 2nd-order Butterworth low-pass at 20 Hz (bilinear transform), applied twice
-  double w = std::tan(M_PI * 20.0 / rate);
-  double k = 1.0 / (1.0 + std::sqrt(2.0) * w + w * w);
-  lp_b_[0] = w * w * k;
-  lp_b_[1] = 2 * lp_b_[0];
-  lp_b_[2] = lp_b_[0];
-  lp_a_[1] = 2 * (w * w - 1) * k;
-  lp_a_[2] = (1 - std::sqrt(2.0) * w + w * w) * k;
+  // infrasound: 4th-order low-pass at 20 Hz; comparison band 20-200 Hz (what leaks from bass)
+  lp_[0] = lp_[1] = butterworth(20, rate, false);
+  bass_[0] = butterworth(20, rate, true);
+  bass_[1] = butterworth(200, rate, false);
 }
 
 void DataCarrierDetector::push(std::span<const float> samples) {
@@ -65,16 +88,9 @@ void DataCarrierDetector::push(std::span<const float> samples) {
     double hp = x - hp_x1_ + r * hp_y1_;
     hp_x1_ = x;
     hp_y1_ = hp;
-    double v = hp;
-    for (auto &st : lp_) {
-      double y =
-          lp_b_[0] * v + lp_b_[1] * st[0] + lp_b_[2] * st[1] - lp_a_[1] * st[2] - lp_a_[2] * st[3];
-      st[1] = st[0];
-      st[0] = v;
-      st[3] = st[2];
-      st[2] = y;
-      v = y;
-    }
+    double v = lp_[1].run(lp_[0].run(hp));
+    double bass = bass_[1].run(bass_[0].run(x));
+    bass_sum_ += bass * bass;
     block_sum_ += v * v;
     if ((v >= 0) != (prev_ >= 0))
       ++block_cross_;
@@ -83,9 +99,11 @@ void DataCarrierDetector::push(std::span<const float> samples) {
     if (++block_n_ == block_len_) {
       double secs = static_cast<double>(block_len_) / rate_;
       (void)secs;
-      infrasound_block(std::sqrt(block_sum_ / static_cast<double>(block_n_)), block_cross_);
+      infrasound_block(std::sqrt(block_sum_ / static_cast<double>(block_n_)),
+                       std::sqrt(bass_sum_ / static_cast<double>(block_n_)), block_cross_);
       block_n_ = 0;
       block_sum_ = 0;
+      bass_sum_ = 0;
       block_cross_ = 0;
     }
   }
@@ -142,6 +160,7 @@ void DataCarrierDetector::frame(std::uint64_t start, std::span<const float> p) {
       std::fill(fsk_votes_.begin(), fsk_votes_.end(), 0);
       fsk_mark_frames_ = fsk_space_frames_ = fsk_frames_ = 0;
       fsk_levels_.clear();
+      fsk_shares_.clear();
       fsk_spectrum_.assign(p.size(), 0.0);
     }
     fsk_last_ = start;
@@ -154,6 +173,7 @@ void DataCarrierDetector::frame(std::uint64_t start, std::span<const float> p) {
     if (best_s > 0.1 * (best_m + best_s))
       ++fsk_space_frames_;
     fsk_levels_.push_back(level);
+    fsk_shares_.push_back(best_m / std::max(best_m + best_s, 1e-30));
     for (std::size_t k = 0; k < p.size() && k < fsk_spectrum_.size(); ++k)
       fsk_spectrum_[k] += p[k];
   } else if (fsk_profile_ >= 0 && ++fsk_gap_ > 3) {
@@ -180,6 +200,20 @@ void DataCarrierDetector::frame(std::uint64_t start, std::span<const float> p) {
 void DataCarrierDetector::close_fsk() {
   double dur = static_cast<double>(fsk_last_ - fsk_first_ + stft_.hop()) / rate_;
   bool both = fsk_mark_frames_ >= fsk_frames_ / 10 + 1 && fsk_space_frames_ >= fsk_frames_ / 10 + 1;
+  // data keys the tones on and off: the mark/space balance moves from hop to hop (mean move >=
+  // 0.12), while a chord or an organ holding two partials keeps it steady
+  double mean = 0, var = 0, moves = 0;
+  for (double x : fsk_shares_)
+    mean += x;
+  mean /= std::max<std::size_t>(fsk_shares_.size(), 1);
+  for (std::size_t i = 0; i < fsk_shares_.size(); ++i) {
+    var += (fsk_shares_[i] - mean) * (fsk_shares_[i] - mean);
+    if (i)
+      moves += std::fabs(fsk_shares_[i] - fsk_shares_[i - 1]);
+  }
+  double sd = std::sqrt(var / std::max<std::size_t>(fsk_shares_.size(), 1));
+  double mv = moves / std::max<std::size_t>(fsk_shares_.size() > 1 ? fsk_shares_.size() - 1 : 1, 1);
+  (void)sd;
   if (fsk_profile_ >= 0 && dur >= 0.3 && both) {
     // Among the modems that fit at least half as many frames as the best fitting one, the one whose
     // tone spacing best matches the spacing of the two spectral peaks of the whole burst (CPFSK
@@ -231,6 +265,31 @@ void DataCarrierDetector::close_fsk() {
       }
     }
     const auto &pr = kProfiles[winner];
+    double line_share = 0;
+    {
+      double lo_tone = std::min(pr.mark, pr.space), hi_tone = std::max(pr.mark, pr.space);
+      for (auto [a, b] : {std::pair{lo_tone - pr.half_band, (lo_tone + hi_tone) / 2},
+                          std::pair{(lo_tone + hi_tone) / 2, hi_tone + pr.half_band}}) {
+        std::size_t ka = static_cast<std::size_t>(a / bin),
+                    kb = std::min(static_cast<std::size_t>(b / bin), fsk_spectrum_.size() - 1);
+        std::size_t kp = ka;
+        double tot = 0;
+        for (std::size_t k = ka; k <= kb; ++k) {
+          tot += fsk_spectrum_[k];
+          if (fsk_spectrum_[k] > fsk_spectrum_[kp])
+            kp = k;
+        }
+        double top = fsk_spectrum_[kp] + (kp > 0 ? fsk_spectrum_[kp - 1] : 0) +
+                     (kp + 1 < fsk_spectrum_.size() ? fsk_spectrum_[kp + 1] : 0);
+        line_share = std::max(line_share, top / std::max(tot, 1e-30));
+      }
+    }
+    // keyed data spreads the burst's spectrum around the tones; sustained notes are sharp lines
+    if (line_share > 0.7 || mv < 0.12) {
+      fsk_profile_ = -1;
+      fsk_gap_ = 0;
+      return;
+    }
     Finding f;
     f.code = "audio.data-carrier";
     f.severity = Severity::alert;
@@ -277,9 +336,10 @@ void DataCarrierDetector::close_tone() {
   tone_gap_ = 0;
 }
 
-void DataCarrierDetector::infrasound_block(double rms, double crossings) {
+void DataCarrierDetector::infrasound_block(double rms, double bass_rms, double crossings) {
   std::uint64_t block_start = samples_ - block_len_;
-  if (db(rms) >= -45.0) {
+  // loud below 20 Hz, and not the skirt of a louder bass note or kick drum
+  if (db(rms) >= -45.0 && rms >= bass_rms) {
     if (!infra_active_) {
       infra_active_ = true;
       infra_first_ = block_start;

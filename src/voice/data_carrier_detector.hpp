@@ -1,11 +1,14 @@
 // data_carrier_detector.hpp — data carried inside the voice band: FSK modems, modem/fax answer
-// tones, and infrasound. Promise: a streaming detector for audio at any rate >= 8 kHz. FSK: per 10
-// ms hop the energy in the mark and space bands of known modems (Bell 103 originate/answer, Bell
-// 202, V.21, V.23, RTTY 170 Hz shift) must hold >= 80% of the 200-3800 Hz energy, with both tones
-// in use, for >= 300 ms. Answer tone: 2100 Hz holding >= 85% of the energy for >= 500 ms ("ANSam"
-// when amplitude-modulated at 15 Hz, else "ANS"). Infrasound: energy below 20 Hz (1 Hz-20 Hz band)
-// above -45 dBFS held for
-// >= 250 ms. Each event becomes one finding with frequency, level, onset and duration.
+// tones, and infrasound.
+// Promise: a streaming detector for audio at any rate >= 8 kHz.
+// FSK: per 10 ms hop the mark and space bands of a known modem (Bell 103 originate/answer, Bell
+// 202, V.21, V.23, RTTY 170 Hz shift) must hold 70-80% of the 200-3800 Hz energy, for >= 300 ms,
+// with both tones in use, the balance between them moving from hop to hop and the burst's spectrum
+// spread around the tones (a held note's sharp partials are not data); the modem is named from the
+// burst. Answer tone: 2100 Hz holding >= 85% of the energy for >= 500 ms ("ANSam" when
+// amplitude-modulated at 15 Hz, else "ANS"). Infrasound: 1-20 Hz above -45 dBFS and above the
+// 20-200 Hz band (so not the skirt of a bass note or kick drum) for >= 250 ms. Each event is one
+// finding with frequency, level, onset and duration.
 #pragma once
 #include "voice/finding.hpp"
 #include "voice/stft.hpp"
@@ -15,6 +18,12 @@
 #include <vector>
 
 namespace vg::voice {
+
+struct Biquad {
+  double b0 = 0, b1 = 0, b2 = 0, a1 = 0, a2 = 0;
+  double x1 = 0, x2 = 0, y1 = 0, y2 = 0;
+  double run(double x);
+};
 
 class DataCarrierDetector {
 public:
@@ -29,7 +38,7 @@ private:
   void frame(std::uint64_t start, std::span<const float> power);
   void close_fsk();
   void close_tone();
-  void infrasound_block(double rms, double crossings);
+  void infrasound_block(double rms, double bass_rms, double crossings);
   void close_infra();
   unsigned rate_;
   Stft stft_;
@@ -41,6 +50,7 @@ private:
   std::vector<unsigned> fsk_votes_;
   unsigned fsk_mark_frames_ = 0, fsk_space_frames_ = 0, fsk_frames_ = 0;
   std::vector<double> fsk_levels_;
+  std::vector<double> fsk_shares_;   // mark share of mark+space per hop
   std::vector<double> fsk_spectrum_; // summed power spectrum of the current burst
   // answer tone event
   bool tone_active_ = false;
@@ -49,8 +59,9 @@ private:
   std::vector<double> tone_env_;
   // infrasound: cascaded biquads and block accumulators
   double hp_x1_ = 0, hp_y1_ = 0;
-  double lp_[2][4] = {{0, 0, 0, 0}, {0, 0, 0, 0}};
-  double lp_b_[3] = {0, 0, 0}, lp_a_[3] = {0, 0, 0};
+  Biquad lp_[2];   // 4th-order 20 Hz low-pass
+  Biquad bass_[2]; // 20-200 Hz band
+  double bass_sum_ = 0;
   std::size_t block_len_, block_n_ = 0;
   double block_sum_ = 0, prev_ = 0;
   unsigned block_cross_ = 0;

@@ -85,7 +85,27 @@ void InaudibleBandDetector::frame(std::uint64_t start, std::span<const float> p)
          k <= static_cast<std::size_t>(3400 / bin_hz); ++k)
       voice_power += p[k];
     double voice = db(stft_.power_to_rms(voice_power));
-    if (tonality >= cfg_.tonality_db && level >= cfg_.min_level_dbfs) {
+    // a carrier is a narrow line that holds most of the band's energy (cymbals and hi-hats have
+    // resonant peaks too, but over broadband noise) and keeps its frequency from one hop to the
+    // next
+    double band_power = 0;
+    for (double x : band)
+      band_power += x;
+    bool dominant = tone_power >= cfg_.min_band_share * band_power;
+    bool stable = prev_peak_ != 0 && (kp > prev_peak_ ? kp - prev_peak_ : prev_peak_ - kp) <= 2;
+    // a line, not the slope of audible content running into the band: a local maximum away from the
+    // band's lower edge, standing out from the 15.3-16.8 kHz neighbourhood just below the band
+    bool local_max = kp >= lo + 3 && kp + 1 < p.size() && p[kp] >= p[kp - 1] && p[kp] >= p[kp + 1];
+    std::size_t nb_lo = lo > 64 ? lo - 64 : 0;
+    double neighbourhood = 0;
+    for (std::size_t k = nb_lo; k < lo; ++k)
+      neighbourhood += p[k];
+    neighbourhood /= static_cast<double>(std::max<std::size_t>(lo - nb_lo, 1));
+    bool above_neighbours = p[kp] >= neighbourhood * std::pow(10.0, cfg_.tonality_db / 10.0);
+    bool candidate = tonality >= cfg_.tonality_db && level >= cfg_.min_level_dbfs && dominant &&
+                     local_max && above_neighbours;
+    prev_peak_ = candidate ? kp : 0;
+    if (candidate && stable) {
       tonal = true;
       // parabolic interpolation on the log power for a sub-bin frequency
       double a = std::log(std::max<double>(p[kp - 1], 1e-30)),

@@ -1,7 +1,9 @@
 // inaudible_band_detector.hpp — near-ultrasonic carriers (16.8-24 kHz) in decoded audio.
 // Promise: a streaming STFT (N=2048, hop 960 at 48 kHz, scaled for other rates) looks in every
 // frame for a tonal peak in the band (peak over the band's median by `tonality_db`, tone level
-// above `min_level_dbfs`); tonal frames that persist for `min_duration_s` (gaps up to
+// above `min_level_dbfs`, holding `min_band_share` of the band's energy, a local maximum standing
+// `tonality_db` over the 15.3-16.8 kHz neighbourhood below the band, at the same frequency
+// (+-2 bins) as in the previous frame); tonal frames that persist for `min_duration_s` (gaps up to
 // `max_gap_frames`) become one finding with frequency (median of the frames), level (RMS dBFS of
 // the tone), onset and duration, plus its energy relative to the voice band and any known beacon
 // grid it fits. Only meaningful for audio sampled at >= 44.1 kHz; the caller says "not applicable"
@@ -22,6 +24,7 @@ struct InaudibleBandConfig {
   double tonality_db = 20;      // peak over the median of the band
   double min_level_dbfs = -70;  // RMS of the tone
   double min_duration_s = 0.12; // persistence gate
+  double min_band_share = 0.5;  // the line's share of the band's energy
   unsigned max_gap_frames = 2;
 };
 
@@ -53,6 +56,7 @@ private:
   bool confirmed_ = false;
   std::uint64_t first_start_ = 0, last_start_ = 0;
   unsigned gap_ = 0;
+  std::size_t prev_peak_ = 0; // peak bin of the previous frame if it was a candidate, else 0
   std::vector<double> freqs_, levels_, ratios_;
 };
 
