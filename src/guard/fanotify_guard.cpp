@@ -347,6 +347,13 @@ FanotifyGuard::Trust FanotifyGuard::identify(pid_t tid) {
   }
   t.parents = parent_chain(t.process->ppid);
   t.verdict = judge_.judge(*t.process);
+  if (t.verdict.exe_sha256.empty()) {
+    // Exited while being judged: the digest taken at its execution still names it.
+    std::lock_guard lock(mu_);
+    if (auto it = recent_execs_.find(tid);
+        it != recent_execs_.end() && it->second.process.exe == t.process->exe)
+      t.verdict.exe_sha256 = it->second.sha256;
+  }
   std::lock_guard lock(mu_);
   if (trust_cache_.size() > 4096)
     trust_cache_.clear();
