@@ -13,6 +13,7 @@ packages=(
   libbpf-dev bpftool qemu-system-x86 busybox-static baresip sip-tester
   # voice
   libpcap-dev libopus-dev libfftw3-dev libnetfilter-queue-dev
+  baresip sip-tester tshark sox espeak-ng minimodem lmms-common nftables
   # real peers the tests and benchmarks compare against
   clamav clamav-testfiles yara python3
 )
