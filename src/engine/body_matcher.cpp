@@ -26,14 +26,14 @@ constexpr std::size_t kMaxAtom = 16;
 bool is_alnum(std::uint8_t b) {
   return (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
 }
-// ClamAV's boundary table as clamscan 1.4.6 applies it (measured byte by byte).
+// ClamAV's boundary table as clamscan 1.4.6 applies it, measured byte by byte on raw binary data
+// (a byte before the match: no control bytes at all; a byte after it: \n and \r but not \t \v \f).
 bool word_boundary_before(std::uint8_t b) {
-  return (b >= 0x09 && b <= 0x0d) || b == 0x20 || b == 0x2d || b == 0x2e || b == 0x2f ||
-         b == 0x3c || b == 0x40 || b == 0x5f;
+  return b == 0x20 || b == 0x2d || b == 0x2e || b == 0x2f || b == 0x3c || b == 0x40 || b == 0x5f;
 }
 bool word_boundary_after(std::uint8_t b) {
-  return (b >= 0x09 && b <= 0x0d) || b == 0x20 || b == 0x22 || b == 0x27 || b == 0x2d ||
-         b == 0x2f || b == 0x3d || b == 0x3e || b == 0x5f;
+  return b == 0x0a || b == 0x0d || b == 0x20 || b == 0x22 || b == 0x27 || b == 0x2d || b == 0x2f ||
+         b == 0x3d || b == 0x3e || b == 0x5f;
 }
 
 bool boundary_holds(const Boundary &b, std::span<const std::uint8_t> d, std::uint64_t p) {

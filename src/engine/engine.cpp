@@ -11,6 +11,17 @@
 namespace vg {
 
 namespace {
+// Signatures of an executable target type (PE, ELF, Mach-O) whose offset is relative (EOF-n, EP,
+// sections, VI): ClamAV computes their offsets from the parsed header and, when it cannot parse the
+// header, never matches them — even EOF-n (cli_caloff with target info status -1). Measured with
+// clamscan 1.4.6 on PE files with broken headers.
+bool needs_target_info(const BodySignature &sig) {
+  bool exe_target = sig.target == TargetType::pe || sig.target == TargetType::elf ||
+                    sig.target == TargetType::macho;
+  return exe_target && sig.offset.base != OffsetSpec::Base::any &&
+         sig.offset.base != OffsetSpec::Base::absolute;
+}
+
 // Atoms shorter than this are not selective enough for the prefilter; such signatures are searched in
 // full (the weak tier).
 constexpr std::size_t kMinAtomLength = 3;
@@ -41,7 +52,7 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set) {
     }
     auto t = static_cast<std::size_t>(sig.target);
     Group &g = e->groups_[t];
-    if (sig.offset.needs_exe())
+    if (sig.offset.needs_exe() || needs_target_info(sig))
       e->needs_exe_[t] = true;
     if (sig.offset.anchored()) {
       g.anchored.push_back(id);
@@ -70,6 +81,8 @@ bool Engine::verify(std::uint32_t entry, std::span<const std::uint8_t> data,
                     const OffsetContext &ctx, std::uint64_t lo, std::uint64_t hi,
                     std::vector<Detection> &out) const {
   const BodyEntry &b = bodies_[entry];
+  if (!ctx.entry_point && needs_target_info(*b.sig))
+    return false; // the executable header did not parse: ClamAV has no offsets for it
   auto range = resolve(b.sig->offset, ctx);
   if (!range)
     return false;

@@ -102,7 +102,9 @@ TEST(BodyMatcher, BoundariesAtBufferEdges) {
   EXPECT_FALSE(find_all("61616161(L)", "aaaa\rx"));
 }
 
-// Observed with clamscan 1.4.6: an .ndb "T:0:*:HEX" and a data file (all >= 8 bytes).
+// Observed with clamscan 1.4.6: an .ndb "T:0:*:HEX" and a data file (all >= 8 bytes), made binary
+// by 32 bytes of 00 01 02 03 fe fd 80 81 before or after the text (otherwise clamscan also scans a
+// normalised copy of a text file, where \t \v \f have become spaces).
 struct Observed {
   const char *hex;
   const char *data;
@@ -116,7 +118,9 @@ TEST(BodyMatcher, AgreesWithClamscanObservations) {
       {"6161(B)6262", "xxxxaa.bbxxxx", true},
       {"6161(B)6262", "xxxxaaxbbxxxx", false},
       {"6161(B)6262", "xxxxaa<bbxxxx", true},
-      {"6161(B)6262", "xxxxaa\tbbxxxx", true},
+      {"6161(B)6262", "xxxxaa\tbbxxxx",
+       false}, // raw bytes: a tab is no boundary (clamscan matches it only in text files, after
+               // normalisation turns it into a space)
       {"(B)616161", "xxxx aaaxxxx", true},
       {"(B)616161", "xxxxxaaaxxxx", false},
       {"(B)616161", "aaaxxxxxxxx", true},
@@ -179,8 +183,8 @@ TEST(BodyMatcher, AgreesWithClamscanObservations) {
 }
 
 TEST(BodyMatcher, WordBoundaryTableMatchesClamscan) {
-  // Measured byte by byte with clamscan 1.4.6 on binary data, where no text normalisation turns
-  // control bytes into spaces (7a71787976(B)6b6a6c6d, (B)7a71787976, 7a71787976(B)).
+  // Measured byte by byte with clamscan 1.4.6 on binary files (6161(B)6262, (B)616161, 616161(B)),
+  // the same as libclamav's boundary[] table.
   const std::set<int> middle = {0x0a, 0x0d, 0x20, 0x22, 0x27, 0x2d, 0x2e,
                                 0x2f, 0x3c, 0x3d, 0x3e, 0x40, 0x5f};
   const std::set<int> before = {0x20, 0x2d, 0x2e, 0x2f, 0x3c, 0x40, 0x5f};
@@ -210,8 +214,7 @@ bool ref_boundary(const Boundary &b, const std::vector<std::uint8_t> &d, std::si
     if (p == 0)
       r = true;
     else if (b.kind == Boundary::Kind::word)
-      r = std::string_view(" -./<@_").find(static_cast<char>(d[p - 1])) !=
-          std::string_view::npos;
+      r = std::string_view(" -./<@_").find(static_cast<char>(d[p - 1])) != std::string_view::npos;
     else if (b.kind == Boundary::Kind::line)
       r = d[p - 1] == '\n';
     else
@@ -220,8 +223,7 @@ bool ref_boundary(const Boundary &b, const std::vector<std::uint8_t> &d, std::si
     if (p == d.size())
       r = true;
     else if (b.kind == Boundary::Kind::word)
-      r = std::string_view("\n\r \"'-/=>_").find(static_cast<char>(d[p])) !=
-          std::string_view::npos;
+      r = std::string_view("\n\r \"'-/=>_").find(static_cast<char>(d[p])) != std::string_view::npos;
     else if (b.kind == Boundary::Kind::line)
       r = d[p] == '\n' || (d[p] == '\r' && p + 1 < d.size() && d[p + 1] == '\n');
     else

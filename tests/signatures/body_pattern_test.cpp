@@ -109,7 +109,7 @@ TEST(BodyPattern, Boundaries) {
   EXPECT_TRUE(std::holds_alternative<Boundary>(parts.elements[3]));
   // In the middle they consume one byte of their class.
   auto mid = std::get<Alternation>(ok("6161(B)6262").elements[1]);
-  EXPECT_EQ(mid.alternatives.size(), 16u);
+  EXPECT_EQ(mid.alternatives.size(), 13u);
   EXPECT_FALSE(mid.negated);
   auto midw = std::get<Alternation>(ok("6161(W)6262").elements[1]);
   EXPECT_TRUE(midw.negated); // "not one of the 62 alphanumerics"
