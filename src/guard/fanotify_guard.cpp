@@ -330,6 +330,9 @@ FanotifyGuard::Trust FanotifyGuard::identify(pid_t tid) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     t.verdict.reason = "process " + std::to_string(tid) + " exited before it could be identified";
+    ProcessInfo gone; // at least the pid the kernel reported
+    gone.pid = tid;
+    t.process = gone;
     return t;
   }
   t.live = true;
