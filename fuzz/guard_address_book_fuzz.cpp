@@ -11,13 +11,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   using namespace vg::guard;
   if (size < 1)
     return 0;
-  static const AssetFormat formats[] = {
-      AssetFormat::baresip_contacts, AssetFormat::linphonerc,      AssetFormat::linphone_friends_db,
-      AssetFormat::jami_profile,     AssetFormat::twinkle_ab,      AssetFormat::eds_contacts_db,
-      AssetFormat::vcard,            AssetFormat::opaque};
+  static const AssetFormat formats[] = {AssetFormat::baresip_contacts,
+                                        AssetFormat::linphonerc,
+                                        AssetFormat::linphone_friends_db,
+                                        AssetFormat::jami_profile,
+                                        AssetFormat::twinkle_ab,
+                                        AssetFormat::eds_contacts_db,
+                                        AssetFormat::vcard,
+                                        AssetFormat::opaque};
   AssetFormat f = formats[data[0] % (sizeof formats / sizeof formats[0])];
   std::span<const std::uint8_t> body(data + 1, size - 1);
-  // Jami takes the number from the file name: use a valid one and, half the time, one from the input.
+  // Jami takes the number from the file name: use a valid one and, half the time, one from the
+  // input.
   std::string name = "MTIzNDU2Nw==.vcf";
   if (f == AssetFormat::jami_profile && (data[0] & 0x80) && size > 9) {
     name.assign(reinterpret_cast<const char *>(data + 1), 8);
