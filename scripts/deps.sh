@@ -15,7 +15,7 @@ packages=(
   libpcap-dev libopus-dev libfftw3-dev libnetfilter-queue-dev
   baresip sip-tester tshark sox espeak-ng minimodem lmms-common nftables
   # real peers the tests and benchmarks compare against
-  clamav clamav-testfiles yara python3
+  clamav clamav-testfiles yara python3 time
 )
 if ! dpkg -s "${packages[@]}" >/dev/null 2>&1; then
   apt-get update
