@@ -3,6 +3,7 @@
 #include "cli/command.hpp"
 #include "common/error.hpp"
 #include "guard/bpf_lsm_guard.hpp"
+#include "guard/control_socket.hpp"
 #include "guard/discover.hpp"
 #include "guard/doctor.hpp"
 #include "guard/fanotify_guard.hpp"
@@ -17,9 +18,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fnmatch.h>
 #include <fstream>
 #include <memory>
 #include <string>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -43,6 +46,7 @@ const char *kUsage =
     "  history ASSET --policy FILE       journal versions of an asset, with what changed\n"
     "  restore ASSET [--version N] --policy FILE\n"
     "                                    put a journal version back (the guard must be stopped)\n"
+    "  edit ASSET --policy FILE          change an asset in $EDITOR with a one-time allowance\n"
     "  unquarantine SHA256 --policy FILE put a quarantined executable back\n"
     "\n"
     "Exit status: 0 ok, 2 error. See docs/guard.md for the policy format.\n";
@@ -150,6 +154,12 @@ int cmd_start(const Args &a) {
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
   log.say(summary + (note.empty() ? "" : "; " + note));
+  ControlSocket control(p.pid_file + ".sock", [&](pid_t pid, bool allow) -> std::string {
+    if (!fan)
+      return "guard edit is not available in bpf-lsm mode yet";
+    return fan->allow_editor(pid, allow);
+  });
+  std::thread control_thread([&] { control.serve(g_stop); });
   int rc = 0;
   try {
     if (lsm)
@@ -160,6 +170,8 @@ int cmd_start(const Args &a) {
     std::fprintf(stderr, "voxguard guard: %s\n", e.what());
     rc = 2;
   }
+  g_stop = true;
+  control_thread.join();
   unlink(p.pid_file.c_str());
   log.emit(GuardEvent{.event = "stopped",
                       .decision = "none",
@@ -278,6 +290,50 @@ int cmd_restore(const Args &a) {
   return 0;
 }
 
+int cmd_edit(const Args &a) {
+  Policy p = need_policy(a);
+  if (a.positional.size() != 1)
+    throw vg::Error("guard edit", "needs exactly one ASSET path");
+  const std::string &asset = a.positional[0];
+  bool listed = false;
+  for (const auto &r : p.assets)
+    listed = listed || r.path == asset || fnmatch(r.path.c_str(), asset.c_str(), FNM_PATHNAME) == 0;
+  if (!listed)
+    throw vg::Error(asset, "is not an asset of " + a.policy);
+  const char *env = std::getenv("EDITOR");
+  std::string editor = env && *env ? env : "vi";
+  auto guard = running_guard(p);
+  pid_t child = fork();
+  if (child < 0)
+    throw vg::Error("guard edit", std::string("fork failed: ") + std::strerror(errno));
+  if (child == 0) {
+    if (guard)
+      raise(SIGSTOP); // wait until the guard knows this process
+    execl("/bin/sh", "sh", "-c", (editor + " \"$1\"").c_str(), "sh", asset.c_str(), nullptr);
+    _exit(127);
+  }
+  std::string sock = p.pid_file + ".sock";
+  if (guard) {
+    int st = 0;
+    waitpid(child, &st, WUNTRACED);
+    std::string answer = control_request(sock, "allow " + std::to_string(child));
+    if (answer != "ok") {
+      kill(child, SIGKILL);
+      waitpid(child, nullptr, 0);
+      throw vg::Error("guard edit", "the guard refused: " + answer);
+    }
+    kill(child, SIGCONT);
+  }
+  int st = 0;
+  while (waitpid(child, &st, 0) < 0 && errno == EINTR) {
+  }
+  if (guard) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400)); // the guard journals the change
+    control_request(sock, "revoke " + std::to_string(child));
+  }
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+}
+
 int cmd_unquarantine(const Args &a) {
   Policy p = need_policy(a);
   if (a.positional.size() != 1)
@@ -314,6 +370,8 @@ int run_guard(int argc, char **argv) {
       return cmd_history(a);
     if (sub == "restore")
       return cmd_restore(a);
+    if (sub == "edit")
+      return cmd_edit(a);
     if (sub == "unquarantine")
       return cmd_unquarantine(a);
     std::fprintf(stderr, "voxguard guard: unknown subcommand '%s'\n%s", sub.c_str(), kUsage);

@@ -49,6 +49,9 @@ public:
   std::string summary() const;
   // Handles events until `stop` becomes true (checked at least every 200 ms).
   void run(const std::atomic<bool> &stop);
+  // One-time allowance (`guard edit`): the process and its descendants write as a trusted writer
+  // until revoked. Returns "" or why it was refused.
+  std::string allow_editor(pid_t pid, bool allow);
 
 private:
   struct File {
@@ -122,6 +125,7 @@ private:
   // Recent executions (by pid), so a program that renamed or unlinked an asset and exited at once
   // can still be named in the event.
   std::map<pid_t, ExecRecord> recent_execs_;
+  std::set<pid_t> editors_; // one-time allowances (tgids)
 };
 
 } // namespace vg::guard

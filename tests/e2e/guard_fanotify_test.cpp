@@ -444,3 +444,27 @@ TEST_F(GuardE2E, WriteThroughADescriptorStolenFromTheSoftphoneIsDenied) {
   EXPECT_EQ(ev->value("vector", ""), "pwrite64");
   EXPECT_TRUE(intact_within(100ms));
 }
+
+TEST_F(GuardE2E, GuardEditGivesTheEditorAOneTimeAllowance) {
+  std::size_t from = events().size();
+  int status = run({VOXGUARD_BINARY, "guard", "edit", contacts.string(), "--policy",
+                    (dir / "policy.toml").string()},
+                   10000ms, {"EDITOR=sed -i s/1234567@127.0.0.1:5070/7654321@127.0.0.1:5070/"});
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_NE(slurp(contacts).find("sip:7654321@127.0.0.1:5070"), std::string::npos);
+  auto ev = wait_event(from, {"changed"}, real("/usr/bin/sed"));
+  ASSERT_TRUE(ev);
+  EXPECT_EQ((*ev)["changes"][0].get<std::string>(),
+            "contact \"Bank\": sip:1234567@127.0.0.1:5070 \u2192 sip:7654321@127.0.0.1:5070");
+  // The allowance was for that editor only: the same command outside `guard edit` is denied.
+  int attack = bash("exec sed -i s/7654321/9876543/ " + contacts.string());
+  EXPECT_TRUE(killed(attack));
+  EXPECT_NE(slurp(contacts).find("sip:7654321@127.0.0.1:5070"), std::string::npos);
+  // and back, through guard edit again
+  status = run({VOXGUARD_BINARY, "guard", "edit", contacts.string(), "--policy",
+                (dir / "policy.toml").string()},
+               10000ms, {"EDITOR=sed -i s/7654321@127.0.0.1:5070/1234567@127.0.0.1:5070/"});
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_TRUE(intact_within(1000ms));
+  std::this_thread::sleep_for(300ms);
+}
