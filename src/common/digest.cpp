@@ -41,7 +41,8 @@ const EVP_MD *md_for(HashAlgo a) {
 }
 } // namespace
 
-Digests digest_bytes(std::span<const std::uint8_t> data, HashMask which) {
+Digests digest_bytes(std::span<const std::uint8_t> data, HashMask which,
+                     const ReleaseFn &release) {
   constexpr HashAlgo algos[] = {HashAlgo::md5, HashAlgo::sha1, HashAlgo::sha256};
   Ctx ctx[3];
   for (int i = 0; i < 3; ++i) {
@@ -58,6 +59,8 @@ Digests digest_bytes(std::span<const std::uint8_t> data, HashMask which) {
     for (auto &c : ctx)
       if (c)
         EVP_DigestUpdate(c.get(), data.data() + off, n);
+    if (release)
+      release(off, off + n);
   }
   Digests out;
   for (int i = 0; i < 3; ++i) {

@@ -3,6 +3,7 @@
 // lowercase-hex-comparable raw digests.
 #pragma once
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <optional>
 #include <span>
@@ -40,6 +41,10 @@ struct Digests {
 using HashMask = std::uint8_t;
 constexpr HashMask hash_bit(HashAlgo a) { return static_cast<HashMask>(1u << static_cast<unsigned>(a)); }
 
-Digests digest_bytes(std::span<const std::uint8_t> data, HashMask which);
+// Called with [begin, end) of bytes a pass no longer needs (see MappedFile::release).
+using ReleaseFn = std::function<void(std::size_t begin, std::size_t end)>;
+
+Digests digest_bytes(std::span<const std::uint8_t> data, HashMask which,
+                     const ReleaseFn &release = {});
 
 } // namespace vg

@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 
 #include <cerrno>
+#include <algorithm>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -79,6 +80,18 @@ MappedFile MappedFile::from_fd(int fd, const std::string &name, std::size_t read
   m.data_ = m.buffer_.data();
   m.size_ = m.buffer_.size();
   return m;
+}
+
+void MappedFile::release(std::size_t begin, std::size_t end) const noexcept {
+  if (!mapped_ || begin >= end || begin >= size_)
+    return;
+  end = std::min(end, size_);
+  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  auto base = reinterpret_cast<std::uintptr_t>(data_);
+  std::uintptr_t from = (base + begin + page - 1) / page * page;
+  std::uintptr_t to = (base + end) / page * page;
+  if (to > from)
+    ::madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
 }
 
 MappedFile::MappedFile(MappedFile &&o) noexcept { *this = std::move(o); }

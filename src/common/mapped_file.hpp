@@ -31,6 +31,10 @@ public:
   std::size_t size() const noexcept { return size_; }
   // True when the stream was longer than read_limit and was cut.
   bool truncated() const noexcept { return truncated_; }
+  // Drops the pages wholly inside [begin, end) from this process's memory (they are read back from
+  // the page cache if touched again). Only mapped files release anything; a read-in stream keeps its
+  // bytes. Lets a scan of a large file keep its resident memory flat.
+  void release(std::size_t begin, std::size_t end) const noexcept;
 
 private:
   void reset() noexcept;

@@ -79,7 +79,7 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set) {
 
 bool Engine::verify(std::uint32_t entry, std::span<const std::uint8_t> data,
                     const OffsetContext &ctx, std::uint64_t lo, std::uint64_t hi,
-                    std::vector<Detection> &out) const {
+                    std::vector<Detection> &out, const ReleaseFn &release) const {
   const BodyEntry &b = bodies_[entry];
   if (!ctx.entry_point && needs_target_info(*b.sig))
     return false; // the executable header did not parse: ClamAV has no offsets for it
@@ -101,7 +101,23 @@ bool Engine::verify(std::uint32_t entry, std::span<const std::uint8_t> data,
     }
     return false;
   }
-  auto m = b.matcher.find(data, static_cast<std::size_t>(lo), static_cast<std::size_t>(hi));
+  // A long range is searched in slices, dropping the pages left behind (a match starting in one
+  // slice may run on past it: only starts are bounded by a slice).
+  constexpr std::uint64_t kSlice = std::uint64_t{4} << 20, kLookBack = std::uint64_t{1} << 20;
+  std::optional<BodyMatch> m;
+  if (release && hi - lo > 2 * kSlice) {
+    std::uint64_t released = lo;
+    for (std::uint64_t from = lo; from <= hi && !m; from += kSlice) {
+      std::uint64_t to = std::min(hi, from + kSlice - 1);
+      m = b.matcher.find(data, static_cast<std::size_t>(from), static_cast<std::size_t>(to));
+      if (from > released + kLookBack) {
+        release(static_cast<std::size_t>(released), static_cast<std::size_t>(from - kLookBack));
+        released = from - kLookBack;
+      }
+    }
+  } else {
+    m = b.matcher.find(data, static_cast<std::size_t>(lo), static_cast<std::size_t>(hi));
+  }
   if (!m)
     return false;
   out.push_back(Detection{b.sig->name, b.sig->origin, Detection::Kind::body, m->start});
@@ -110,15 +126,15 @@ bool Engine::verify(std::uint32_t entry, std::span<const std::uint8_t> data,
 
 void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
                         const OffsetContext &ctx, bool allmatch, Scratch &s,
-                        std::vector<Detection> &out) const {
+                        std::vector<Detection> &out, const ReleaseFn &release) const {
   auto stop = [&] { return !allmatch && !out.empty(); };
   const std::uint64_t last = data.empty() ? 0 : data.size() - 1;
   for (auto id : g.anchored) {
-    if (verify(id, data, ctx, 0, last, out) && stop())
+    if (verify(id, data, ctx, 0, last, out, release) && stop())
       return;
   }
   for (auto id : g.weak) {
-    if (verify(id, data, ctx, 0, last, out) && stop())
+    if (verify(id, data, ctx, 0, last, out, release) && stop())
       return;
   }
   if (g.prefilter.empty())
@@ -148,31 +164,31 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
         continue;
       }
       std::uint64_t lo = pos >= a.max_distance ? pos - a.max_distance : 0;
-      if (verify(id, data, ctx, lo, hi, out)) {
+      if (verify(id, data, ctx, lo, hi, out, release)) {
         s.seen_epoch[id] = epoch + 0x80000000u;
         if (stop())
           return false;
       }
     }
     return true;
-  });
+  }, release);
   if (stop())
     return;
   for (auto id : s.pending) {
     if (s.seen_epoch[id] == epoch + 0x80000000u)
       continue;
-    if (verify(id, data, ctx, 0, s.hi_hit[id], out) && stop())
+    if (verify(id, data, ctx, 0, s.hi_hit[id], out, release) && stop())
       return;
   }
 }
 
 void Engine::check_hashes(std::span<const std::uint8_t> data, bool allmatch,
-                          std::vector<Detection> &out) const {
+                          std::vector<Detection> &out, const ReleaseFn &release) const {
   const std::uint64_t size = data.size();
   HashMask need = set_.hashes.needs(size);
   if (!need)
     return;
-  Digests d = digest_bytes(data, need);
+  Digests d = digest_bytes(data, need, release);
   std::vector<HashTable::Hit> hits;
   set_.hashes.lookup(size, d, hits);
   for (const auto &h : hits) {
@@ -182,8 +198,8 @@ void Engine::check_hashes(std::span<const std::uint8_t> data, bool allmatch,
   }
 }
 
-ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch,
-                         Scratch &s) const {
+ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch, Scratch &s,
+                         const ReleaseFn &release) const {
   if (s.owner != this) {
     s.prefilter = LiteralPrefilter::Scratch();
     for (const auto &g : groups_)
@@ -205,10 +221,17 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch,
 
   // The buffers ClamAV scans for a file of this type: the raw bytes and/or normalised text/HTML,
   // each with the target types whose signatures run on it (see text_normalize.hpp).
+  unsigned raw_done = 0; // targets already run on the raw bytes
   for (const ScanBuffer &buf : scan_buffers(data, ctype)) {
     std::span<const std::uint8_t> bytes = buf.raw ? data : std::span<const std::uint8_t>(buf.data);
-    if (buf.hashed)
-      check_hashes(bytes, allmatch, r.detections);
+    // Only the file's own bytes can be released; normalised copies live on the heap.
+    const ReleaseFn no_release;
+    const ReleaseFn &rel = buf.raw ? release : no_release;
+    if (buf.hashed) {
+      check_hashes(bytes, allmatch, r.detections, rel);
+      if (rel)
+        rel(0, bytes.size());
+    }
     if (done())
       break;
     OffsetContext ctx;
@@ -232,7 +255,16 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch,
       }
     }
     for (TargetType t : buf.targets) {
-      scan_group(groups_[static_cast<std::size_t>(t)], bytes, ctx, allmatch, s, r.detections);
+      // ClamAV scans binary data twice with the generic signatures; the second pass cannot find
+      // anything new, so each target runs once on the file's own bytes.
+      auto bit = 1u << static_cast<unsigned>(t);
+      if (buf.raw && (raw_done & bit))
+        continue;
+      if (buf.raw)
+        raw_done |= bit;
+      scan_group(groups_[static_cast<std::size_t>(t)], bytes, ctx, allmatch, s, r.detections, rel);
+      if (rel)
+        rel(0, bytes.size()); // the next pass starts from the beginning again
       if (done())
         break;
     }
@@ -255,7 +287,7 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch,
   // Allow-lists cancel detections of a file whose whole-file hash they name (ClamAV's .fp/.sfp).
   if (!r.detections.empty() && !set_.allow.empty()) {
     if (HashMask need = set_.allow.needs(data.size())) {
-      Digests d = digest_bytes(data, need);
+      Digests d = digest_bytes(data, need, release);
       std::vector<HashTable::Hit> hits;
       set_.allow.lookup(data.size(), d, hits);
       if (!hits.empty()) {

@@ -55,7 +55,10 @@ public:
 
   static std::shared_ptr<const Engine> build(SignatureSet set);
 
-  ScanOutcome scan(std::span<const std::uint8_t> data, bool allmatch, Scratch &scratch) const;
+  // `release` (optional) is told of byte ranges of `data` that a pass has finished with, so that a
+  // mapped file's pages can be dropped while a large file is scanned (MappedFile::release).
+  ScanOutcome scan(std::span<const std::uint8_t> data, bool allmatch, Scratch &scratch,
+                   const ReleaseFn &release = {}) const;
 
   // As clamscan's "Known viruses": detecting signatures plus allow-list entries.
   std::uint64_t signature_count() const { return known_; }
@@ -85,12 +88,13 @@ private:
   };
 
   void scan_group(const Group &g, std::span<const std::uint8_t> data, const struct OffsetContext &ctx,
-                  bool allmatch, Scratch &scratch, std::vector<Detection> &out) const;
+                  bool allmatch, Scratch &scratch, std::vector<Detection> &out,
+                  const ReleaseFn &release) const;
   void check_hashes(std::span<const std::uint8_t> data, bool allmatch,
-                    std::vector<Detection> &out) const;
+                    std::vector<Detection> &out, const ReleaseFn &release) const;
   bool verify(std::uint32_t entry, std::span<const std::uint8_t> data,
               const struct OffsetContext &ctx, std::uint64_t lo, std::uint64_t hi,
-              std::vector<Detection> &out) const;
+              std::vector<Detection> &out, const ReleaseFn &release) const;
 
   SignatureSet set_;
   std::vector<BodyEntry> bodies_;

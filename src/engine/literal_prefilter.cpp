@@ -76,10 +76,13 @@ int on_match(unsigned id, unsigned long long, unsigned long long to, unsigned, v
 } // namespace
 
 void LiteralPrefilter::scan(std::span<const std::uint8_t> data, Scratch &scratch,
-                            const Callback &cb) const {
+                            const Callback &cb,
+                            const std::function<void(std::size_t, std::size_t)> &release) const {
   if (!db_ || data.empty())
     return;
-  constexpr std::size_t kBlock = std::size_t{1} << 30;
+  constexpr std::size_t kBlock = std::size_t{4} << 20;
+  constexpr std::size_t kLookBack = std::size_t{1} << 20; // verification usually looks back less
+  std::size_t released = 0;
   std::size_t overlap = max_length_ > 0 ? max_length_ - 1 : 0;
   Ctx ctx{&cb, &lengths_, 0, 0};
   for (std::size_t off = 0; off < data.size();) {
@@ -93,6 +96,10 @@ void LiteralPrefilter::scan(std::span<const std::uint8_t> data, Scratch &scratch
       throw std::runtime_error("Vectorscan scan failed (" + std::to_string(rc) + ")");
     if (off + n >= data.size())
       break;
+    if (release && off > kLookBack && off - kLookBack > released) {
+      release(released, off - kLookBack);
+      released = off - kLookBack;
+    }
     ctx.min_end = off + n;
     off = off + n - overlap;
   }

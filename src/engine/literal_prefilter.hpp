@@ -1,6 +1,7 @@
 // literal_prefilter.hpp — finds every occurrence of a set of exact byte strings (atoms) with Vectorscan.
 // Promise: scan() reports each (literal id, start offset) occurrence in the buffer, in increasing end
-// order, for buffers of any size (split into overlapping blocks below Vectorscan's 4 GiB limit). The
+// order, for buffers of any size (scanned in overlapping 4 MiB blocks, so a caller can release what
+// lies behind). The
 // compiled database is immutable and shared by threads; each thread brings its own Scratch.
 #pragma once
 #include <cstddef>
@@ -38,7 +39,9 @@ public:
 
   // Return false from the callback to stop scanning.
   using Callback = std::function<bool(std::uint32_t id, std::size_t start)>;
-  void scan(std::span<const std::uint8_t> data, Scratch &scratch, const Callback &cb) const;
+  // `release`, if given, is told of bytes the scan has left behind (all but a look-back margin).
+  void scan(std::span<const std::uint8_t> data, Scratch &scratch, const Callback &cb,
+            const std::function<void(std::size_t, std::size_t)> &release = {}) const;
 
   bool empty() const { return !db_; }
   std::size_t literal_count() const { return lengths_.size(); }

@@ -16,11 +16,11 @@
 namespace vg {
 
 FileResult scan_buffer(const Engine &engine, std::span<const std::uint8_t> data, bool allmatch,
-                       Engine::Scratch &scratch) {
+                       Engine::Scratch &scratch, const ReleaseFn &release) {
   FileResult r;
   r.size = data.size();
   r.scanned = data.size();
-  ScanOutcome o = engine.scan(data, allmatch, scratch);
+  ScanOutcome o = engine.scan(data, allmatch, scratch, release);
   r.file_type = file_kind_name(o.kind);
   r.allowlisted = o.allowlisted;
   for (const auto &d : o.detections) {
@@ -32,6 +32,8 @@ FileResult scan_buffer(const Engine &engine, std::span<const std::uint8_t> data,
 }
 
 namespace {
+
+constexpr std::size_t kReleaseAbove = std::size_t{8} << 20;
 
 FileResult scan_path(const Engine &engine, const ScanOptions &opts, const std::string &path,
                      Engine::Scratch &scratch) {
@@ -55,11 +57,15 @@ FileResult scan_path(const Engine &engine, const ScanOptions &opts, const std::s
     }
     auto bytes = f.bytes();
     auto scan_bytes = bytes.first(std::min<std::uint64_t>(bytes.size(), opts.max_scansize));
-    FileResult s = scan_buffer(engine, scan_bytes, opts.allmatch, scratch);
+    // Large files: let every pass drop the pages it has left behind, so resident memory stays flat.
+    ReleaseFn release;
+    if (bytes.size() > kReleaseAbove)
+      release = [&f](std::size_t b, std::size_t e) { f.release(b, e); };
+    FileResult s = scan_buffer(engine, scan_bytes, opts.allmatch, scratch, release);
     s.path = shown;
     s.size = bytes.size();
     if (opts.want_sha256)
-      s.sha256 = digest_bytes(bytes, hash_bit(HashAlgo::sha256)).sha256->hex();
+      s.sha256 = digest_bytes(bytes, hash_bit(HashAlgo::sha256), release).sha256->hex();
     if (scan_bytes.size() < bytes.size()) {
       s.reason = "scanned the first " + std::to_string(scan_bytes.size()) +
                  " bytes only (--max-scansize)";

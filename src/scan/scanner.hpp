@@ -31,7 +31,7 @@ using ProgressFn = std::function<void(const ScanTotals &, const std::string &cur
 
 // Scans one buffer: the verdicts for it (used for single files and by tests).
 FileResult scan_buffer(const Engine &engine, std::span<const std::uint8_t> data, bool allmatch,
-                       Engine::Scratch &scratch);
+                       Engine::Scratch &scratch, const ReleaseFn &release = {});
 
 ScanTotals run_scan(const Engine &engine, const ScanOptions &opts,
                     const std::function<void(const FileResult &)> &sink,

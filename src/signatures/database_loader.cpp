@@ -75,6 +75,11 @@ void load_database_text(SignatureSet &set, const std::string &path, std::string_
                           "' is not supported by this version of voxguard");
   if (fmt == Format::unknown)
     throw Error(path, "not a ClamAV database file (unknown extension)");
+  if (fmt == Format::hdb || fmt == Format::hsb || fmt == Format::fp || fmt == Format::sfp) {
+    auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+    (fmt == Format::fp || fmt == Format::sfp ? set.allow : set.hashes)
+        .reserve(lines, text.size() / 3);
+  }
   auto db = static_cast<std::uint32_t>(set.databases.size());
   set.databases.push_back(path);
   std::uint32_t lineno = 0;

@@ -43,6 +43,14 @@ void HashTable::add(const HashSignature &s, std::string_view suffix) {
   ++count_;
 }
 
+void HashTable::reserve(std::size_t more, std::size_t name_bytes) {
+  // The algorithm of each line is not known yet: MD5 is by far the most common in real databases.
+  md5_.reserve(md5_.size() + more);
+  origins_.reserve(origins_.size() + more);
+  name_offsets_.reserve(name_offsets_.size() + more);
+  names_.reserve(names_.size() + name_bytes);
+}
+
 void HashTable::finish() {
   sort_table(md5_);
   sort_table(sha1_);

@@ -35,6 +35,9 @@ public:
   HashTable() = default;
   // `suffix` is appended to the name (".UNOFFICIAL" for plain database files).
   void add(const HashSignature &sig, std::string_view suffix = {});
+  // Makes room for `more` signatures of about `name_bytes` name text in all, so that loading a large
+  // file does not double its tables while growing them.
+  void reserve(std::size_t more, std::size_t name_bytes);
   // Sorts the tables; call once after the last add() and before needs()/lookup().
   void finish();
 
