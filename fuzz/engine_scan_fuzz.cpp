@@ -10,7 +10,7 @@ static const vg::Engine &engine() {
     vg::SignatureSet set;
     vg::load_database_text(set, "fuzz.ndb",
                            "A:0:*:4d5a{-20}5045\n"
-                           "B:1:EP+0,8:e8????????(58|59)\n"
+                           "B:1:EP+0,8:(58|59)e8????????c3\n"
                            "C:1:S0+0:2e74657874\n"
                            "D:1:SE1:c3*90\n"
                            "E:6:EP-4,16:7f454c46??\n"
