@@ -806,11 +806,22 @@ void FanotifyGuard::notify_loop(const std::atomic<bool> &stop) {
     };
     if (poll(&p, 1, timeout) > 0) {
       ssize_t len = read(notify_fd_, buf, sizeof buf);
-      auto *m = reinterpret_cast<const struct fanotify_event_metadata *>(buf);
-      for (; len > 0 && FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
+      // Events that carry file names have lengths that are not multiples of 8, so the next event
+      // can start misaligned: copy each one into aligned storage before reading it.
+      alignas(struct fanotify_event_metadata) char event[8192];
+      std::size_t off = 0;
+      while (len > 0 && static_cast<std::size_t>(len) - off >= FAN_EVENT_METADATA_LEN) {
+        struct fanotify_event_metadata head;
+        std::memcpy(&head, buf + off, sizeof head);
+        if (head.event_len < FAN_EVENT_METADATA_LEN ||
+            head.event_len > static_cast<std::size_t>(len) - off || head.event_len > sizeof event)
+          break;
+        std::memcpy(event, buf + off, head.event_len);
+        const auto *m = reinterpret_cast<const struct fanotify_event_metadata *>(event);
         handle_notify(m);
         if (m->fd >= 0)
           close(m->fd);
+        off += head.event_len;
       }
     }
     std::vector<std::pair<std::string, Pending>> due;

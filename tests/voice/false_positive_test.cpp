@@ -21,7 +21,7 @@ int sh(const std::string &c) {
   return std::system(c.c_str());
 }
 
-TEST(FalsePositives, ThirtyMinutesOfSpeechAndMusic) {
+TEST(SlowFalsePositives, ThirtyMinutesOfSpeechAndMusic) {
   for (const char *tool : {"sox", "espeak-ng"})
     if (sh(std::string("command -v ") + tool + " >/dev/null 2>&1") != 0)
       GTEST_SKIP() << tool << " is not installed";
