@@ -233,8 +233,9 @@ TEST(Differential, AllmatchDetectionsEqualClamscanOnGeneratedNdbCorpus) {
   //  - ClamAV's Aho-Corasick partial-match tracking loses a later full match of a signature built
   //    from runs of one byte around a {-n} jump (synthetic repeated_byte_jump signatures); voxguard
   //    reports the match.
-  //  - ClamAV's HTML normaliser closes a <script> left open at end of file; voxguard's does not, so
-  //    a signature that needs the closing tag is missed on HTML cut inside the instance.
+  //  - ClamAV also matches HTML signatures against its JavaScript normaliser's output, which ends a
+  //    script left open at end of file with "</script>"; voxguard does not produce that buffer yet,
+  //    so a signature that needs the closing tag is missed on HTML cut inside the instance.
   std::size_t known = 0;
   auto set_aside = [&](DetectionSet &one_side, const DetectionSet &other, auto is_known) {
     for (auto it = one_side.begin(); it != one_side.end();) {
