@@ -10,12 +10,12 @@ static const vg::Engine &engine() {
     vg::SignatureSet set;
     vg::load_database_text(set, "fuzz.ndb",
                            "A:0:*:4d5a{-20}5045\n"
-                           "B:1:EP+0,8:(58|59)e8????????c3\n"
+                           "B:1:EP+0,8:(58|59)e8ff????????c3\n"
                            "C:1:S0+0:2e74657874\n"
-                           "D:1:SE1:c3*90\n"
+                           "D:1:SE1:c3c2*9090\n"
                            "E:6:EP-4,16:7f454c46??\n"
                            "F:0:EOF-8,8:0000(B)4142\n"
-                           "G:0:*:6162[1-3]63!(64|65)\n"
+                           "G:0:*:61[1-3]6263!(64|65)\n"
                            "H:9:SL+0:cafe??babe\n"
                            "I:0:10,100:(L)2f2a{2-}2a2f(W)\n");
     vg::load_database_text(set, "fuzz.hdb", "44d88612fea8a8f36de82e1278abb02f:68:Eicar\n");
