@@ -1,8 +1,10 @@
-// ClamAV's pe_allmatch suite: every .hdb, .hsb and .ndb alert signature must fire on test.exe with
-// `voxguard scan --allmatch`, under the very name clamscan prints for it. clamscan is run here too,
-// on each signature file alone and on all of them at once, and its names are the expectation.
+// ClamAV's pe_allmatch suite: every alert signature of a format voxguard reads (.hdb .hsb .ndb …)
+// must fire on test.exe with `voxguard scan --allmatch`, under the very name clamscan prints for
+// it. clamscan is run here too, on each signature file alone and on all of them at once, and its
+// names are the expectation.
 #include "differential/child_process.hpp"
 #include "differential/detection_set.hpp"
+#include "signatures/database_loader.hpp"
 
 #include <gtest/gtest.h>
 
@@ -25,8 +27,8 @@ std::vector<fs::path> alert_signature_files() {
   std::vector<fs::path> files;
   std::error_code ec;
   for (const auto &entry : fs::directory_iterator(kSuite / "alert-sigs", ec)) {
-    auto ext = entry.path().extension().string();
-    if (entry.is_regular_file() && (ext == ".hdb" || ext == ".hsb" || ext == ".ndb"))
+    // Every format the loader reads joins the suite as soon as it is implemented.
+    if (entry.is_regular_file() && vg::is_supported_database(entry.path().string()))
       files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
