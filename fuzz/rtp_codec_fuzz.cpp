@@ -1,5 +1,6 @@
-// libFuzzer target: the codec front ends (Opus, G.711, L16 decoding) and the audio detectors they
-// feed. The first byte picks the codec, the rest is a sequence of length-prefixed RTP payloads.
+// libFuzzer target: the codec front ends (Opus, G.711, G.722, L16 decoding) and the audio detectors
+// they feed. The first byte picks the codec, the rest is a sequence of length-prefixed RTP
+// payloads.
 #include "common/error.hpp"
 #include "voice/audio_codec.hpp"
 #include "voice/data_carrier_detector.hpp"
@@ -14,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1)
     return 0;
   vg::voice::SdpCodec c;
-  switch (data[0] % 5) {
+  switch (data[0] % 6) {
   case 0:
     c = {0, "PCMU", 8000, 1};
     break;
@@ -26,6 +27,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     break;
   case 3:
     c = {97, "L16", 16000, 2};
+    break;
+  case 4:
+    c = {9, "G722", 8000, 1};
     break;
   default:
     c = {111, "opus", 48000, 2};

@@ -1,7 +1,8 @@
-// audio_codec.cpp — G.711, L16 and Opus decoding.
+// audio_codec.cpp — G.711, G.722, L16 and Opus decoding.
 #include "voice/audio_codec.hpp"
 
 #include "common/error.hpp"
+#include "voice/g722_decoder.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -30,6 +31,24 @@ public:
 
 private:
   bool ulaw_;
+};
+
+// G.722: one octet per two 16 kHz samples (the RTP clock says 8000; see codec_info).
+class G722AudioDecoder : public AudioDecoder {
+public:
+  std::vector<float> decode(std::span<const std::uint8_t> p) override {
+    pcm_.clear();
+    g722_.decode(p, pcm_);
+    std::vector<float> out(pcm_.size());
+    for (std::size_t i = 0; i < pcm_.size(); ++i)
+      out[i] = static_cast<float>(pcm_[i]) / 32768.0f;
+    return out;
+  }
+  unsigned sample_rate() const override { return 16000; }
+
+private:
+  G722Decoder g722_;
+  std::vector<std::int16_t> pcm_;
 };
 
 class L16Decoder : public AudioDecoder {
@@ -203,6 +222,8 @@ std::unique_ptr<AudioDecoder> AudioDecoder::create(const CodecInfo &info) {
     return std::make_unique<G711Decoder>(true);
   case CodecKind::pcma:
     return std::make_unique<G711Decoder>(false);
+  case CodecKind::g722:
+    return std::make_unique<G722AudioDecoder>();
   case CodecKind::l16:
     if (info.sample_rate < 8000 || info.sample_rate > 192000 || info.channels > 8)
       return nullptr;

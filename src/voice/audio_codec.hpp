@@ -1,4 +1,4 @@
-// audio_codec.hpp — RTP audio payload decoders: G.711 µ-law/A-law, L16, Opus (libopus).
+// audio_codec.hpp — RTP audio payload decoders: G.711 µ-law/A-law, G.722, L16, Opus (libopus).
 // Promise: AudioDecoder::create() returns a decoder for a codec named in SDP, or nullptr when the
 // codec is not decoded here (then CodecInfo::name says which). decode() turns one RTP payload into
 // mono float samples in [-1, 1] at sample_rate(); a payload the codec rejects throws vg::Error with
