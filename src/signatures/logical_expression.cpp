@@ -1,0 +1,283 @@
+#include "signatures/logical_expression.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <limits>
+
+namespace vg {
+
+struct LogicalExpressionParser {
+  using Node = LogicalExpression::Node;
+  LogicalExpression &e;
+  std::string error;
+  std::vector<std::uint32_t> caps; // per subsignature, see count_cap()
+
+  bool fail(std::string reason, std::size_t col) {
+    if (error.empty())
+      error = std::move(reason) + " at column " + std::to_string(col + 1);
+    return false;
+  }
+
+  std::int32_t add(const Node &n) {
+    e.nodes_.push_back(n);
+    return static_cast<std::int32_t>(e.nodes_.size() - 1);
+  }
+
+  void finish(std::int32_t root) {
+    e.root_ = root;
+    e.caps_ = std::move(caps);
+  }
+
+  static bool is_op(char c) { return c == '&' || c == '|'; }
+
+  // Reads a decimal number at s[i...]; advances i.
+  bool number(std::string_view s, std::size_t &i, std::size_t col, std::uint32_t &out) {
+    std::size_t start = i;
+    std::uint64_t v = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      v = v * 10 + static_cast<std::uint64_t>(s[i] - '0');
+      if (v > std::numeric_limits<std::uint32_t>::max())
+        return fail("number too large", col + start);
+      ++i;
+    }
+    if (i == start)
+      return fail(i < s.size() ? "expected a number, got '" + std::string(1, s[i]) + "'"
+                               : "expected a number",
+                  col + i);
+    out = static_cast<std::uint32_t>(v);
+    return true;
+  }
+
+  // Reads an optional count "=X", "<X", ">X" with an optional ",Y" that must end `s`.
+  bool comparison(std::string_view s, std::size_t i, std::size_t col, Node &n) {
+    if (i == s.size())
+      return true;
+    if (s[i] != '=' && s[i] != '<' && s[i] != '>')
+      return fail("unexpected '" + std::string(1, s[i]) + "'", col + i);
+    n.comparison = s[i++];
+    if (!number(s, i, col, n.value))
+      return false;
+    if (i + 1 < s.size() && s[i] == ',' && s[i + 1] >= '0' && s[i + 1] <= '9') {
+      ++i;
+      if (!number(s, i, col, n.distinct))
+        return false;
+    }
+    while (i < s.size() && ((s[i] >= '0' && s[i] <= '9') || s[i] == ','))
+      ++i; // ClamAV skips these
+    if (i != s.size())
+      return fail("unexpected '" + std::string(1, s[i]) + "' after a count", col + i);
+    return true;
+  }
+
+  // A subsignature read as cli_ac_chklsig() reads it (sscanf): spaces, the id's digits, anything;
+  // the count is the number after the LAST '=', '<' or '>' of the operand ("8==9" is "8=9"), and
+  // what follows that number is ignored ("0=2,5" is "0=2").
+  bool leaf(std::string_view s, std::size_t col, Node &n) {
+    std::size_t i = s.find_first_not_of(" \t\n\v\f\r");
+    if (i == std::string_view::npos)
+      return fail("empty operand", col);
+    if (!number(s, i, col, n.subsig))
+      return false;
+    auto mod = s.find_last_of("=<>");
+    if (mod == std::string_view::npos || mod < i)
+      return true;
+    n.comparison = s[mod];
+    std::size_t j = s.find_first_not_of(" \t\n\v\f\r", mod + 1);
+    if (j == std::string_view::npos)
+      return fail("expected a number after '" + std::string(1, s[mod]) + "'", col + mod + 1);
+    return number(s, j, col, n.value);
+  }
+
+  // Marks every subsignature under `node` as needing counts up to `cap`.
+  void raise_caps(std::int32_t node, std::uint32_t cap) {
+    const Node &n = e.nodes_[static_cast<std::size_t>(node)];
+    if (n.kind == Node::Kind::subsig) {
+      if (caps.size() <= n.subsig)
+        caps.resize(n.subsig + 1, 1);
+      caps[n.subsig] = std::max(caps[n.subsig], cap);
+      return;
+    }
+    raise_caps(n.left, cap);
+    raise_caps(n.right, cap);
+  }
+
+  void note_comparison(std::int32_t node) {
+    const Node &n = e.nodes_[static_cast<std::size_t>(node)];
+    if (n.comparison)
+      raise_caps(node,
+                 n.value == std::numeric_limits<std::uint32_t>::max() ? n.value : n.value + 1);
+  }
+
+  // An expression outside parentheses: split at its first top-level operator.
+  std::int32_t expr(std::string_view s, std::size_t col) {
+    if (s.empty()) {
+      fail("empty operand", col);
+      return -1;
+    }
+    int depth = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      char c = s[i];
+      if (c == '(') {
+        ++depth;
+      } else if (c == ')') {
+        if (depth == 0) {
+          fail("')' without '('", col + i);
+          return -1;
+        }
+        --depth;
+      } else if (depth == 0 && is_op(c)) {
+        std::int32_t l = term(s.substr(0, i), col);
+        if (l < 0)
+          return -1;
+        std::int32_t r = expr(s.substr(i + 1), col + i + 1);
+        if (r < 0)
+          return -1;
+        Node n;
+        n.kind = c == '&' ? Node::Kind::all : Node::Kind::any;
+        n.left = l;
+        n.right = r;
+        return add(n);
+      }
+    }
+    if (depth != 0) {
+      fail("'(' without ')'", col + s.size());
+      return -1;
+    }
+    return term(s, col);
+  }
+
+  // A subsignature with an optional count, or a parenthesised expression with an optional count.
+  std::int32_t term(std::string_view s, std::size_t col) {
+    if (s.empty()) {
+      fail("empty operand", col);
+      return -1;
+    }
+    Node n;
+    if (s[0] != '(') {
+      if (!leaf(s, col, n))
+        return -1;
+      if (n.subsig >= 64) {
+        fail("subsignature id " + std::to_string(n.subsig) + " (at most 63)", col);
+        return -1;
+      }
+      e.max_subsig_ = std::max(e.max_subsig_, n.subsig);
+      std::int32_t id = add(n);
+      if (caps.size() <= n.subsig)
+        caps.resize(n.subsig + 1, 1);
+      note_comparison(id);
+      return id;
+    }
+    int depth = 0;
+    std::size_t close = std::string_view::npos, last_op = std::string_view::npos;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      if (s[i] == '(') {
+        ++depth;
+      } else if (s[i] == ')') {
+        if (--depth == 0) {
+          close = i;
+          break;
+        }
+      } else if (depth == 1 && is_op(s[i])) {
+        last_op = i;
+      }
+    }
+    if (close == std::string_view::npos) {
+      fail("'(' without ')'", col);
+      return -1;
+    }
+    if (!comparison(s, close + 1, col, n))
+      return -1;
+    if (last_op == std::string_view::npos) {
+      if (n.comparison) {
+        fail("a count after a parenthesised single operand (ClamAV cannot load it)",
+             col + close + 1);
+        return -1;
+      }
+      return expr(s.substr(1, close - 1), col + 1);
+    }
+    // Inside parentheses ClamAV splits at the last operator.
+    std::int32_t l = expr(s.substr(1, last_op - 1), col + 1);
+    if (l < 0)
+      return -1;
+    std::int32_t r = expr(s.substr(last_op + 1, close - last_op - 1), col + last_op + 1);
+    if (r < 0)
+      return -1;
+    n.kind = s[last_op] == '&' ? Node::Kind::all : Node::Kind::any;
+    n.left = l;
+    n.right = r;
+    std::int32_t id = add(n);
+    note_comparison(id);
+    return id;
+  }
+};
+
+LogicalExpressionResult parse_logical_expression(std::string_view text) {
+  LogicalExpressionResult r;
+  LogicalExpressionParser p{r.expression, {}, {}};
+  if (text.empty()) {
+    r.error = "empty logical expression";
+    return r;
+  }
+  std::int32_t root = p.expr(text, 0);
+  if (root < 0) {
+    r.error = p.error.empty() ? "bad logical expression" : p.error;
+    r.expression = LogicalExpression();
+    return r;
+  }
+  p.finish(root);
+  return r;
+}
+
+LogicalExpression::Result LogicalExpression::eval(std::int32_t node,
+                                                  std::span<const std::uint32_t> counts) const {
+  const Node &n = nodes_[static_cast<std::size_t>(node)];
+  auto compare = [&](std::uint64_t v) {
+    switch (n.comparison) {
+    case '=':
+      return v == n.value;
+    case '<':
+      return v < n.value;
+    case '>':
+      return v > n.value;
+    default:
+      return v > 0;
+    }
+  };
+  Result r;
+  if (n.kind == Node::Kind::subsig) {
+    std::uint64_t v = n.subsig < counts.size() ? counts[n.subsig] : 0;
+    if (compare(v)) {
+      r.holds = true;
+      r.count = v;
+      r.ids = std::uint64_t{1} << n.subsig;
+    }
+    return r;
+  }
+  Result l = eval(n.left, counts), rr = eval(n.right, counts);
+  bool holds = n.kind == Node::Kind::all ? (l.holds && rr.holds) : (l.holds || rr.holds);
+  std::uint64_t count = holds ? l.count + rr.count : 0;
+  std::uint64_t ids = holds ? (l.ids | rr.ids) : 0;
+  if (!n.comparison) {
+    r.holds = holds;
+    r.count = count;
+    r.ids = ids;
+    return r;
+  }
+  if (!compare(count))
+    return r;
+  if (n.distinct && static_cast<std::uint32_t>(std::popcount(ids)) < n.distinct)
+    return r;
+  r.holds = true;
+  r.count = count; // as ClamAV: a counted block passes its count on, not its ids
+  return r;
+}
+
+bool LogicalExpression::evaluate(std::span<const std::uint32_t> counts) const {
+  return root_ >= 0 && eval(root_, counts).holds;
+}
+
+std::uint32_t LogicalExpression::count_cap(std::uint32_t subsig) const {
+  return subsig < caps_.size() ? caps_[subsig] : 1;
+}
+
+} // namespace vg

@@ -1,0 +1,66 @@
+// logical_expression.hpp — the logical expression of a ClamAV .ldb signature (third field), e.g.
+// "0&1&(2|3)", "(0|1|2)>2,2", "0=0&1".
+// Promise: parse_logical_expression() builds the tree libclamav's cli_ac_chklsig() walks, with its
+// exact grouping: at the top level (and inside any left operand) the text splits at the FIRST
+// operator ("0|1&2" is 0|(1&2), "0&1|2" is 0&(1|2)); inside parentheses it splits at the LAST
+// operator ("(0&1|2)" is (0&1)|2). & and | have no precedence of their own. Counts: "N=X", "N>X",
+// "N<X" on a subsignature compare its match count; "(E)=X", "(E)>X", "(E)<X" compare the summed
+// counts of E's subsignatures when E holds (0 when it does not), and "(E)=X,Y" etc. also need at
+// least Y different subsignatures of E to have matched. A single subsignature is read as ClamAV's
+// sscanf reads it: the id, and the number after its last '=', '<' or '>' ("8==9" is "8=9", the
+// ",Y" of "0=2,5" and other trailing text are ignored); after a block's count, further digits and
+// commas are skipped. Stricter than ClamAV on purpose (reported as errors): other text after a
+// block's count, "(N)" followed by a count, empty operands. evaluate() gives cli_ac_chklsig's
+// verdict for a set of per-subsignature match counts; it never throws.
+#pragma once
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace vg {
+
+class LogicalExpression {
+public:
+  struct Node {
+    enum class Kind : std::uint8_t { subsig, all, any } kind = Kind::subsig; // all: &, any: |
+    char comparison = 0;                // 0 (none), '=', '<' or '>'
+    std::uint32_t value = 0;            // X of the comparison
+    std::uint32_t distinct = 0;         // Y of "(E)=X,Y" (0: no requirement)
+    std::uint32_t subsig = 0;           // kind == subsig
+    std::int32_t left = -1, right = -1; // child node indexes (all / any)
+  };
+
+  // The highest subsignature id named (ClamAV requires exactly that many plus one subsignatures).
+  std::uint32_t max_subsig() const { return max_subsig_; }
+  // True when the expression holds for `counts` (counts[i]: matches of subsignature i).
+  bool evaluate(std::span<const std::uint32_t> counts) const;
+  // The count above which a subsignature's exact count no longer changes any comparison it takes
+  // part in: counting may stop at cap(i) matches without changing evaluate()'s verdict.
+  std::uint32_t count_cap(std::uint32_t subsig) const;
+  const std::vector<Node> &nodes() const { return nodes_; }
+
+private:
+  friend struct LogicalExpressionParser;
+  struct Result {
+    bool holds = false;
+    std::uint64_t count = 0;
+    std::uint64_t ids = 0;
+  };
+  Result eval(std::int32_t node, std::span<const std::uint32_t> counts) const;
+  std::vector<Node> nodes_;
+  std::int32_t root_ = -1;
+  std::vector<std::uint32_t> caps_;
+  std::uint32_t max_subsig_ = 0;
+};
+
+struct LogicalExpressionResult {
+  LogicalExpression expression;
+  std::string error; // empty on success
+  bool ok() const { return error.empty(); }
+};
+
+LogicalExpressionResult parse_logical_expression(std::string_view text);
+
+} // namespace vg
