@@ -1,0 +1,178 @@
+// Differential test against the installed clamscan (skipped without it): random PCRE
+// subsignatures (regex, flags g r e i s, offsets *, n, n,maxshift, EOF-n, EOF-n,maxshift) in .ldb
+// lines, random binary files; every line is scanned against every file by clamscan --allmatch and
+// by parse_pcre_subsignature() + PcreMatcher, which must agree on whether subsignature 1 matched
+// (`0&1`) and on how many times it counted (`0&1=N`).
+#include "engine/pcre_matcher.hpp"
+#include "signatures/pcre_subsignature.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <vector>
+
+namespace vg {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool have_clamscan() {
+  return std::system("command -v clamscan >/dev/null 2>&1") == 0;
+}
+
+std::string read_all(FILE *f) {
+  std::string out;
+  char buf[65536];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+    out.append(buf, n);
+  return out;
+}
+
+struct Case {
+  std::string field; // Offset:0/regex/flags
+  std::vector<std::uint8_t> data;
+};
+
+std::size_t count_matches(const PcreMatcher &m, const std::vector<std::uint8_t> &data) {
+  OffsetContext ctx;
+  ctx.file_size = data.size();
+  std::size_t n = 0;
+  m.scan(data, ctx, [&](std::uint64_t) {
+    ++n;
+    return true;
+  });
+  return n;
+}
+
+TEST(PcreClamscan, RandomSubsignaturesAgreeWithClamscan) {
+  if (!have_clamscan())
+    GTEST_SKIP() << "clamscan not installed";
+  std::mt19937 rng(20261127);
+  auto pick = [&](std::size_t n) {
+    return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+  };
+  const std::vector<std::string> regexes = {
+      "ab",     "a+b", "b",     "(ab)+", "a.b",    "^a",  "b$",       "a*b",    "[ab]{2}", "ba|ab",
+      "\\x61b", "A",   "a\\nb", "^b",    "(?=b)b", "bb?", "(a|b)*?a", "a{2,3}", "\\Ab",    "b\\Z"};
+  const std::string flag_set = "greis";
+  const std::uint8_t binary_prefix[] = {0x00, 0x01, 0x02, 0x03, 0xfe, 0xfd, 0x80, 0x81};
+  const std::string alphabet = "abAB\n";
+
+  std::vector<Case> cases;
+  for (int i = 0; i < 150; ++i) {
+    Case c;
+    c.data.assign(std::begin(binary_prefix), std::end(binary_prefix));
+    for (char ch : std::string("NOT"))
+      c.data.push_back(static_cast<std::uint8_t>(ch));
+    std::size_t len = pick(40);
+    for (std::size_t k = 0; k < len; ++k)
+      c.data.push_back(static_cast<std::uint8_t>(alphabet[pick(alphabet.size())]));
+    std::string flags;
+    for (char f : flag_set)
+      if (pick(3) == 0)
+        flags += f;
+    std::string offset;
+    switch (pick(5)) {
+    case 0:
+      offset = "*";
+      break;
+    case 1:
+      offset = std::to_string(pick(c.data.size() + 3));
+      break;
+    case 2:
+      offset = std::to_string(pick(c.data.size() + 3)) + "," + std::to_string(pick(12));
+      break;
+    case 3:
+      offset = "EOF-" + std::to_string(pick(c.data.size() + 3));
+      break;
+    default:
+      offset = "EOF-" + std::to_string(pick(c.data.size() + 3)) + "," + std::to_string(pick(12));
+    }
+    c.field = offset + ":0/" + regexes[pick(regexes.size())] + "/" + flags;
+    cases.push_back(std::move(c));
+  }
+
+  std::vector<PcreMatcher> matchers;
+  for (const auto &c : cases) {
+    auto p = parse_pcre_subsignature(c.field);
+    ASSERT_TRUE(p.ok()) << c.field << ": " << p.error;
+    auto m = PcreMatcher::compile(p.sig);
+    ASSERT_TRUE(m.ok()) << c.field << ": " << m.error;
+    matchers.push_back(std::move(*m.matcher));
+  }
+  // counts[i][j]: matches of line i's subsignature in file j.
+  std::vector<std::vector<std::size_t>> counts(cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i)
+    for (const auto &c : cases)
+      counts[i].push_back(count_matches(matchers[i], c.data));
+
+  auto dir = fs::temp_directory_path() / ("vg-pcre-clamscan-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream db(dir / "t.ldb");
+  std::set<std::string> expected;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    std::string head = "Engine:81-255,Target:0";
+    db << "C" << i << "Any;" << head << ";0&1;4e4f54;" << cases[i].field << "\n";
+    std::size_t own = counts[i][i];
+    if (own > 0)
+      db << "C" << i << "Cnt;" << head << ";0&1=" << own << ";4e4f54;" << cases[i].field << "\n";
+    for (std::size_t j = 0; j < cases.size(); ++j) {
+      std::string file = (dir / ("f" + std::to_string(j))).string();
+      if (counts[i][j] > 0)
+        expected.insert(file + ": C" + std::to_string(i) + "Any.UNOFFICIAL FOUND");
+      if (own > 0 && counts[i][j] == own)
+        expected.insert(file + ": C" + std::to_string(i) + "Cnt.UNOFFICIAL FOUND");
+    }
+  }
+  db.close();
+  std::string cmd = "clamscan --allmatch --no-summary -d " + (dir / "t.ldb").string();
+  for (std::size_t j = 0; j < cases.size(); ++j) {
+    std::ofstream f(dir / ("f" + std::to_string(j)), std::ios::binary);
+    f.write(reinterpret_cast<const char *>(cases[j].data.data()),
+            static_cast<std::streamsize>(cases[j].data.size()));
+    cmd += " " + (dir / ("f" + std::to_string(j))).string();
+  }
+  FILE *p = ::popen((cmd + " 2>&1").c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  std::string out = read_all(p);
+  int status = ::pclose(p);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) <= 1) << out;
+  std::set<std::string> observed;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);)
+    if (line.find(" FOUND") != std::string::npos)
+      observed.insert(line);
+  auto describe = [&](const std::string &line) {
+    // "DIR/fJ: CiAny.UNOFFICIAL FOUND" -> the subsignature and the data.
+    auto f = line.find("/f"), colon = line.find(": C"), kind = line.find_first_of("AC", colon + 3);
+    std::size_t j = std::stoul(line.substr(f + 2, colon - f - 2));
+    std::size_t i = std::stoul(line.substr(colon + 3, kind - colon - 3));
+    std::string hex;
+    for (auto b : cases[j].data) {
+      char buf[4];
+      std::snprintf(buf, sizeof buf, "%02x", b);
+      hex += buf;
+    }
+    return line + "  [" + cases[i].field + " on " + hex + ", voxguard count " +
+           std::to_string(counts[i][j]) + "]";
+  };
+  for (const auto &e : expected)
+    EXPECT_TRUE(observed.count(e)) << "voxguard predicts, clamscan does not: " << describe(e);
+  for (const auto &o : observed)
+    EXPECT_TRUE(expected.count(o)) << "clamscan reports, voxguard does not: " << describe(o);
+  std::cout << cases.size() << " lines x " << cases.size() << " files: " << observed.size()
+            << " clamscan detections, " << expected.size() << " predicted\n";
+  fs::remove_all(dir);
+}
+
+} // namespace
+} // namespace vg
