@@ -2,8 +2,12 @@
 // namespace (unshare -n: only loopback) while `voxguard voice watch --iface lo` inspects the call
 // live. (a) espeak-ng speech over Opus: no finding; (b) the same plus a 19 kHz tone at -30 dBFS:
 // flagged; (c) a minimodem Bell 202 burst mixed into the speech, sent as G.711: data-carrier
-// finding. Needs root, unshare, baresip, sipp, espeak-ng, sox, minimodem and
+// finding; (d) the same burst sent as G.722 (PT 9, decoded at 16 kHz): data-carrier finding, and
+// the inaudible-band check says "not applicable: codec G722". Needs root, unshare, baresip, sipp,
+// espeak-ng, sox, minimodem and
 // ../shared/docs/voip-e2e; skips with the reason otherwise. About 15 s per call.
+#include "e2e/voice_peers.hpp"
+
 #include <gtest/gtest.h>
 
 #include <array>
@@ -19,23 +23,14 @@
 namespace {
 
 const char *kCallScript = R"SH(
-#!/bin/bash
 # usage (inside unshare -n): call.sh OUTDIR CODECMOD ACCOUNT_CODECS WAV VOXGUARD
-set -u
-E2E=/work/shared/docs/voip-e2e
 OUT=$1; MOD=$2; CODECS=$3; WAV=$4; VG=$5
-rm -rf "$OUT"; mkdir -p "$OUT"
-ip link set lo up
-export HOME=$OUT/home; CFG=$HOME/.baresip; mkdir -p "$CFG"
-sed -e "s#@WAV@#$WAV#" -e "s#@CODECMODS@#module\t\t\t$MOD#" -e "s#@OPUSBR@#64000#" $E2E/config.template > $CFG/config
-sed -e "s#@ACCPARAMS@#;audio_codecs=$CODECS#" $E2E/accounts.template > $CFG/accounts
-cp $E2E/contacts.orig $CFG/contacts
+peer_config $OUT $MOD $CODECS $WAV
 $VG voice watch --iface lo --json --duration 14 > $OUT/watch.jsonl 2> $OUT/watch.err & VGPID=$!
 sleep 1
-sipp -sf $E2E/uas_first_codec.xml -i 127.0.0.1 -p 5070 -m 1 -timeout 30s -nostdin \
-     -mi 127.0.0.1 -mp 20000 -rtp_echo >$OUT/sipp.screen 2>&1 & SIPP=$!
+start_sipp $OUT
 sleep 0.5
-baresip -f $CFG -t 30 >$OUT/baresip.log 2>&1 & BARESIP=$!
+start_baresip $OUT
 trap 'kill $BARESIP $SIPP $VGPID 2>/dev/null' EXIT
 python3 $E2E/dial_by_name.py Bank 15 > $OUT/driver.log 2>&1
 wait $BARESIP; wait $SIPP
@@ -45,9 +40,7 @@ wait $VGPID
 
 namespace fs = std::filesystem;
 
-int sh(const std::string &cmd) {
-  return std::system(cmd.c_str());
-}
+using vg::test::sh;
 
 std::vector<nlohmann::json> findings_of(const fs::path &jsonl) {
   std::vector<nlohmann::json> out;
@@ -64,37 +57,22 @@ std::vector<nlohmann::json> findings_of(const fs::path &jsonl) {
 class VoiceCallE2E : public ::testing::Test {
 protected:
   void SetUp() override {
-    e2e_ = fs::path(VOXGUARD_SHARED_DATA).parent_path() / "docs" / "voip-e2e";
-    if (!fs::exists(e2e_ / "config.template"))
-      GTEST_SKIP() << "recipe missing: " << e2e_;
-    if (geteuid() != 0)
-      GTEST_SKIP() << "needs root for unshare -n";
-    for (const char *tool :
-         {"unshare", "baresip", "sipp", "espeak-ng", "sox", "minimodem", "python3", "ip"})
-      if (sh(std::string("command -v ") + tool + " >/dev/null 2>&1") != 0)
-        GTEST_SKIP() << tool << " is not installed (scripts/deps.sh # voice)";
+    if (auto why = vg::test::skip_reason(
+            {"unshare", "baresip", "sipp", "espeak-ng", "sox", "minimodem", "python3", "ip"});
+        !why.empty())
+      GTEST_SKIP() << why;
     dir_ = fs::temp_directory_path() / ("vg-call-" + std::to_string(getpid()));
     fs::create_directories(dir_);
-    std::string script = kCallScript;
-    const std::string where = "/work/shared/docs/voip-e2e";
-    for (std::size_t p = 0; (p = script.find(where, p)) != std::string::npos;
-         p += e2e_.string().size())
-      script.replace(p, where.size(), e2e_.string());
-    std::ofstream(dir_ / "call.sh") << script;
-    std::string d = dir_.string();
-    ASSERT_EQ(sh("cd " + d +
-                 " && espeak-ng -w speech.wav 'Hello, this is your bank calling about your "
-                 "account. Please "
-                 "confirm the last transaction of forty two euros. Thank you and goodbye.' &&"
-                 " sox speech.wav -r 48000 -c 1 -b 16 speech48.wav &&"
-                 " sox -n -r 48000 -c 1 -b 16 tone.wav synth $(soxi -D speech48.wav) sine 19000 "
-                 "vol 0.0447 &&"
-                 " sox -m -v 1 speech48.wav -v 1 tone.wav mark.wav &&"
-                 " echo 'hello bank this is a modem burst 0123456789' | minimodem --tx 1200 -f "
+    vg::test::write_script(kCallScript, dir_ / "call.sh");
+    ASSERT_EQ(vg::test::make_audio(dir_, "Hello, this is your bank calling about your account. "
+                                         "Please confirm the last transaction of forty two "
+                                         "euros. Thank you and goodbye."),
+              0);
+    ASSERT_EQ(sh("cd " + dir_.string() +
+                 " && echo 'hello bank this is a modem burst 0123456789' | minimodem --tx 1200 -f "
                  "bell202.wav &&"
                  " sox bell202.wav burst.wav pad 2 0 && sox -m -v 1 speech48.wav -v 0.5 burst.wav "
-                 "modem.wav"
-                 " >/dev/null 2>&1"),
+                 "modem.wav >/dev/null 2>&1"),
               0);
   }
   void TearDown() override {
@@ -112,7 +90,7 @@ protected:
         << "the call did not happen: " << all.substr(0, 2000);
     return findings_of(dir_ / label / "watch.jsonl");
   }
-  fs::path e2e_, dir_;
+  fs::path dir_;
 };
 
 int count(const std::vector<nlohmann::json> &fs, const std::string &code) {
@@ -155,6 +133,23 @@ TEST_F(VoiceCallE2E, Bell202BurstInG711IsADataCarrier) {
   EXPECT_TRUE(bell);
   EXPECT_GE(count(f, "audio.not-applicable"),
             1); // PCMU cannot carry the inaudible band: said, not silent
+}
+
+TEST_F(VoiceCallE2E, Bell202BurstInG722IsADataCarrier) {
+  auto f = call("d", "g722.so", "G722/8000/1", "modem.wav");
+  bool bell = false, not_applicable = false;
+  for (const auto &x : f) {
+    if (x["code"] == "audio.data-carrier") {
+      bell |= x.value("label", "") == "Bell 202";
+      EXPECT_NEAR(x["onset_s"].get<double>(), 2.0, 0.3);
+    }
+    if (x["code"] == "audio.not-applicable")
+      not_applicable |=
+          x["message"].get<std::string>().find("not applicable: codec G722") != std::string::npos;
+    EXPECT_NE(x["code"], "audio.decode-error") << x.dump();
+  }
+  EXPECT_TRUE(bell);
+  EXPECT_TRUE(not_applicable);
 }
 
 } // namespace
