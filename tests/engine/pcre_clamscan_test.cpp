@@ -3,39 +3,20 @@
 // lines, random binary files; every line is scanned against every file by clamscan --allmatch and
 // by parse_pcre_subsignature() + PcreMatcher, which must agree on whether subsignature 1 matched
 // (`0&1`) and on how many times it counted (`0&1=N`).
+#include "engine/clamscan_runner.hpp"
 #include "engine/pcre_matcher.hpp"
 #include "signatures/pcre_subsignature.hpp"
 
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <filesystem>
-#include <fstream>
 #include <random>
 #include <set>
 #include <sstream>
 #include <string>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
 
 namespace vg {
 namespace {
-
-namespace fs = std::filesystem;
-
-bool have_clamscan() {
-  return std::system("command -v clamscan >/dev/null 2>&1") == 0;
-}
-
-std::string read_all(FILE *f) {
-  std::string out;
-  char buf[65536];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
-    out.append(buf, n);
-  return out;
-}
 
 struct Case {
   std::string field; // Offset:0/regex/flags
@@ -54,7 +35,7 @@ std::size_t count_matches(const PcreMatcher &m, const std::vector<std::uint8_t> 
 }
 
 TEST(PcreClamscan, RandomSubsignaturesAgreeWithClamscan) {
-  if (!have_clamscan())
+  if (!test::have_clamscan())
     GTEST_SKIP() << "clamscan not installed";
   std::mt19937 rng(20261127);
   auto pick = [&](std::size_t n) {
@@ -115,55 +96,32 @@ TEST(PcreClamscan, RandomSubsignaturesAgreeWithClamscan) {
     for (const auto &c : cases)
       counts[i].push_back(count_matches(matchers[i], c.data));
 
-  auto dir = fs::temp_directory_path() / ("vg-pcre-clamscan-" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  std::ofstream db(dir / "t.ldb");
+  test::ClamscanRun run("pcre-clamscan");
+  std::ostringstream db;
   std::set<std::string> expected;
+  std::vector<std::vector<std::uint8_t>> files;
   for (std::size_t i = 0; i < cases.size(); ++i) {
+    files.push_back(cases[i].data);
     std::string head = "Engine:81-255,Target:0";
     db << "C" << i << "Any;" << head << ";0&1;4e4f54;" << cases[i].field << "\n";
     std::size_t own = counts[i][i];
     if (own > 0)
       db << "C" << i << "Cnt;" << head << ";0&1=" << own << ";4e4f54;" << cases[i].field << "\n";
     for (std::size_t j = 0; j < cases.size(); ++j) {
-      std::string file = (dir / ("f" + std::to_string(j))).string();
       if (counts[i][j] > 0)
-        expected.insert(file + ": C" + std::to_string(i) + "Any.UNOFFICIAL FOUND");
+        expected.insert(run.found(j, "C" + std::to_string(i) + "Any"));
       if (own > 0 && counts[i][j] == own)
-        expected.insert(file + ": C" + std::to_string(i) + "Cnt.UNOFFICIAL FOUND");
+        expected.insert(run.found(j, "C" + std::to_string(i) + "Cnt"));
     }
   }
-  db.close();
-  std::string cmd = "clamscan --allmatch --no-summary -d " + (dir / "t.ldb").string();
-  for (std::size_t j = 0; j < cases.size(); ++j) {
-    std::ofstream f(dir / ("f" + std::to_string(j)), std::ios::binary);
-    f.write(reinterpret_cast<const char *>(cases[j].data.data()),
-            static_cast<std::streamsize>(cases[j].data.size()));
-    cmd += " " + (dir / ("f" + std::to_string(j))).string();
-  }
-  FILE *p = ::popen((cmd + " 2>&1").c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  std::string out = read_all(p);
-  int status = ::pclose(p);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) <= 1) << out;
-  std::set<std::string> observed;
-  std::istringstream lines(out);
-  for (std::string line; std::getline(lines, line);)
-    if (line.find(" FOUND") != std::string::npos)
-      observed.insert(line);
+  auto observed = run.run(db.str(), files);
   auto describe = [&](const std::string &line) {
     // "DIR/fJ: CiAny.UNOFFICIAL FOUND" -> the subsignature and the data.
     auto f = line.find("/f"), colon = line.find(": C"), kind = line.find_first_of("AC", colon + 3);
     std::size_t j = std::stoul(line.substr(f + 2, colon - f - 2));
     std::size_t i = std::stoul(line.substr(colon + 3, kind - colon - 3));
-    std::string hex;
-    for (auto b : cases[j].data) {
-      char buf[4];
-      std::snprintf(buf, sizeof buf, "%02x", b);
-      hex += buf;
-    }
-    return line + "  [" + cases[i].field + " on " + hex + ", voxguard count " +
-           std::to_string(counts[i][j]) + "]";
+    return line + "  [" + cases[i].field + " on " + test::hex_of(cases[j].data) +
+           ", voxguard count " + std::to_string(counts[i][j]) + "]";
   };
   for (const auto &e : expected)
     EXPECT_TRUE(observed.count(e)) << "voxguard predicts, clamscan does not: " << describe(e);
@@ -171,7 +129,6 @@ TEST(PcreClamscan, RandomSubsignaturesAgreeWithClamscan) {
     EXPECT_TRUE(expected.count(o)) << "clamscan reports, voxguard does not: " << describe(o);
   std::cout << cases.size() << " lines x " << cases.size() << " files: " << observed.size()
             << " clamscan detections, " << expected.size() << " predicted\n";
-  fs::remove_all(dir);
 }
 
 } // namespace
