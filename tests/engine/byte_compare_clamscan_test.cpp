@@ -99,12 +99,7 @@ TEST(ByteCompareClamscan, RandomSubsignaturesAgreeWithClamscan) {
     return line + "  [" + fields[i] + " on " + test::hex_of(files[j]) + ", voxguard value " +
            (v ? std::to_string(*v) : "none") + "]";
   };
-  for (const auto &e : expected)
-    EXPECT_TRUE(observed.count(e)) << "voxguard predicts, clamscan does not: " << describe(e);
-  for (const auto &o : observed)
-    EXPECT_TRUE(expected.count(o)) << "clamscan reports, voxguard does not: " << describe(o);
-  std::cout << fields.size() << " lines x " << files.size() << " files: " << observed.size()
-            << " clamscan detections, " << expected.size() << " predicted\n";
+  test::expect_same_detections(expected, observed, describe, fields.size(), files.size());
 }
 
 } // namespace

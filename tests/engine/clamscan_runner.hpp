@@ -1,12 +1,17 @@
 // clamscan_runner.hpp — for differential tests: writes an .ldb database and data files into a
 // fresh temporary directory, runs the installed clamscan --allmatch over them and returns the
-// "FILE: NAME.UNOFFICIAL FOUND" lines it printed, keyed the same way expected() builds them.
+// "FILE: NAME.UNOFFICIAL FOUND" lines it printed (found() builds the same line for a prediction),
+// and compares them with the predicted set.
 #pragma once
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iostream>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -81,6 +86,20 @@ inline std::string hex_of(const std::vector<std::uint8_t> &data) {
     hex += digits[b & 15];
   }
   return hex;
+}
+
+// Every predicted detection must be observed and every observed one predicted; describe() adds
+// the case details to a failure message.
+inline void expect_same_detections(const std::set<std::string> &expected,
+                                   const std::set<std::string> &observed,
+                                   const std::function<std::string(const std::string &)> &describe,
+                                   std::size_t lines, std::size_t files) {
+  for (const auto &e : expected)
+    EXPECT_TRUE(observed.count(e)) << "voxguard predicts, clamscan does not: " << describe(e);
+  for (const auto &o : observed)
+    EXPECT_TRUE(expected.count(o)) << "clamscan reports, voxguard does not: " << describe(o);
+  std::cout << lines << " lines x " << files << " files: " << observed.size()
+            << " clamscan detections, " << expected.size() << " predicted\n";
 }
 
 } // namespace vg::test
