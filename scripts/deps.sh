@@ -7,7 +7,8 @@ packages=(
   cmake ninja-build g++ clang clang-format pkg-config libclang-rt-14-dev llvm
   libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev
   # scan engine
-  libvectorscan-dev libpcre2-dev libssl-dev libarchive-dev libgmime-3.0-dev libyara-dev libtlsh-dev
+  libvectorscan-dev libpcre2-dev libssl-dev libarchive-dev libgmime-3.0-dev libgsf-1-dev
+  libmspack-dev zlib1g-dev libyara-dev libtlsh-dev
   libsodium-dev libsqlite3-dev
   # guard
   libbpf-dev bpftool qemu-system-x86 busybox-static baresip sip-tester

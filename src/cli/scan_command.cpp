@@ -9,6 +9,7 @@
 #include "scan/scanner.hpp"
 #include "signatures/database_loader.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <climits>
 #include <cstdio>
@@ -61,6 +62,31 @@ OPTIONS
                                (default 100M; units K, M, G)
         --max-scansize=SIZE    scan at most SIZE bytes of a file, and report when cut (default 400M)
         --alert-exceeds-max    report files over a limit as Heuristics.Limits.Exceeded.* FOUND
+                               (limits inside containers too: MaxRecursion, MaxFiles,
+                               MaxFileSize, MaxScanSize, MaxScanTime, MaxCompressionRatio)
+
+CONTAINERS
+    Archives, compressed files, mail and documents are opened and every object inside is typed
+    and scanned like a file, to any depth within the limits below; a signature found inside is
+    reported on the outer file (PATH: NAME FOUND), with the full chain in --json
+    ("container_path": "mail.eml > attachment.zip > dropper.exe"). Nothing is written to disk.
+    Read: zip (also OOXML), 7z, rar, tar, cpio, gzip, bzip2, xz, lzma, zstd, lz4, compress, cab,
+    iso9660, lha, ar, xar (libarchive); mail and mbox with MIME to any depth, base64, quoted-
+    printable, uuencode, BinHex, message/rfc822, TNEF (gmime); OLE2 streams and VBA modules
+    (libgsf); objects in PowerPoint, RTF and OneNote files; PDF streams (Flate, ASCIIHex,
+    ASCII85); CHM and SZDD (libmspack); data: URIs in HTML.
+    A limit reached is printed to standard error as `WARNING: PATH > CHAIN: LIMIT limit
+    exceeded: ...` (and is a FOUND with --alert-exceeds-max); it is never silently ignored.
+        --max-filesize=SIZE    also: objects inside larger than SIZE are not scanned
+        --max-scansize=SIZE    also: counts every byte extracted from the file
+        --max-recursion=N      containers nested at most N deep (default 17)
+        --max-files=N          objects taken out of one container at most (default 10000)
+        --max-scantime=MS      time for one file and all its contents (default 120000 ms)
+        --max-ratio=N          an object expanding more than N times its compressed size (past
+                               1 MiB) is not scanned and is reported (default 250; 0: no limit)
+        --alert-encrypted      report encrypted entries as Heuristics.Encrypted.* FOUND
+                               (without it they are printed as warnings)
+        --no-containers        scan every file as it is, without opening containers
         --no-progress          never draw the progress line (it is drawn only on a terminal)
     -h, --help                 print this help
 
@@ -74,6 +100,16 @@ EXAMPLES
     voxguard scan -z -d /var/lib/clamav --json /srv/upload > report.jsonl
     voxguard scan -i --exclude-dir='.git' -j 2 /home
 )";
+
+// A container limit: a whole number from 0 to 2^32-1 (0 switches the limit off where that makes
+// sense: --max-scantime, --max-ratio).
+unsigned parse_limit(const std::string &option, const std::string &value) {
+  unsigned n = 0;
+  auto [p, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (ec != std::errc() || p != value.data() + value.size() || value.empty())
+    throw vg::Error(option, "'" + value + "' is not a whole number from 0 to 4294967295");
+  return n;
+}
 
 std::vector<std::string> bundled_database_dirs(const char *argv0) {
   std::vector<std::string> dirs;
@@ -113,6 +149,16 @@ int run_scan_command(int argc, char **argv) {
       {0, "max-scansize", true,
        [&](const std::string &v) { opts.max_scansize = vg::cli::parse_size("--max-scansize", v); }},
       {0, "alert-exceeds-max", false, [&](const std::string &) { opts.alert_exceeds_max = true; }},
+      {0, "max-recursion", true,
+       [&](const std::string &v) { opts.max_recursion = parse_limit("--max-recursion", v); }},
+      {0, "max-files", true,
+       [&](const std::string &v) { opts.max_files = parse_limit("--max-files", v); }},
+      {0, "max-scantime", true,
+       [&](const std::string &v) { opts.max_scantime_ms = parse_limit("--max-scantime", v); }},
+      {0, "max-ratio", true,
+       [&](const std::string &v) { opts.max_ratio = parse_limit("--max-ratio", v); }},
+      {0, "alert-encrypted", false, [&](const std::string &) { opts.alert_encrypted = true; }},
+      {0, "no-containers", false, [&](const std::string &) { opts.scan_containers = false; }},
       {0, "no-progress", false, [&](const std::string &) { progress = false; }},
       {'h', "help", false, [&](const std::string &) { help = true; }},
   };

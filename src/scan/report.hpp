@@ -1,7 +1,12 @@
 // report.hpp — prints scan results the way clamscan users read them, or as JSON for machines.
-// Promise: text mode prints `PATH: NAME FOUND`, `PATH: OK` (unless infected_only), `PATH: REASON ERROR`,
-// `PATH: REASON SKIPPED`, then clamscan's `----------- SCAN SUMMARY -----------` block. JSON mode prints
-// one object per line per file and one summary object at the end (schema in docs/scan-json.md).
+// Promise: text mode prints `PATH: NAME FOUND`, `PATH: OK` (unless infected_only), `PATH: REASON
+// ERROR`, `PATH: REASON SKIPPED`, then clamscan's `----------- SCAN SUMMARY -----------` block.
+// JSON mode prints one object per line per file and one summary object at the end (schema in
+// docs/scan-json.md); a verdict found inside a container carries its chain ("container_path":
+// "mail.eml > a.zip > x.exe", "chain": each level's name, ClamAV type and how it was extracted),
+// and the file's container notices (limits, encrypted entries, damage) are listed. In text mode the
+// limits reached and encrypted entries are printed to standard error as `WARNING: PATH > CHAIN:
+// ...`, so standard output stays exactly clamscan's.
 #pragma once
 #include "scan/file_result.hpp"
 #include "scan/scanner.hpp"

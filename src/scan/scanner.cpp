@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "common/hex.hpp"
 #include "common/mapped_file.hpp"
+#include "scan/containers/container_scanner.hpp"
 #include "scan/tree_walker.hpp"
 
 #include <algorithm>
@@ -62,13 +63,18 @@ FileResult scan_path(const Engine &engine, const ScanOptions &opts, const std::s
     if (bytes.size() > kReleaseAbove)
       release = [&f](std::size_t b, std::size_t e) { f.release(b, e); };
     FileResult s = scan_buffer(engine, scan_bytes, opts.allmatch, scratch, release);
+    if (opts.scan_containers && (opts.allmatch || s.verdicts.empty())) {
+      scan_contents(engine, opts, scratch, scan_bytes, s);
+      if (!s.verdicts.empty())
+        s.status = FileResult::Status::infected;
+    }
     s.path = shown;
     s.size = bytes.size();
     if (opts.want_sha256)
       s.sha256 = digest_bytes(bytes, hash_bit(HashAlgo::sha256), release).sha256->hex();
     if (scan_bytes.size() < bytes.size()) {
-      s.reason = "scanned the first " + std::to_string(scan_bytes.size()) +
-                 " bytes only (--max-scansize)";
+      s.reason =
+          "scanned the first " + std::to_string(scan_bytes.size()) + " bytes only (--max-scansize)";
       if (opts.alert_exceeds_max && (opts.allmatch || s.verdicts.empty())) {
         s.verdicts.push_back({"Heuristics.Limits.Exceeded.MaxScanSize", "", "heuristic", {}});
         s.status = FileResult::Status::infected;

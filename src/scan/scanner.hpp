@@ -2,8 +2,10 @@
 // Promise: every file the walk yields gets exactly one FileResult, delivered to the sink on the
 // calling thread in walk order (whatever the thread count); files are read with mmap; files over
 // --max-filesize are reported (skipped, or a Heuristics.Limits.Exceeded verdict with
-// alert_exceeds_max), and only the first --max-scansize bytes of a file are scanned, which is reported
-// too. Errors on one file never stop the scan.
+// alert_exceeds_max), and only the first --max-scansize bytes of a file are scanned, which is
+// reported too. Containers inside a file (archives, mail, documents) are opened and their objects
+// scanned within the container limits (containers/container_scanner.hpp) unless scan_containers is
+// off; a plain file's result is what scan_buffer gives. Errors on one file never stop the scan.
 #pragma once
 #include "engine/engine.hpp"
 #include "scan/file_result.hpp"
@@ -18,7 +20,7 @@ namespace vg {
 
 struct ScanTotals {
   std::uint64_t directories = 0;
-  std::uint64_t files = 0;    // files scanned (not counting errors and skipped)
+  std::uint64_t files = 0; // files scanned (not counting errors and skipped)
   std::uint64_t infected = 0;
   std::uint64_t errors = 0;
   std::uint64_t skipped = 0;

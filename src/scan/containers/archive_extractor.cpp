@@ -1,0 +1,109 @@
+#include "scan/containers/archive_extractor.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <memory>
+
+namespace vg {
+
+namespace {
+
+struct ArchiveCloser {
+  void operator()(archive *a) const { archive_read_free(a); }
+};
+
+std::string error_of(archive *a) {
+  const char *s = archive_error_string(a);
+  return s ? s : "unreadable archive";
+}
+
+// Reads the current entry's data into c.bytes, up to the sink's cap and ratio.
+void read_entry(archive *a, ChildObject &c, ChildSink &sink) {
+  const std::uint64_t cap = sink.size_cap();
+  const auto in_before = static_cast<std::uint64_t>(archive_filter_bytes(a, -1));
+  std::uint8_t buf[64 * 1024];
+  for (;;) {
+    la_ssize_t n = archive_read_data(a, buf, sizeof buf);
+    if (n == 0)
+      break;
+    if (n < 0) {
+      c.unreadable = error_of(a);
+      break;
+    }
+    auto take = static_cast<std::uint64_t>(n);
+    if (c.bytes.size() + take > cap) {
+      c.bytes.insert(c.bytes.end(), buf, buf + (cap - c.bytes.size()));
+      c.cut = true;
+      break;
+    }
+    c.bytes.insert(c.bytes.end(), buf, buf + take);
+    const auto in_now = static_cast<std::uint64_t>(archive_filter_bytes(a, -1)) - in_before;
+    if (sink.ratio_broken(c.bytes.size(), in_now)) {
+      c.ratio_exceeded = true;
+      break;
+    }
+    if (!sink.keep_going())
+      break;
+  }
+  c.packed_size = static_cast<std::uint64_t>(archive_filter_bytes(a, -1)) - in_before;
+}
+
+} // namespace
+
+void ArchiveExtractor::extract(std::span<const std::uint8_t> data, ChildSink &sink) const {
+  std::unique_ptr<archive, ArchiveCloser> a(archive_read_new());
+  if (!a)
+    throw std::bad_alloc();
+  archive_read_support_filter_all(a.get());
+  if (mode_ == Mode::archive) {
+    archive_read_support_format_all(a.get());
+  } else {
+    archive_read_support_format_raw(a.get());
+  }
+  if (archive_read_open_memory(a.get(), data.data(), data.size()) != ARCHIVE_OK) {
+    sink.damaged(error_of(a.get()));
+    return;
+  }
+  if (mode_ == Mode::stream && archive_filter_code(a.get(), 0) == ARCHIVE_FILTER_NONE)
+    return; // not compressed after all: nothing inside
+  archive_entry *e = nullptr;
+  while (sink.keep_going()) {
+    int rc = archive_read_next_header(a.get(), &e);
+    if (rc == ARCHIVE_EOF)
+      break;
+    if (rc == ARCHIVE_FATAL) {
+      sink.damaged(error_of(a.get()));
+      break;
+    }
+    if (rc == ARCHIVE_RETRY)
+      continue;
+    // ARCHIVE_WARN: the header is usable (e.g. an unknown extension); go on.
+    if (archive_entry_filetype(e) != AE_IFREG)
+      continue;
+    ChildObject c;
+    const char *name = archive_entry_pathname_utf8(e);
+    if (!name)
+      name = archive_entry_pathname(e);
+    c.name = name ? name : "";
+    const char *fmt = archive_format_name(a.get());
+    c.method = fmt ? fmt : "archive";
+    if (mode_ == Mode::stream) {
+      const char *filter = archive_filter_name(a.get(), 0);
+      c.method = filter ? filter : "compressed";
+      if (c.name == "data")
+        c.name.clear(); // libarchive's placeholder for a raw stream
+    }
+    if (archive_entry_is_encrypted(e) && archive_entry_is_data_encrypted(e)) {
+      c.encrypted = true;
+      c.unreadable = "encrypted entry";
+    } else {
+      read_entry(a.get(), c, sink);
+      if (!c.unreadable.empty() && archive_entry_is_encrypted(e))
+        c.encrypted = true;
+    }
+    if (!sink.child(std::move(c)))
+      break;
+  }
+}
+
+} // namespace vg

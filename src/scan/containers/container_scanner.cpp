@@ -1,0 +1,209 @@
+#include "scan/containers/container_scanner.hpp"
+
+#include "scan/containers/extractor_registry.hpp"
+
+#include <chrono>
+#include <set>
+
+namespace vg {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class Driver {
+public:
+  Driver(const Engine &engine, const ScanOptions &opts, Engine::Scratch &scratch, FileResult &r,
+         std::uint64_t outer_size)
+      : engine_(engine), opts_(opts), scratch_(scratch), r_(r),
+        deadline_(Clock::now() + std::chrono::milliseconds(opts.max_scantime_ms)),
+        total_(outer_size) {}
+
+  void open(std::span<const std::uint8_t> data, ClamType type, std::vector<ChainLink> &chain,
+            std::vector<FileKind> &kinds, unsigned depth);
+
+  bool stopped() const { return stopped_; }
+  bool time_up() {
+    if (opts_.max_scantime_ms && Clock::now() > deadline_) {
+      limit("MaxScanTime", {},
+            "scan time limit of " + std::to_string(opts_.max_scantime_ms) + " ms reached");
+      stopped_ = true;
+    }
+    return stopped_;
+  }
+
+  // Reports a limit; with alert_exceeds_max also a verdict (once per limit name).
+  void limit(const std::string &name, const std::vector<ChainLink> &where,
+             const std::string &detail) {
+    r_.notices.push_back({ScanNotice::Kind::limit, name, where, detail});
+    if (opts_.alert_exceeds_max && alerted_.insert(name).second)
+      verdict({"Heuristics.Limits.Exceeded." + name, "", "heuristic", {}, where});
+  }
+  void notice(ScanNotice::Kind k, const std::vector<ChainLink> &where, const std::string &detail) {
+    r_.notices.push_back({k, "", where, detail});
+  }
+  void verdict(FileVerdict v) {
+    r_.verdicts.push_back(std::move(v));
+    if (!opts_.allmatch)
+      stopped_ = true;
+  }
+
+  // Scans one extracted object and opens it if it is a container. False: stop this container.
+  bool object(ChildObject &&c, std::vector<ChainLink> &chain, std::vector<FileKind> &kinds,
+              unsigned depth, const char *family);
+
+private:
+  const Engine &engine_;
+  const ScanOptions &opts_;
+  Engine::Scratch &scratch_;
+  FileResult &r_;
+  Clock::time_point deadline_;
+  bool stopped_ = false;
+  std::uint64_t total_ = 0;
+  std::set<std::string> alerted_;
+};
+
+class Sink final : public ChildSink {
+public:
+  Sink(Driver &d, const ScanOptions &opts, std::vector<ChainLink> &chain,
+       std::vector<FileKind> &kinds, unsigned depth, const char *family)
+      : d_(d), opts_(opts), chain_(chain), kinds_(kinds), depth_(depth), family_(family) {}
+
+  std::uint64_t size_cap() const override { return opts_.max_filesize; }
+  double max_ratio() const override { return opts_.max_ratio; }
+  std::uint64_t ratio_floor() const override { return opts_.ratio_floor; }
+  bool keep_going() const override { return !d_.stopped() && !full_; }
+  unsigned depth_left() const override {
+    return opts_.max_recursion > depth_ ? opts_.max_recursion - depth_ : 0;
+  }
+  void limit_reached(const char *limit, const std::string &detail) override {
+    d_.limit(limit, chain_, detail);
+  }
+  void damaged(const std::string &reason) override {
+    d_.notice(ScanNotice::Kind::damaged, chain_, reason);
+  }
+  bool child(ChildObject &&c) override {
+    if (!keep_going() || d_.time_up())
+      return false;
+    if (++files_ > opts_.max_files) {
+      d_.limit("MaxFiles", chain_,
+               "more than " + std::to_string(opts_.max_files) + " objects in this container");
+      full_ = true;
+      return false;
+    }
+    return d_.object(std::move(c), chain_, kinds_, depth_, family_);
+  }
+
+private:
+  Driver &d_;
+  const ScanOptions &opts_;
+  std::vector<ChainLink> &chain_;
+  std::vector<FileKind> &kinds_;
+  unsigned depth_;
+  const char *family_;
+  std::uint64_t files_ = 0;
+  bool full_ = false;
+};
+
+std::string capitalised(const char *family) {
+  std::string s = family;
+  if (!s.empty() && s[0] >= 'a' && s[0] <= 'z')
+    s[0] = static_cast<char>(s[0] - 'a' + 'A');
+  return s;
+}
+
+void Driver::open(std::span<const std::uint8_t> data, ClamType type, std::vector<ChainLink> &chain,
+                  std::vector<FileKind> &kinds, unsigned depth) {
+  const Extractor *x = extractor_for(type, data);
+  if (!x || stopped_)
+    return;
+  if (depth >= opts_.max_recursion) {
+    limit("MaxRecursion", chain,
+          "containers nested deeper than " + std::to_string(opts_.max_recursion) + " levels");
+    return;
+  }
+  kinds.push_back(kind_of(type, data));
+  Sink sink(*this, opts_, chain, kinds, depth, x->family());
+  try {
+    x->extract(data, sink);
+  } catch (const std::bad_alloc &) {
+    notice(ScanNotice::Kind::damaged, chain, std::string(x->family()) + ": out of memory");
+  } catch (const std::exception &e) {
+    notice(ScanNotice::Kind::damaged, chain, std::string(x->family()) + ": " + e.what());
+  }
+  kinds.pop_back();
+}
+
+bool Driver::object(ChildObject &&c, std::vector<ChainLink> &chain, std::vector<FileKind> &kinds,
+                    unsigned depth, const char *family) {
+  chain.push_back({c.name, "", c.method});
+  struct Pop {
+    std::vector<ChainLink> &c;
+    ~Pop() { c.pop_back(); }
+  } pop{chain};
+  if (c.encrypted) {
+    notice(ScanNotice::Kind::encrypted, chain, "encrypted entry not scanned");
+    if (opts_.alert_encrypted)
+      verdict({"Heuristics.Encrypted." + capitalised(family), "", "heuristic", {}, chain});
+    return !stopped_;
+  }
+  if (!c.unreadable.empty()) {
+    notice(ScanNotice::Kind::damaged, chain, c.unreadable);
+    if (c.bytes.empty())
+      return !stopped_;
+  }
+  if (c.ratio_exceeded) {
+    limit("MaxCompressionRatio", chain,
+          "expands more than " + std::to_string(static_cast<long long>(opts_.max_ratio)) +
+              " times its compressed size; not scanned");
+    return !stopped_;
+  }
+  if (c.cut) {
+    limit("MaxFileSize", chain,
+          "larger than " + std::to_string(opts_.max_filesize) + " bytes; not scanned");
+    return !stopped_;
+  }
+  if (total_ + c.bytes.size() > opts_.max_scansize) {
+    limit("MaxScanSize", chain,
+          "more than " + std::to_string(opts_.max_scansize) + " bytes extracted from this file");
+    stopped_ = true;
+    return false;
+  }
+  total_ += c.bytes.size();
+  r_.scanned += c.bytes.size();
+  ++r_.objects;
+  const ClamType type = detect_clamav_type(c.bytes);
+  chain.back().type = clamav_type_name(type);
+  ScanOutcome o = engine_.scan(c.bytes, opts_.allmatch, scratch_, {}, kinds);
+  if (o.allowlisted)
+    r_.allowlisted = true;
+  for (const auto &d : o.detections)
+    verdict({std::string(d.name), engine_.databases()[d.origin.database],
+             d.kind == Detection::Kind::hash ? "hash" : "body", d.offset, chain});
+  if (stopped_)
+    return false;
+  open(c.bytes, type, chain, kinds, depth + 1);
+  return !stopped_ && !time_up();
+}
+
+} // namespace
+
+void scan_contents(const Engine &engine, const ScanOptions &opts, Engine::Scratch &scratch,
+                   std::span<const std::uint8_t> data, FileResult &result) {
+  Driver d(engine, opts, scratch, result, data.size());
+  std::vector<ChainLink> chain;
+  std::vector<FileKind> kinds;
+  d.open(data, detect_clamav_type(data), chain, kinds, 0);
+}
+
+std::string chain_text(const std::vector<ChainLink> &chain) {
+  std::string s;
+  for (const auto &l : chain) {
+    if (!s.empty())
+      s += " > ";
+    s += l.name.empty() ? (l.type.empty() ? l.method : l.type) : l.name;
+  }
+  return s;
+}
+
+} // namespace vg
