@@ -15,6 +15,7 @@ packages=(
   # voice
   libpcap-dev libopus-dev libfftw3-dev libnetfilter-queue-dev
   baresip sip-tester tshark sox espeak-ng minimodem lmms-common nftables
+  iptables # voice guard in line via xt_NFQUEUE (kernels without the nft queue expression)
   # real peers the tests and benchmarks compare against
   clamav clamav-testfiles yara python3 time
 )
