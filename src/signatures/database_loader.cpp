@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/mapped_file.hpp"
+#include "signatures/cvd_container.hpp"
 #include "signatures/signature_line.hpp"
 
 #include <algorithm>
@@ -12,7 +13,7 @@ namespace vg {
 
 namespace {
 
-enum class Format { hdb, hsb, ndb, fp, sfp, ign2, unsupported, unknown };
+enum class Format { hdb, hsb, ndb, fp, sfp, ign2, container, unsupported, unknown };
 
 std::string_view extension_of(std::string_view path) {
   auto slash = path.find_last_of('/');
@@ -35,11 +36,12 @@ Format format_of(std::string_view path) {
     return Format::sfp;
   if (ext == "ign2")
     return Format::ign2;
-  static constexpr std::string_view later[] = {"ldb", "mdb", "msb", "imp", "cvd", "cld", "cud",
-                                               "ldu", "ndu", "hdu", "hsu", "mdu", "msu", "cdb",
-                                               "cbc", "crb", "idb", "ftm", "pdb", "gdb", "wdb",
-                                               "cfg", "ign", "yar", "yara", "info", "pwdb", "zmd",
-                                               "rmd", "db", "hdu"};
+  if (ext == "cvd" || ext == "cld" || ext == "cud")
+    return Format::container;
+  static constexpr std::string_view later[] = {"ldb",  "mdb",  "msb",  "imp", "ldu", "ndu", "hdu",
+                                               "hsu",  "mdu",  "msu",  "cdb", "cbc", "crb", "idb",
+                                               "ftm",  "pdb",  "gdb",  "wdb", "cfg", "ign", "yar",
+                                               "yara", "info", "pwdb", "zmd", "rmd", "db",  "hdu"};
   if (std::find(std::begin(later), std::end(later), ext) != std::end(later))
     return Format::unsupported;
   return Format::unknown;
@@ -75,6 +77,11 @@ void load_database_text(SignatureSet &set, const std::string &path, std::string_
                           "' is not supported by this version of voxguard");
   if (fmt == Format::unknown)
     throw Error(path, "not a ClamAV database file (unknown extension)");
+  if (fmt == Format::container) {
+    load_cvd_container(set, path,
+                       {reinterpret_cast<const std::uint8_t *>(text.data()), text.size()});
+    return;
+  }
   if (fmt == Format::hdb || fmt == Format::hsb || fmt == Format::fp || fmt == Format::sfp) {
     auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
     (fmt == Format::fp || fmt == Format::sfp ? set.allow : set.hashes)
@@ -181,8 +188,14 @@ SignatureSet load_databases(const std::vector<std::string> &paths) {
       files.push_back(p);
     }
   }
-  std::stable_partition(files.begin(), files.end(),
-                        [](const std::string &f) { return format_of(f) == Format::ign2; });
+  // Of main.cvd and main.cld only the newer is loaded. Containers come right after the .ign2 files
+  // (their own ignore lists then apply to the plain files too), daily.* before main.* by name.
+  drop_superseded_containers(files, set.warnings);
+  auto plain = std::stable_partition(files.begin(), files.end(), [](const std::string &f) {
+    return format_of(f) == Format::ign2;
+  });
+  std::stable_partition(plain, files.end(),
+                        [](const std::string &f) { return format_of(f) == Format::container; });
   for (const auto &f : files)
     load_database_file(set, f);
   set.finish();

@@ -4,6 +4,8 @@
 // "FILE:LINE" and whose reason says what is wrong — as clamscan refuses a malformed database.
 // Supported here: .hdb .hsb .ndb .fp .sfp .ign2 (other ClamAV extensions are recognised and reported
 // as not supported yet; unknown extensions in a directory are ignored, as clamscan ignores them).
+// ClamAV containers (.cvd .cld .cud) are checked and their members loaded as "CONTAINER/member"
+// (cvd_container.hpp); of X.cvd beside X.cld only the newer is loaded.
 #pragma once
 #include "signatures/signature_set.hpp"
 
