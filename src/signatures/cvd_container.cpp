@@ -10,6 +10,7 @@
 #include <archive_entry.h>
 #include <array>
 #include <cctype>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -325,6 +326,19 @@ CvdInspection inspect_cvd(std::span<const std::uint8_t> bytes, const std::string
                          std::to_string(c.header.functionality_level) +
                          ", newer than this voxguard's " + std::to_string(kFunctionalityLevel) +
                          "; signatures that need a newer engine are skipped");
+  // As clamscan, for the daily database only: its age tells whether updates still arrive.
+  auto slash = path.find_last_of('/');
+  if (path.find("daily.", slash == std::string::npos ? 0 : slash + 1) != std::string::npos &&
+      c.header.stime != 0) {
+    auto now = static_cast<std::uint64_t>(std::time(nullptr));
+    if (c.header.stime > now + 3600)
+      c.warnings.push_back(path + ": built in the future (" + std::to_string(c.header.stime - now) +
+                           " s from now): check the clock and time zone");
+    else if (c.header.stime + 7 * 86400 < now)
+      c.warnings.push_back(path + ": older than 7 days (" +
+                           std::to_string((now - c.header.stime) / 86400) +
+                           " days): update it (freshclam)");
+  }
   return c;
 }
 

@@ -208,6 +208,22 @@ TEST(CvdContainer, LevelAboveOursIsAWarningAsInClamscan) {
   EXPECT_EQ(set.hashes.size(), 1u);
 }
 
+TEST(CvdContainer, DailyDatabaseAgeIsWarnedAboutAsInClamscan) {
+  auto now = static_cast<std::uint64_t>(std::time(nullptr));
+  auto s = eicar_spec();
+  EXPECT_TRUE(load_one("/db/daily.cvd", build(s)).warnings.empty());
+  s.stime = now - 8 * 86400;
+  auto old = load_one("/db/daily.cvd", build(s));
+  ASSERT_EQ(old.warnings.size(), 1u);
+  EXPECT_NE(old.warnings[0].find("older than 7 days (8 days)"), std::string::npos);
+  EXPECT_EQ(old.hashes.size(), 1u);
+  EXPECT_TRUE(load_one("/db/main.cvd", build(s)).warnings.empty()); // main is meant to be old
+  s.stime = now + 7200;
+  auto future = load_one("/db/daily.cvd", build(s));
+  ASSERT_EQ(future.warnings.size(), 1u);
+  EXPECT_NE(future.warnings[0].find("in the future"), std::string::npos);
+}
+
 TEST(CvdContainer, InfoProblemsAreRefused) {
   auto unlisted = eicar_spec();
   unlisted.info_extra_lines = {"gone.ndb:10:" + std::string(64, 'a')};

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/rsa.h>
 
+#include <ctime>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -158,7 +159,7 @@ inline std::string tar(const std::vector<Entry> &entries, bool gzip) {
 struct Spec {
   CvdKind kind = CvdKind::cvd;
   std::uint32_t version = 5, signatures = 1, level = 216;
-  std::uint64_t stime = 1795766515;
+  std::uint64_t stime = static_cast<std::uint64_t>(std::time(nullptr));
   std::string builder = "vgtest";
   std::vector<Entry> members; // the database files (COPYING and .info are added)
   std::string info_name = "test.info";
