@@ -71,7 +71,8 @@ public:
                        const OnMatch &on_match) const;
 
   // The window for this subsignature's offset in this file, resolved as ClamAV does (hi not
-  // clipped); std::nullopt when the file cannot satisfy the offset (no match possible).
+  // clipped); std::nullopt when the file cannot satisfy the offset (no match possible). As in
+  // ClamAV's 32-bit arithmetic, EOF-n and EP-n landing exactly one byte before the file mean `*`.
   static std::optional<PcreWindow> window_for(const OffsetSpec &spec, const OffsetContext &ctx);
 
   // Resolves the subsignature's own offset for this file first. `*` and `VI` (which ClamAV's PCRE
