@@ -6,8 +6,9 @@
 namespace vg {
 
 bool directory_has_databases(const std::string &dir) {
-  static constexpr const char *exts[] = {".hdb", ".hsb", ".ndb", ".ldb", ".mdb", ".msb", ".cvd",
-                                         ".cld", ".fp",  ".sfp", ".ign2", ".imp", ".cdb", ".yar"};
+  static constexpr const char *exts[] = {".hdb", ".hsb",  ".ndb", ".ldb", ".mdb",
+                                         ".msb", ".cvd",  ".cud", ".cld", ".fp",
+                                         ".sfp", ".ign2", ".imp", ".cdb", ".yar"};
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec))
     return false;
