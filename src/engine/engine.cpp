@@ -2,6 +2,7 @@
 
 #include "engine/exe_info.hpp"
 #include "engine/pe_version_info.hpp"
+#include "engine/section_hash_check.hpp"
 #include "engine/text_normalize.hpp"
 #include "signatures/offset_spec.hpp"
 
@@ -270,6 +271,13 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch, Scra
     }
     if (done())
       break;
+  }
+  // PE section and import-table hashes, which ClamAV checks after the file's raw scan.
+  if (!done() && r.kind == FileKind::pe) {
+    std::vector<HashTable::Hit> hits;
+    check_pe_hashes(data, set_.sections, set_.imports, allmatch, hits, release);
+    for (const auto &h : hits)
+      r.detections.push_back(Detection{h.name, h.origin, Detection::Kind::hash, std::nullopt});
   }
   // A signature that matches in two buffers (e.g. both HTML normalisations) is one detection.
   if (allmatch && r.detections.size() > 1) {

@@ -44,11 +44,20 @@ struct ExeMember {
   std::uint64_t size = 0;
 };
 
+// What ClamAV keeps of a PE header besides the sections (cli_exe_info), for the import table.
+struct PeLayout {
+  bool pe32plus = false;
+  std::uint32_t header_size = 0; // SizeOfHeaders aligned up to SectionAlignment (hdr_size)
+  std::uint32_t import_rva = 0;  // data directory 1; 0 when NumberOfRvaAndSizes < 2
+  std::uint32_t import_size = 0;
+};
+
 struct ExeInfo {
   std::optional<std::uint64_t> entry_point; // file offset of the entry point, as ClamAV computes it
   std::vector<ExeSection> sections;         // in header order (S0 is sections[0])
   std::vector<ExeMember> members;           // fat Mach-O slices (empty otherwise)
   std::string error;                        // why parsing stopped early, if it did
+  std::optional<PeLayout> pe;               // PE files whose header parsed
 };
 
 // Parses the executable header of a PE, ELF or Mach-O file (kind as detect_file_type() says).
@@ -59,6 +68,13 @@ ExeInfo parse_exe_info(std::span<const std::uint8_t> data, FileKind kind);
 ExeInfo parse_pe_header(std::span<const std::uint8_t> data);
 ExeInfo parse_elf_header(std::span<const std::uint8_t> data);
 ExeInfo parse_macho_header(std::span<const std::uint8_t> data);
+
+// ClamAV's cli_rawaddr: the file offset of a PE RVA. Inside the (aligned) headers the RVA is its own
+// offset (if inside the file); otherwise the last section whose raw data covers it maps it. nullopt
+// where ClamAV reports an error.
+std::optional<std::uint64_t> pe_rva_to_offset(const std::vector<ExeSection> &sections,
+                                              std::uint32_t header_size, std::uint64_t file_size,
+                                              std::uint64_t rva);
 
 // Bounded little/big-endian reads shared by the parsers: nullopt when [off, off+N) is not inside.
 class ByteView {

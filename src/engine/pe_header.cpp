@@ -130,24 +130,39 @@ ExeInfo parse_pe_header(std::span<const std::uint8_t> data) {
     r.sections.push_back(std::move(e));
   }
 
-  // cli_rawaddr: EP inside the (aligned) headers maps to itself; otherwise search the sections
-  // from the last to the first for raw data covering it.
-  if (vep < hdr_size) {
-    if (vep >= fsize)
+  r.entry_point = pe_rva_to_offset(r.sections, hdr_size, fsize, vep);
+  if (!r.entry_point) {
+    if (vep < hdr_size)
       return fail("entry point " + std::to_string(vep) + " lies beyond the end of the file");
-    r.entry_point = vep;
-  } else {
-    for (std::size_t i = r.sections.size(); i-- > 0;) {
-      const auto &s = r.sections[i];
-      if (s.raw_size && s.rva <= vep && s.raw_size > vep - s.rva) {
-        r.entry_point = vep - s.rva + s.raw_offset;
-        break;
-      }
-    }
-    if (!r.entry_point)
-      return fail("entry point RVA " + std::to_string(vep) + " is not backed by file data");
+    return fail("entry point RVA " + std::to_string(vep) + " is not backed by file data");
   }
+  PeLayout layout;
+  layout.pe32plus = plus;
+  layout.header_size = hdr_size;
+  if (ndirs >= 2) {
+    // Directory 1 (imports) follows directory 0, right after the fixed optional header.
+    layout.import_rva = *v.u32(opt + base_size + 8);
+    layout.import_size = *v.u32(opt + base_size + 12);
+  }
+  r.pe = layout;
   return r;
+}
+
+std::optional<std::uint64_t> pe_rva_to_offset(const std::vector<ExeSection> &sections,
+                                              std::uint32_t header_size, std::uint64_t file_size,
+                                              std::uint64_t rva) {
+  if (rva < header_size) {
+    if (rva >= file_size)
+      return std::nullopt;
+    return rva;
+  }
+  // From the last section to the first, the first whose raw data covers the RVA.
+  for (std::size_t i = sections.size(); i-- > 0;) {
+    const auto &s = sections[i];
+    if (s.raw_size && s.rva <= rva && s.raw_size > rva - s.rva)
+      return rva - s.rva + s.raw_offset;
+  }
+  return std::nullopt;
 }
 
 } // namespace vg

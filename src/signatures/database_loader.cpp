@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "common/mapped_file.hpp"
 #include "signatures/cvd_container.hpp"
+#include "signatures/section_hash_line.hpp"
 #include "signatures/signature_line.hpp"
 
 #include <algorithm>
@@ -13,7 +14,8 @@ namespace vg {
 
 namespace {
 
-enum class Format { hdb, hsb, ndb, fp, sfp, ign2, container, unsupported, unknown };
+enum class Format { hdb, hsb, ndb, fp, sfp, ign2, mdb, msb, imp, container, unsupported,
+                    unknown };
 
 std::string_view extension_of(std::string_view path) {
   auto slash = path.find_last_of('/');
@@ -36,12 +38,18 @@ Format format_of(std::string_view path) {
     return Format::sfp;
   if (ext == "ign2")
     return Format::ign2;
+  if (ext == "mdb")
+    return Format::mdb;
+  if (ext == "msb")
+    return Format::msb;
+  if (ext == "imp")
+    return Format::imp;
   if (ext == "cvd" || ext == "cld" || ext == "cud")
     return Format::container;
-  static constexpr std::string_view later[] = {"ldb",  "mdb",  "msb",  "imp", "ldu", "ndu", "hdu",
-                                               "hsu",  "mdu",  "msu",  "cdb", "cbc", "crb", "idb",
-                                               "ftm",  "pdb",  "gdb",  "wdb", "cfg", "ign", "yar",
-                                               "yara", "info", "pwdb", "zmd", "rmd", "db",  "hdu"};
+  static constexpr std::string_view later[] = {
+      "ldb",  "ldu",  "ndu",  "hdu", "hsu", "mdu", "msu", "cdb", "cbc",
+      "crb",  "idb",  "ftm",  "pdb", "gdb", "wdb", "cfg", "ign", "yar",
+      "yara", "info", "pwdb", "zmd", "rmd", "db",  "hdu"};
   if (std::find(std::begin(later), std::end(later), ext) != std::end(later))
     return Format::unsupported;
   return Format::unknown;
@@ -54,6 +62,25 @@ bool is_ignored(const SignatureSet &set, std::string_view name) {
   if (name.ends_with(".UNOFFICIAL"))
     name.remove_suffix(11);
   return set.ignored.count(std::string(name)) > 0;
+}
+
+// The table that signatures of a hash format go to (nullptr for the other formats).
+HashTable *hash_table_for(SignatureSet &set, Format fmt) {
+  switch (fmt) {
+  case Format::hdb:
+  case Format::hsb:
+    return &set.hashes;
+  case Format::fp:
+  case Format::sfp:
+    return &set.allow;
+  case Format::mdb:
+  case Format::msb:
+    return &set.sections;
+  case Format::imp:
+    return &set.imports;
+  default:
+    return nullptr;
+  }
 }
 
 std::string official_name(std::string name, bool official) {
@@ -82,10 +109,9 @@ void load_database_text(SignatureSet &set, const std::string &path, std::string_
                        {reinterpret_cast<const std::uint8_t *>(text.data()), text.size()});
     return;
   }
-  if (fmt == Format::hdb || fmt == Format::hsb || fmt == Format::fp || fmt == Format::sfp) {
+  if (HashTable *table = hash_table_for(set, fmt)) {
     auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-    (fmt == Format::fp || fmt == Format::sfp ? set.allow : set.hashes)
-        .reserve(lines, text.size() / 3);
+    table->reserve(lines, text.size() / 3);
   }
   auto db = static_cast<std::uint32_t>(set.databases.size());
   set.databases.push_back(path);
@@ -109,8 +135,13 @@ void load_database_text(SignatureSet &set, const std::string &path, std::string_
     case Format::hdb:
     case Format::hsb:
     case Format::fp:
-    case Format::sfp: {
-      auto r = parse_hash_line(line);
+    case Format::sfp:
+    case Format::mdb:
+    case Format::msb:
+    case Format::imp: {
+      auto r = fmt == Format::imp                         ? parse_import_hash_line(line)
+               : fmt == Format::mdb || fmt == Format::msb ? parse_section_hash_line(line)
+                                                          : parse_hash_line(line);
       if (auto *e = std::get_if<LineError>(&r))
         throw Error(where, e->reason);
       if (auto *s = std::get_if<HashSignature>(&r)) {
@@ -118,7 +149,7 @@ void load_database_text(SignatureSet &set, const std::string &path, std::string_
         if (fmt == Format::fp || fmt == Format::sfp)
           set.allow.add(*s);
         else if (!is_ignored(set, s->name))
-          set.hashes.add(*s, official ? "" : ".UNOFFICIAL");
+          hash_table_for(set, fmt)->add(*s, official ? "" : ".UNOFFICIAL");
       } else {
         ++set.skipped_by_level;
       }
