@@ -71,6 +71,7 @@ inline Bytes deflate_raw(const Bytes &data) {
   z.avail_out = static_cast<uInt>(out.size());
   deflate(&z, Z_FINISH);
   out.resize(z.total_out);
+  out.shrink_to_fit(); // the bound buffer was zero-filled: give its pages back
   deflateEnd(&z);
   return out;
 }

@@ -20,7 +20,7 @@ std::string error_of(archive *a) {
 // Reads the current entry's data into c.bytes, up to the sink's cap and ratio.
 void read_entry(archive *a, ChildObject &c, ChildSink &sink) {
   const std::uint64_t cap = sink.size_cap();
-  const auto in_before = static_cast<std::uint64_t>(archive_filter_bytes(a, -1));
+  const auto in_before = static_cast<std::uint64_t>(archive_filter_bytes(a, 0));
   std::uint8_t buf[64 * 1024];
   for (;;) {
     la_ssize_t n = archive_read_data(a, buf, sizeof buf);
@@ -37,7 +37,7 @@ void read_entry(archive *a, ChildObject &c, ChildSink &sink) {
       break;
     }
     c.bytes.insert(c.bytes.end(), buf, buf + take);
-    const auto in_now = static_cast<std::uint64_t>(archive_filter_bytes(a, -1)) - in_before;
+    const auto in_now = static_cast<std::uint64_t>(archive_filter_bytes(a, 0)) - in_before;
     if (sink.ratio_broken(c.bytes.size(), in_now)) {
       c.ratio_exceeded = true;
       break;
@@ -45,7 +45,7 @@ void read_entry(archive *a, ChildObject &c, ChildSink &sink) {
     if (!sink.keep_going())
       break;
   }
-  c.packed_size = static_cast<std::uint64_t>(archive_filter_bytes(a, -1)) - in_before;
+  c.packed_size = static_cast<std::uint64_t>(archive_filter_bytes(a, 0)) - in_before;
 }
 
 } // namespace

@@ -11,6 +11,18 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Scans an extracted object with the chain of container types above it (for the .ldb
+// Container/Intermediates keys). The chain parameter of Engine::scan is being added alongside this
+// code; until an engine has it, objects are scanned without it.
+template <class E>
+ScanOutcome scan_object(const E &engine, std::span<const std::uint8_t> data, bool allmatch,
+                        Engine::Scratch &scratch, std::span<const FileKind> chain) {
+  if constexpr (requires { engine.scan(data, allmatch, scratch, ReleaseFn{}, chain); })
+    return engine.scan(data, allmatch, scratch, ReleaseFn{}, chain);
+  else
+    return engine.scan(data, allmatch, scratch);
+}
+
 class Driver {
 public:
   Driver(const Engine &engine, const ScanOptions &opts, Engine::Scratch &scratch, FileResult &r,
@@ -46,6 +58,18 @@ public:
     r_.verdicts.push_back(std::move(v));
     if (!opts_.allmatch)
       stopped_ = true;
+  }
+
+  // Counts `n` extracted bytes against max_scansize; false (and the scan stops) past it.
+  bool charge(std::uint64_t n, const std::vector<ChainLink> &where) {
+    if (total_ + n > opts_.max_scansize) {
+      limit("MaxScanSize", where,
+            "more than " + std::to_string(opts_.max_scansize) + " bytes extracted from this file");
+      stopped_ = true;
+      return false;
+    }
+    total_ += n;
+    return true;
   }
 
   // Scans one extracted object and opens it if it is a container. False: stop this container.
@@ -152,6 +176,10 @@ bool Driver::object(ChildObject &&c, std::vector<ChainLink> &chain, std::vector<
     if (c.bytes.empty())
       return !stopped_;
   }
+  // What was inflated to find out that an object breaks a limit counts as extracted, so that the
+  // decompression work spent on a bomb is bounded by max_scansize too.
+  if ((c.ratio_exceeded || c.cut) && !charge(c.bytes.size(), chain))
+    return false;
   if (c.ratio_exceeded) {
     limit("MaxCompressionRatio", chain,
           "expands more than " + std::to_string(static_cast<long long>(opts_.max_ratio)) +
@@ -163,18 +191,13 @@ bool Driver::object(ChildObject &&c, std::vector<ChainLink> &chain, std::vector<
           "larger than " + std::to_string(opts_.max_filesize) + " bytes; not scanned");
     return !stopped_;
   }
-  if (total_ + c.bytes.size() > opts_.max_scansize) {
-    limit("MaxScanSize", chain,
-          "more than " + std::to_string(opts_.max_scansize) + " bytes extracted from this file");
-    stopped_ = true;
+  if (!charge(c.bytes.size(), chain))
     return false;
-  }
-  total_ += c.bytes.size();
   r_.scanned += c.bytes.size();
   ++r_.objects;
   const ClamType type = detect_clamav_type(c.bytes);
   chain.back().type = clamav_type_name(type);
-  ScanOutcome o = engine_.scan(c.bytes, opts_.allmatch, scratch_, {}, kinds);
+  ScanOutcome o = scan_object(engine_, c.bytes, opts_.allmatch, scratch_, kinds);
   if (o.allowlisted)
     r_.allowlisted = true;
   for (const auto &d : o.detections)
