@@ -6,11 +6,14 @@
 #include "guard/control_socket.hpp"
 #include "guard/discover.hpp"
 #include "guard/doctor.hpp"
+#include "guard/executable_scan.hpp"
 #include "guard/fanotify_guard.hpp"
 #include "guard/guard_event.hpp"
 #include "guard/journal.hpp"
 #include "guard/policy.hpp"
+#include "guard/ptrace_scope.hpp"
 #include "guard/response.hpp"
+#include "scan/database_locator.hpp"
 
 #include <atomic>
 #include <cerrno>
@@ -18,6 +21,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fnmatch.h>
 #include <fstream>
 #include <memory>
@@ -115,6 +119,20 @@ void on_signal(int) {
   g_stop = true;
 }
 
+// The databases offending executables are scanned with: the policy's, else the scanner's search
+// order ($VOXGUARD_DB, /var/lib/voxguard, /var/lib/clamav, then the bundled database).
+std::vector<std::string> scan_databases(const Policy &p) {
+  if (!p.signatures.empty())
+    return p.signatures;
+  std::vector<std::string> bundled;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec)
+    bundled.push_back((exe.parent_path().parent_path() / "share/voxguard/db").string());
+  bundled.push_back(VOXGUARD_SOURCE_DB);
+  return vg::locate_databases({}, bundled).paths;
+}
+
 int cmd_start(const Args &a) {
   Policy p = need_policy(a);
   std::string mode = a.mode.empty() ? p.mode : a.mode;
@@ -131,8 +149,13 @@ int cmd_start(const Args &a) {
       note = "BPF LSM not usable: " + bpf.reason;
   }
   EventLog log(stdout, p.events_file, p.syslog);
+  ExecutableScan exe_scan(scan_databases(p));
+  log.scan_executables_with([&exe_scan](const std::string &path, const std::string &sha256) {
+    return exe_scan.verdict(path, sha256);
+  });
   std::unique_ptr<FanotifyGuard> fan;
   std::unique_ptr<BpfLsmGuard> lsm;
+  std::unique_ptr<PtraceScope> ptrace_scope;
   std::string summary;
   if (use_bpf) {
     lsm = std::make_unique<BpfLsmGuard>(p, log);
@@ -142,6 +165,11 @@ int cmd_start(const Args &a) {
     fan = std::make_unique<FanotifyGuard>(p, log);
     fan->start();
     summary = fan->summary();
+    // fanotify cannot see ptrace of a trusted softphone: Yama's ptrace_scope while it runs.
+    std::string state = p.pid_file + ".ptrace_scope";
+    PtraceScope::restore_after_crash(kYamaPtraceScope, state); // a previous guard that died
+    ptrace_scope = std::make_unique<PtraceScope>(kYamaPtraceScope, state);
+    summary += "; " + ptrace_scope->raise();
   }
   {
     std::ofstream pid(p.pid_file, std::ios::trunc);
@@ -153,7 +181,9 @@ int cmd_start(const Args &a) {
   sa.sa_handler = on_signal;
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
-  log.say(summary + (note.empty() ? "" : "; " + note));
+  log.say(summary + (note.empty() ? "" : "; " + note) +
+          (exe_scan.loaded() ? "; offenders scanned with " : "; offenders not scanned, ") +
+          exe_scan.summary());
   ControlSocket control(p.pid_file + ".sock", [&](pid_t pid, bool allow) -> std::string {
     if (!fan)
       return "guard edit is not available in bpf-lsm mode yet";
@@ -172,10 +202,12 @@ int cmd_start(const Args &a) {
   }
   g_stop = true;
   control_thread.join();
+  std::string ptrace_note = ptrace_scope ? ptrace_scope->restore() : "";
   unlink(p.pid_file.c_str());
   log.emit(GuardEvent{.event = "stopped",
                       .decision = "none",
-                      .detail = rc ? "stopped on an error" : "stopped by signal"});
+                      .detail = std::string(rc ? "stopped on an error" : "stopped by signal") +
+                                (ptrace_note.empty() ? "" : "; " + ptrace_note)});
   return rc;
 }
 
@@ -186,14 +218,26 @@ int cmd_stop(const Args &a) {
   auto pid = running_guard(p);
   if (!pid) {
     std::printf("no guard running (pid file %s)\n", p.pid_file.c_str());
-    return 0;
+  } else {
+    if (kill(*pid, SIGTERM) != 0)
+      throw vg::Error("pid " + std::to_string(*pid),
+                      std::string("cannot signal: ") + std::strerror(errno));
+    for (int i = 0; i < 100 && kill(*pid, 0) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::printf("guard (pid %d) stopped\n", *pid);
   }
-  if (kill(*pid, SIGTERM) != 0)
-    throw vg::Error("pid " + std::to_string(*pid),
-                    std::string("cannot signal: ") + std::strerror(errno));
-  for (int i = 0; i < 100 && kill(*pid, 0) == 0; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  std::printf("guard (pid %d) stopped\n", *pid);
+  // A guard that died could not put Yama's ptrace_scope back: do it now.
+  if (std::string err =
+          PtraceScope::restore_after_crash(kYamaPtraceScope, p.pid_file + ".ptrace_scope");
+      !err.empty())
+    std::fprintf(stderr, "voxguard guard stop: %s\n", err.c_str());
+  // BPF LSM programs stay pinned (enforcing) after the guard exits, until this authorised stop.
+  if (auto pins = BpfLsmGuard::pins(); !pins.empty()) {
+    if (std::string err = BpfLsmGuard::remove_pins(); !err.empty())
+      throw vg::Error("guard stop", "cannot remove the pinned BPF programs: " + err);
+    std::printf("removed %zu pinned BPF LSM programs from %s: enforcement is off\n", pins.size(),
+                kBpfPinDir);
+  }
   return 0;
 }
 

@@ -2,6 +2,11 @@
 
 #include "common/error.hpp"
 
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <unistd.h>
+
 #if VOXGUARD_HAVE_BPF
 #include "common/digest.hpp"
 #include "common/mapped_file.hpp"
@@ -17,8 +22,10 @@
 #include <cstring>
 #include <dirent.h>
 #include <glob.h>
+#include <linux/magic.h>
 #include <map>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <thread>
@@ -136,7 +143,7 @@ struct BpfLsmGuard::State {
   std::map<std::string, __u32> app_bits;
   std::map<std::pair<__u64, __u64>, std::string> names; // key → path, for events
   std::size_t trusted_exes = 0, seeded = 0;
-  std::string setattr_variant, truncate_note;
+  std::string setattr_variant, truncate_note, pin_note;
   BpfLsmGuard *owner = nullptr;
   ~State() {
     if (rb)
@@ -148,8 +155,31 @@ struct BpfLsmGuard::State {
 
 #endif
 
-BpfLsmGuard::BpfLsmGuard(const Policy &policy, EventLog &log)
-    : policy_(policy), log_(log), journal_(policy.journal, policy.journal_versions) {}
+BpfLsmGuard::BpfLsmGuard(const Policy &policy, EventLog &log, std::string pin_dir)
+    : policy_(policy), log_(log), journal_(policy.journal, policy.journal_versions),
+      pin_dir_(std::move(pin_dir)) {}
+
+std::vector<std::string> BpfLsmGuard::pins(const std::string &pin_dir) {
+  std::vector<std::string> out;
+  if (DIR *d = opendir(pin_dir.c_str())) {
+    while (auto *e = readdir(d))
+      if (e->d_name[0] != '.')
+        out.push_back(pin_dir + "/" + e->d_name);
+    closedir(d);
+  }
+  return out;
+}
+
+std::string BpfLsmGuard::remove_pins(const std::string &pin_dir) {
+  auto all = pins(pin_dir);
+  std::string err;
+  for (const auto &p : all)
+    if (unlink(p.c_str()) != 0)
+      err += (err.empty() ? "" : "; ") + p + ": " + std::strerror(errno);
+  if (!all.empty() || access(pin_dir.c_str(), F_OK) == 0)
+    rmdir(pin_dir.c_str());
+  return err;
+}
 
 BpfLsmGuard::~BpfLsmGuard() = default;
 
@@ -204,6 +234,8 @@ void BpfLsmGuard::start() {
   vg_config c{};
   c.enforce = policy_.action == Action::audit ? 0 : 1;
   c.guard_tgid = static_cast<__u32>(getpid());
+  if (auto self = read_process(getpid()))
+    c.guard_start_ticks = self->start_time;
   __u32 zero = 0;
   bpf_map__update_elem(s.skel->maps.vg_config_map, &zero, sizeof zero, &c, sizeof c, BPF_ANY);
   for (auto &f : s.files) {
@@ -310,6 +342,40 @@ void BpfLsmGuard::start() {
   if (int err = guard_lsm__attach(s.skel))
     throw Error("bpf-lsm", std::string("the kernel refused to attach the guard program: ") +
                                std::strerror(-err));
+  pin();
+}
+
+// Fail closed: every attached link is pinned in bpffs, so the programs stay attached (and keep
+// denying) when this process dies, until `guard stop` removes the pins. A previous guard's pins
+// are removed only once this guard's own programs are attached and pinned.
+void BpfLsmGuard::pin() {
+  State &s = *state_;
+  struct statfs fs {};
+  if (statfs(kBpfFsRoot, &fs) != 0 || fs.f_type != BPF_FS_MAGIC) {
+    s.pin_note = std::string("not pinned: ") + kBpfFsRoot +
+                 " is not a BPF filesystem (enforcement ends with this process)";
+    return;
+  }
+  mkdir(pin_dir_.c_str(), 0700);
+  std::vector<std::string> old = pins(pin_dir_);
+  const bpf_object_skeleton *sk = s.skel->skeleton;
+  std::string prefix = pin_dir_ + "/" + std::to_string(getpid()) + "-";
+  std::size_t pinned = 0;
+  for (int i = 0; i < sk->prog_cnt; ++i) {
+    bpf_link *link = *sk->progs[i].link;
+    if (!link)
+      continue;
+    if (int err = bpf_link__pin(link, (prefix + sk->progs[i].name).c_str()))
+      throw Error(prefix + sk->progs[i].name,
+                  std::string("cannot pin the guard program: ") + std::strerror(-err));
+    ++pinned;
+  }
+  for (const auto &o : old)
+    unlink(o.c_str());
+  s.pin_note =
+      "pinned in " + pin_dir_ + " (" + std::to_string(pinned) +
+      " programs stay attached if the guard dies, until `guard stop`)" +
+      (old.empty() ? "" : "; a previous guard's " + std::to_string(old.size()) + " pins replaced");
 }
 
 std::string BpfLsmGuard::summary() const {
@@ -320,7 +386,8 @@ std::string BpfLsmGuard::summary() const {
          std::to_string(state_->trusted_exes) + " trusted executables (" +
          std::to_string(state_->seeded) + " running trusted processes); " +
          state_->setattr_variant +
-         (state_->truncate_note.empty() ? "" : "; " + state_->truncate_note);
+         (state_->truncate_note.empty() ? "" : "; " + state_->truncate_note) + "; " +
+         state_->pin_note;
 }
 
 void BpfLsmGuard::run(const std::atomic<bool> &stop) {
@@ -331,6 +398,23 @@ void BpfLsmGuard::run(const std::atomic<bool> &stop) {
     if (std::chrono::steady_clock::now() < next_scan)
       continue;
     next_scan = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    // New files that a glob names (a trusted Jami adds a contact profile): protected from now on.
+    for (std::size_t i = 0; i < policy_.assets.size(); ++i) {
+      const auto &rule = policy_.assets[i];
+      if (rule.path.find_first_of("*?[") == std::string::npos)
+        continue;
+      glob_t g{};
+      if (glob(rule.path.c_str(), 0, nullptr, &g) == 0)
+        for (std::size_t k = 0; k < g.gl_pathc; ++k) {
+          std::string p = g.gl_pathv[k];
+          bool known = false;
+          for (const auto &f : s.files)
+            known = known || f.path == p;
+          if (!known)
+            s.files.push_back({p, i, {}, false});
+        }
+      globfree(&g);
+    }
     // Owners replace files (temp + rename): keep the map on the current inode, journal the change.
     for (auto &f : s.files) {
       struct stat st {};
@@ -358,6 +442,8 @@ void BpfLsmGuard::run(const std::atomic<bool> &stop) {
                          describe_change(rule.format, f.path, journal_.content(*good), bytes)};
         journal_.record(f.path, bytes, FileMeta::from_stat(st), "trusted writer");
         log_.emit(e);
+      } else if (!good) {
+        journal_.record(f.path, bytes, FileMeta::from_stat(st), "trusted writer (new file)");
       }
       if (moved) {
         if (f.present)
@@ -375,6 +461,7 @@ void BpfLsmGuard::run(const std::atomic<bool> &stop) {
 
 #else
 
+void BpfLsmGuard::pin() {}
 void BpfLsmGuard::start() {
   throw Error("bpf-lsm", "this voxguard was built without the BPF sensor");
 }

@@ -7,7 +7,11 @@
 // processes are trusted too, checked like the fanotify mode does), and attaches. run() reports each
 // kernel denial as an event, answers the offender per policy, journals trusted writers' changes and
 // keeps the maps current when an owner replaces a file (polled every 200 ms). Throws vg::Error when
-// the kernel refuses the program.
+// the kernel refuses the program. Fail closed: the attached links are pinned in bpffs (pin_dir),
+// so the programs keep denying after this process dies (killed, crashed) until remove_pins()
+// (`guard stop`); a new guard replaces a previous guard's pins once its own are in place, and the
+// guard's own exemption is bound to its pid and start time, so a later process with the same pid
+// is not exempt.
 #pragma once
 #include "guard/executable_digests.hpp"
 #include "guard/guard_event.hpp"
@@ -21,9 +25,12 @@
 
 namespace vg::guard {
 
+inline constexpr const char *kBpfFsRoot = "/sys/fs/bpf";
+inline constexpr const char *kBpfPinDir = "/sys/fs/bpf/voxguard";
+
 class BpfLsmGuard {
 public:
-  BpfLsmGuard(const Policy &policy, EventLog &log);
+  BpfLsmGuard(const Policy &policy, EventLog &log, std::string pin_dir = kBpfPinDir);
   ~BpfLsmGuard();
   BpfLsmGuard(const BpfLsmGuard &) = delete;
   BpfLsmGuard &operator=(const BpfLsmGuard &) = delete;
@@ -32,6 +39,12 @@ public:
   std::string summary() const;
   void run(const std::atomic<bool> &stop);
 
+  // The pinned objects in `pin_dir` (enforcement left by a guard, running or not).
+  static std::vector<std::string> pins(const std::string &pin_dir = kBpfPinDir);
+  // Unpins everything in `pin_dir` (the programs detach once no process holds them); "" or what
+  // could not be removed.
+  static std::string remove_pins(const std::string &pin_dir = kBpfPinDir);
+
   struct State; // the loaded skeleton and what the maps hold (defined where libbpf is available)
 
 private:
@@ -39,7 +52,9 @@ private:
   EventLog &log_;
   Journal journal_;
   ExecutableDigests digests_;
+  std::string pin_dir_;
   std::unique_ptr<State> state_;
+  void pin();
 };
 
 } // namespace vg::guard

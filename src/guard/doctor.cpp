@@ -1,5 +1,8 @@
 #include "guard/doctor.hpp"
 
+#include "guard/bpf_lsm_guard.hpp"
+#include "guard/ptrace_scope.hpp"
+
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -48,6 +51,11 @@ DoctorReport run_doctor(const Policy *policy) {
   }
   r.bpf = probe_bpf_lsm();
   r.checks.push_back({"BPF LSM (trivial program loaded)", r.bpf.usable, r.bpf.reason});
+  if (auto pins = BpfLsmGuard::pins(); !pins.empty())
+    r.checks.push_back({"pinned guard programs", true,
+                        std::to_string(pins.size()) + " in " + kBpfPinDir +
+                            ": BPF LSM enforcement stays on (also without a running guard) "
+                            "until `voxguard guard stop`"});
   auto content = fanotify_check("fanotify FAN_CLASS_CONTENT + FAN_REPORT_TID",
                                 FAN_CLASS_CONTENT | FAN_REPORT_TID, O_RDONLY | O_LARGEFILE);
   auto pre = fanotify_check("fanotify FAN_CLASS_PRE_CONTENT (FAN_PRE_ACCESS, Linux 6.14+)",
@@ -58,6 +66,24 @@ DoctorReport run_doctor(const Policy *policy) {
   r.checks.push_back(content);
   r.checks.push_back(pre);
   r.checks.push_back(names);
+  {
+    // fanotify cannot see ptrace / process_vm_writev / /proc/PID/mem / pidfd_getfd of a trusted
+    // softphone: the guard raises Yama's ptrace_scope to 2 while it runs in fanotify mode.
+    auto scope = PtraceScope::read_value(kYamaPtraceScope);
+    std::string d;
+    if (!scope)
+      d = "Yama is not in this kernel: in fanotify mode a process of the softphone's user can "
+          "ptrace or process_vm_writev it unnoticed (only writes by a traced softphone are "
+          "refused); use BPF LSM mode or a kernel with CONFIG_SECURITY_YAMA=y";
+    else if (*scope >= 2)
+      d = "ptrace_scope " + std::to_string(*scope) + ": attaching already needs CAP_SYS_PTRACE";
+    else
+      d = "ptrace_scope " + std::to_string(*scope) +
+          ": the guard sets 2 (attach needs CAP_SYS_PTRACE) while it runs in fanotify mode and "
+          "puts " +
+          std::to_string(*scope) + " back when it stops; root attackers are not stopped by it";
+    r.checks.push_back({"ptrace of trusted processes (Yama, fanotify mode)", scope.has_value(), d});
+  }
   if (policy && pre.ok) {
     int fd = fanotify_init(FAN_CLASS_PRE_CONTENT | FAN_CLOEXEC, O_RDONLY);
     std::set<std::string> dirs;

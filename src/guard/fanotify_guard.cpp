@@ -306,50 +306,52 @@ FanotifyGuard::Trust FanotifyGuard::identify(pid_t tid) {
   if (tgid)
     t.process = read_process(*tgid);
   if (!t.process || t.process->exe.empty()) {
-    // The answer will come from the execution records: let the exec thread catch up first.
+    // Gone already, or exiting (a zombie has no executable link): name it from its execution
+    // record. The exec thread may still be reading or hashing that execution (a `bash -c "exec
+    // ln …"` child has an older record, for bash): let it catch up first, then wait briefly.
     for (int i = 0; i < 20 && exec_fd_ >= 0; ++i) {
       struct pollfd p {
         exec_fd_, POLLIN, 0
       };
-      if (poll(&p, 1, 0) <= 0)
+      if (poll(&p, 1, 0) <= 0 && !exec_busy_)
         break;
       std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-  }
-  if (!t.process) {
-    // Gone already: name it from its execution record (the exec thread may be a moment behind).
-    for (int attempt = 0; attempt < 10; ++attempt) {
+    std::optional<ExecRecord> rec;
+    for (int attempt = 0; attempt < 30 && !rec; ++attempt) {
       {
         std::lock_guard lock(mu_);
-        auto it = recent_execs_.find(tid);
-        if (it != recent_execs_.end()) {
-          t.process = it->second.process;
-          t.verdict.exe_sha256 = it->second.sha256;
-          t.verdict.reason = "process exited before it could be checked; named from its execution";
-          return t;
-        }
+        if (auto it = recent_execs_.find(tid); it != recent_execs_.end())
+          rec = it->second;
       }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (!rec)
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
-    t.verdict.reason = "process " + std::to_string(tid) + " exited before it could be identified";
-    ProcessInfo gone; // at least the pid the kernel reported
-    gone.pid = tid;
-    t.process = gone;
-    return t;
-  }
-  t.live = true;
-  if (t.process->exe.empty()) {
-    // Exiting (a zombie has no executable link): name it from its execution record.
-    std::lock_guard lock(mu_);
-    if (auto it = recent_execs_.find(tid); it != recent_execs_.end()) {
-      t.process->exe = it->second.process.exe;
+    if (!t.process) {
+      if (!rec) {
+        t.verdict.reason =
+            "process " + std::to_string(tid) + " exited before it could be identified";
+        ProcessInfo gone; // at least the pid the kernel reported
+        gone.pid = tid;
+        t.process = gone;
+        return t;
+      }
+      t.process = rec->process;
+      t.verdict.exe_sha256 = rec->sha256;
+      t.verdict.reason = "process exited before it could be checked; named from its execution";
+      return t;
+    }
+    t.live = true;
+    if (rec) {
+      t.process->exe = rec->process.exe;
       if (t.process->cmdline.empty())
-        t.process->cmdline = it->second.process.cmdline;
-      t.verdict.exe_sha256 = it->second.sha256;
+        t.process->cmdline = rec->process.cmdline;
+      t.verdict.exe_sha256 = rec->sha256;
       t.verdict.reason = "process exiting; named from its execution";
       return t;
     }
   }
+  t.live = true;
   t.parents = parent_chain(t.process->ppid);
   t.verdict = judge_.judge(*t.process);
   {
@@ -722,8 +724,21 @@ void FanotifyGuard::reconcile(const std::string &path, const Pending &why) {
     File &live = files_[by_path_.at(path)];
     std::string dir = parent_of(path);
     struct stat dst {};
-    if (stat(dir.c_str(), &dst) == 0 && !dir_by_inode_.contains({dst.st_dev, dst.st_ino}))
-      watch_dir(dir); // the folder itself was moved or removed and has been recreated
+    if (stat(dir.c_str(), &dst) == 0 && !dir_by_inode_.contains({dst.st_dev, dst.st_ino})) {
+      // The folder itself was moved or removed and has been recreated (a folder swap): what the
+      // new folder holds besides the assets put back was planted with it.
+      watch_dir(dir);
+      Dir &d = dirs_[dir];
+      for (auto it = d.known_names.begin(); it != d.known_names.end();) {
+        std::string full = dir + "/" + *it;
+        if (by_path_.contains(full)) {
+          ++it;
+          continue;
+        }
+        pending_[full] = Pending{Clock::now(), why.tid, {"folder swapped"}};
+        it = d.known_names.erase(it);
+      }
+    }
     mark_file(live);
   }
   deny_report(who, vector, "fanotify:notification", &f, path, "restored", "restore", changes);
@@ -879,6 +894,7 @@ void FanotifyGuard::exec_loop(const std::atomic<bool> &stop) {
     };
     if (poll(&p, 1, 200) <= 0)
       continue;
+    exec_busy_ = true;
     ssize_t len = read(exec_fd_, buf, sizeof buf);
     auto *m = reinterpret_cast<const struct fanotify_event_metadata *>(buf);
     for (; len > 0 && FAN_EVENT_OK(m, len); m = FAN_EVENT_NEXT(m, len)) {
@@ -918,6 +934,7 @@ void FanotifyGuard::exec_loop(const std::atomic<bool> &stop) {
       }
       recent_execs_[m->pid] = std::move(rec);
     }
+    exec_busy_ = false;
   }
 }
 

@@ -125,7 +125,8 @@ private:
   // Recent executions (by pid), so a program that renamed or unlinked an asset and exited at once
   // can still be named in the event.
   std::map<pid_t, ExecRecord> recent_execs_;
-  std::set<pid_t> editors_; // one-time allowances (tgids)
+  std::atomic<bool> exec_busy_{false}; // the exec thread is handling events it has read
+  std::set<pid_t> editors_;            // one-time allowances (tgids)
 };
 
 } // namespace vg::guard

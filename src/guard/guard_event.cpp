@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 #include <syslog.h>
+#include <unistd.h>
 
 namespace vg::guard {
 
@@ -43,6 +44,8 @@ nlohmann::json GuardEvent::to_json() const {
     j["uid"] = process->uid;
     j["exe"] = process->exe;
     j["exe_sha256"] = exe_sha256;
+    if (!exe_scan.empty())
+      j["exe_scan"] = exe_scan;
     j["cmdline"] = process->cmdline;
     auto chain = nlohmann::json::array();
     for (const auto &p : parents)
@@ -73,6 +76,21 @@ EventLog::~EventLog() {
 }
 
 void EventLog::emit(const GuardEvent &e) {
+  if (scan_ && e.exe_scan.empty() && e.process && !e.process->exe.empty() &&
+      (e.decision == "deny" || e.decision == "restore" || e.decision == "audit")) {
+    GuardEvent scanned = e;
+    // The file on disk; if it is gone (deleted after it started), the live process's image.
+    std::string path = e.process->exe;
+    if (access(path.c_str(), R_OK) != 0)
+      path = "/proc/" + std::to_string(e.process->pid) + "/exe";
+    scanned.exe_scan = scan_(path, e.exe_sha256);
+    write_line(scanned);
+    return;
+  }
+  write_line(e);
+}
+
+void EventLog::write_line(const GuardEvent &e) {
   std::string line = e.to_json().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::lock_guard lock(mu_);
   if (out_) {

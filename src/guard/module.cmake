@@ -10,7 +10,7 @@ if(CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
   target_compile_options(vg_guard PRIVATE -Wno-overlength-strings)
 endif()
 target_include_directories(vg_guard PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
-target_link_libraries(vg_guard PUBLIC vg_common PkgConfig::GUARD_SQLITE)
+target_link_libraries(vg_guard PUBLIC vg_common vg_scan PkgConfig::GUARD_SQLITE)
 
 # BPF LSM program: compiled for the running kernel's BTF at build time (CO-RE), turned into a libbpf
 # skeleton header; nothing prebuilt is committed. Without clang/bpftool/BTF/libbpf the guard is built

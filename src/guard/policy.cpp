@@ -123,7 +123,7 @@ Policy parse_policy(std::string_view text, const std::string &input) {
                     "keys must be inside [guard], [[asset]] or [[trusted]]");
     } else if (t.name == "guard" && !t.array) {
       r.only({"mode", "action", "journal", "journal_versions", "quarantine", "events_file",
-              "syslog", "alert_on_number_change", "pid_file"});
+              "syslog", "alert_on_number_change", "pid_file", "signatures"});
       if (auto m = r.str("mode")) {
         if (*m != "auto" && *m != "bpf-lsm" && *m != "fanotify")
           throw Error(r.where(r.get("mode")->line),
@@ -152,6 +152,17 @@ Policy parse_policy(std::string_view text, const std::string &input) {
         p.alert_on_number_change = *a;
       if (auto f = r.absolute_path("pid_file", false); !f.empty())
         p.pid_file = f;
+      if (const TomlValue *v = r.get("signatures")) {
+        auto *list = std::get_if<std::vector<TomlValue>>(&v->v);
+        if (!list)
+          throw Error(r.where(v->line), "'signatures' must be an array of absolute paths");
+        for (const auto &item : *list) {
+          auto *s = std::get_if<std::string>(&item.v);
+          if (!s || s->empty() || s->front() != '/')
+            throw Error(r.where(v->line), "'signatures' must be an array of absolute paths");
+          p.signatures.push_back(*s);
+        }
+      }
     } else if (t.name == "asset" && t.array) {
       r.only({"path", "format", "owner", "secret", "protect_directory"});
       AssetRule a;
@@ -211,6 +222,12 @@ std::string Policy::to_toml() const {
   o +=
       std::string("alert_on_number_change = ") + (alert_on_number_change ? "true" : "false") + "\n";
   o += "pid_file = " + toml_quote(pid_file) + "\n";
+  if (!signatures.empty()) {
+    o += "signatures = [";
+    for (std::size_t i = 0; i < signatures.size(); ++i)
+      o += (i ? ", " : "") + toml_quote(signatures[i]);
+    o += "]\n";
+  }
   for (const auto &a : assets) {
     o += "\n[[asset]]\npath = " + toml_quote(a.path) +
          "\nformat = " + toml_quote(asset_format_name(a.format)) + "\n";

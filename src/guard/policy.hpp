@@ -45,6 +45,9 @@ struct Policy {
   bool syslog = true;
   bool alert_on_number_change = true; // alert even when a trusted writer changes a number
   std::string pid_file = "/run/voxguard-guard.pid";
+  // Signature databases (files or folders) the offending executables are scanned with; empty = the
+  // scanner's own search order ($VOXGUARD_DB, /var/lib/voxguard, /var/lib/clamav, bundled).
+  std::vector<std::string> signatures;
   std::vector<AssetRule> assets;
   std::vector<TrustedWriter> trusted;
 

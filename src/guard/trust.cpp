@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <sys/stat.h>
@@ -39,6 +40,23 @@ std::string untrusted_code_mapping(pid_t pid) {
   return "";
 }
 
+pid_t traced_by(pid_t pid) {
+  std::error_code ec;
+  for (const auto &task :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+    std::ifstream status(task.path() / "status");
+    std::string line;
+    while (std::getline(status, line))
+      if (line.starts_with("TracerPid:")) {
+        pid_t tracer = static_cast<pid_t>(std::strtol(line.c_str() + 10, nullptr, 10));
+        if (tracer > 0)
+          return tracer;
+        break;
+      }
+  }
+  return 0;
+}
+
 TrustVerdict TrustJudge::judge(const ProcessInfo &p) {
   TrustVerdict v;
   if (p.exe.empty()) {
@@ -66,6 +84,13 @@ TrustVerdict TrustJudge::judge(const ProcessInfo &p) {
   if (listed->uid && *listed->uid != p.euid) {
     v.reason = "runs as uid " + std::to_string(p.euid) + ", policy trusts uid " +
                std::to_string(*listed->uid);
+    return v;
+  }
+  if (pid_t tracer = traced_by(p.pid)) {
+    auto who = read_process(tracer);
+    v.reason = "traced by pid " + std::to_string(tracer) + " (" +
+               (who && !who->exe.empty() ? who->exe : std::string("unknown")) +
+               "): a traced process writes for its tracer";
     return v;
   }
   if (std::string bad = untrusted_code_mapping(p.pid); !bad.empty()) {

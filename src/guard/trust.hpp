@@ -2,8 +2,9 @@
 // Promise: a process is trusted only when its executable path is listed in the policy, the
 // executable's SHA-256 equals the listed digest, its user matches (when the policy names one), and
 // every file it has mapped as code is root-owned and not writable by group or others (so
-// LD_PRELOAD of a user's library into a trusted program removes the trust). Anything unreadable
-// means "not trusted".
+// LD_PRELOAD of a user's library into a trusted program removes the trust), and no thread of it is
+// being traced (a traced process writes for its tracer: ptrace hijacking removes the trust).
+// Anything unreadable means "not trusted".
 #pragma once
 #include "guard/executable_digests.hpp"
 #include "guard/policy.hpp"
@@ -36,5 +37,7 @@ private:
 
 // The first code mapping of `pid` that is not root-owned or is group/other-writable, or "".
 std::string untrusted_code_mapping(pid_t pid);
+// The tracer of any thread of `pid` (TracerPid), or 0.
+pid_t traced_by(pid_t pid);
 
 } // namespace vg::guard

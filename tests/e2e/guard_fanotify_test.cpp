@@ -1,6 +1,8 @@
-// End-to-end: `voxguard guard start` (fanotify mode) protects a baresip contacts file against an
-// unknown program that tries to point "Bank" at 987-65-43 by every vector, while a trusted writer
-// (listed in the policy with its SHA-256) still writes. Needs root and fanotify; skips otherwise.
+// End-to-end: `voxguard guard start` (fanotify mode) protects a baresip contacts file, a Linphone
+// friends.db (SQLite, written through its rollback journal or WAL) and a Jami profiles folder (the
+// number is the file name: the "profile swap") against an unknown program that tries to point
+// "Bank" at 987-65-43 by every vector, while the trusted writers (listed in the policy with their
+// SHA-256) still write the way their apps do. Needs root and fanotify; skips otherwise.
 #include "common/digest.hpp"
 #include "common/mapped_file.hpp"
 
@@ -12,10 +14,12 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <gtest/gtest.h>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <poll.h>
+#include <set>
 #include <sys/fanotify.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -37,6 +41,31 @@ const std::string kTampered = "#\n# SIP contacts\n#\n"
                               "\"Carol\" <sip:5556677@127.0.0.1:5073>\n";
 const std::string kBankChange =
     "contact \"Bank\": sip:1234567@127.0.0.1:5070 \u2192 sip:9876543@127.0.0.1:5071";
+
+// liblinphone 5.1's friends.db schema (docs/voip-e2e/FORMATS.md), one friend per row.
+std::string friends_sql(const std::string &bank_number, const std::string &bank_port) {
+  return "CREATE TABLE friends_lists (id INTEGER PRIMARY KEY AUTOINCREMENT, display_name TEXT, "
+         "rls_uri TEXT, uri TEXT, revision INTEGER);"
+         "INSERT INTO friends_lists VALUES(1,'_default',NULL,NULL,0);"
+         "CREATE TABLE friends (id INTEGER PRIMARY KEY AUTOINCREMENT, friend_list_id INTEGER, "
+         "sip_uri TEXT, subscribe_policy INTEGER, send_subscribe INTEGER, ref_key TEXT, vCard "
+         "TEXT, "
+         "vCard_etag TEXT, vCard_url TEXT, presence_received INTEGER);"
+         "INSERT INTO friends VALUES(1,1,'\"Alice\" <sip:2223344@127.0.0.1:5072>',2,0,NULL,NULL,"
+         "NULL,NULL,0);"
+         "INSERT INTO friends VALUES(2,1,'\"Bank\" <sip:" +
+         bank_number + "@127.0.0.1:" + bank_port +
+         ">',2,0,NULL,'BEGIN:VCARD'||char(13,10)||'VERSION:4.0'||char(13,10)||'FN:Bank'||"
+         "char(13,10)||'IMPP:sip:" +
+         bank_number + "@127.0.0.1:" + bank_port +
+         "'||char(13,10)||'END:VCARD'||char(13,10),NULL,NULL,0);";
+}
+const std::string kBankProfile = "MTIzNDU2Nw==.vcf";  // base64("1234567")
+const std::string kEvilProfile = "OTg3NjU0Mw==.vcf";  // base64("9876543")
+const std::string kAliceProfile = "MjIyMzM0NA==.vcf"; // base64("2223344")
+std::string jami_vcard(const std::string &name, const std::string &tel) {
+  return "BEGIN:VCARD\nVERSION:2.1\nFN:" + name + "\nTEL:" + tel + "\nEND:VCARD\n";
+}
 
 std::string slurp(const fs::path &p) {
   std::ifstream in(p, std::ios::binary);
@@ -105,6 +134,9 @@ bool fanotify_available() {
 class GuardE2E : public ::testing::Test {
 protected:
   static inline fs::path dir, home, contacts, accounts, softphone;
+  static inline fs::path linphone_dir, friends, profiles, linphone_writer, jami_writer;
+  static inline std::string friends_good; // friends.db's bytes as its trusted writer last left them
+  static inline std::string no_sqlite;    // why the friends.db tests cannot run (empty: they can)
   static inline pid_t guard = -1;
   static inline int out_fd = -1;
   static inline std::string skip_reason, banner;
@@ -142,10 +174,45 @@ protected:
     chmod(softphone.c_str(), 0755);
     chmod((dir / "softphone-stale").c_str(), 0755);
     chmod((dir / "softphone-py").c_str(), 0755);
+    // An unknown tool that a (test) signature knows: the guard names the engine's verdict on it.
+    fs::copy_file("/usr/bin/cp", dir / "unknown-tool");
+    std::ofstream(dir / "unknown-tool", std::ios::app) << std::string("\0voxguard-test-tool", 19);
+    chmod((dir / "unknown-tool").c_str(), 0755);
+    {
+      auto m = vg::MappedFile::open((dir / "unknown-tool").string());
+      put(dir / "test.hdb",
+          vg::digest_bytes(m.bytes(), vg::hash_bit(vg::HashAlgo::md5)).md5->hex() + ":" +
+              std::to_string(m.bytes().size()) + ":Voxguard.Test.ContactTamperer\n");
+    }
+    // Linphone: friends.db, written by "linphone" (a copy of sqlite3, trusted for app linphone).
+    linphone_dir = home / ".local/share/linphone";
+    fs::create_directories(linphone_dir);
+    friends = linphone_dir / "friends.db";
+    linphone_writer = dir / "linphone";
+    if (fs::exists("/usr/bin/sqlite3")) {
+      run({"/usr/bin/sqlite3", friends.string(), friends_sql("1234567", "5070")});
+      run({"/usr/bin/sqlite3", (dir / "evil.db").string(), friends_sql("9876543", "5071")});
+      fs::copy_file("/usr/bin/sqlite3", linphone_writer);
+      chmod(linphone_writer.c_str(), 0755);
+      chmod(friends.c_str(), 0644);
+      friends_good = slurp(friends);
+    }
+    if (friends_good.empty())
+      no_sqlite = "sqlite3 (/usr/bin/sqlite3) is needed to build friends.db";
+    // Jami: one profile per contact, the number is the file name; "jami" is a copy of python3.
+    profiles = home / ".local/share/jami/a1b2c3d4/profiles";
+    fs::create_directories(profiles);
+    put(profiles / kBankProfile, jami_vcard("Bank", "1234567"));
+    put(profiles / kAliceProfile, jami_vcard("Alice", "2223344"));
+    jami_writer = dir / "jami";
+    fs::copy_file(real("/usr/bin/python3"), jami_writer);
+    chmod(jami_writer.c_str(), 0755);
     std::string policy =
         "[guard]\njournal = \"" + (dir / "journal").string() + "\"\npid_file = \"" +
         (dir / "guard.pid").string() + "\"\nevents_file = \"" + (dir / "events.jsonl").string() +
-        "\"\nsyslog = false\naction = \"deny+kill\"\nmode = \"auto\"\n"
+        "\"\nsyslog = false\naction = \"deny+kill\"\nmode = \"auto\"\nsignatures = [\"" +
+        (dir / "test.hdb").string() +
+        "\"]\n"
         "[[asset]]\npath = \"" +
         contacts.string() +
         "\"\nformat = \"baresip-contacts\"\nowner = \"baresip\"\n"
@@ -161,7 +228,19 @@ protected:
         "\"\napp = \"baresip\"\n"
         "[[trusted]]\npath = \"" +
         (dir / "softphone-py").string() + "\"\nsha256 = \"" + sha256_of(dir / "softphone-py") +
-        "\"\napp = \"baresip\"\n";
+        "\"\napp = \"baresip\"\n"
+        "[[asset]]\npath = \"" +
+        (profiles / "*.vcf").string() +
+        "\"\nformat = \"jami-profile\"\nowner = \"jami\"\nprotect_directory = true\n"
+        "[[trusted]]\npath = \"" +
+        jami_writer.string() + "\"\nsha256 = \"" + sha256_of(jami_writer) + "\"\napp = \"jami\"\n";
+    if (no_sqlite.empty())
+      policy += "[[asset]]\npath = \"" + friends.string() +
+                "\"\nformat = \"linphone-friends-db\"\nowner = \"linphone\"\n"
+                "protect_directory = true\n"
+                "[[trusted]]\npath = \"" +
+                linphone_writer.string() + "\"\nsha256 = \"" + sha256_of(linphone_writer) +
+                "\"\napp = \"linphone\"\n";
     put(dir / "policy.toml", policy);
     int p[2];
     ASSERT_EQ(pipe(p), 0);
@@ -261,24 +340,109 @@ protected:
     } while (std::chrono::steady_clock::now() < end);
     return std::nullopt;
   }
-  static bool intact_within(std::chrono::milliseconds limit, mode_t mode = 0644) {
+  static bool within(std::chrono::milliseconds limit, const std::function<bool()> &ok) {
     auto end = std::chrono::steady_clock::now() + limit;
     do {
-      struct stat st {};
-      if (stat(contacts.c_str(), &st) == 0 && (st.st_mode & 07777) == mode &&
-          slurp(contacts) == kOriginal)
+      if (ok())
         return true;
       std::this_thread::sleep_for(10ms);
     } while (std::chrono::steady_clock::now() < end);
     return false;
   }
-};
+  static bool mode_is(const fs::path &p, mode_t mode) {
+    struct stat st {};
+    return stat(p.c_str(), &st) == 0 && (st.st_mode & 07777) == mode;
+  }
+  static std::set<std::string> names_in(const fs::path &d) {
+    std::set<std::string> out;
+    std::error_code ec;
+    for (const auto &e : fs::directory_iterator(d, ec))
+      out.insert(e.path().filename().string());
+    return out;
+  }
+  static bool contacts_intact(mode_t mode = 0644) {
+    return mode_is(contacts, mode) && slurp(contacts) == kOriginal;
+  }
+  static bool intact_within(std::chrono::milliseconds limit, mode_t mode = 0644) {
+    return within(limit, [&] { return contacts_intact(mode); });
+  }
+  // friends.db byte-identical to what its owner last wrote, and no journal, WAL or planted file
+  // beside it.
+  static bool friends_intact() {
+    return mode_is(friends, 0644) && slurp(friends) == friends_good &&
+           names_in(linphone_dir) == std::set<std::string>{"friends.db"};
+  }
+  // The Bank contact as Linphone reads it: friends.sip_uri of a copy (read-only, outside the
+  // protected folder, so the check itself cannot disturb the guard).
+  static std::string bank_in_friends_db() {
+    fs::path copy = dir / "check.db";
+    put(copy, slurp(friends));
+    int p[2];
+    if (pipe(p) != 0)
+      return "";
+    pid_t pid = fork();
+    if (pid == 0) {
+      dup2(p[1], 1);
+      execl("/usr/bin/sqlite3", "sqlite3", "-readonly", copy.c_str(),
+            "SELECT sip_uri FROM friends WHERE sip_uri LIKE '\"Bank\"%'", nullptr);
+      _exit(127);
+    }
+    close(p[1]);
+    std::string out;
+    char buf[256];
+    ssize_t n;
+    while ((n = read(p[0], buf, sizeof buf)) > 0)
+      out.append(buf, static_cast<std::size_t>(n));
+    close(p[0]);
+    waitpid(pid, nullptr, 0);
+    while (!out.empty() && out.back() == '\n')
+      out.pop_back();
+    return out;
+  }
+  // The Jami folder holds exactly Alice's and Bank's profiles, Bank's still names 1234567.
+  static bool profiles_intact() {
+    return names_in(profiles) == std::set<std::string>{kBankProfile, kAliceProfile} &&
+           mode_is(profiles / kBankProfile, 0644) &&
+           slurp(profiles / kBankProfile) == jami_vcard("Bank", "1234567") &&
+           slurp(profiles / kAliceProfile) == jami_vcard("Alice", "2223344");
+  }
 
-struct Vector {
-  const char *name;
-  std::string command;
-  std::string exe; // who must be named in the event
-  bool blocked;    // true: denied before the change; false: restored from the journal
+  struct Vector {
+    const char *name;
+    std::string command;
+    std::string exe; // who must be named in the event
+    bool blocked;    // true: denied before the change; false: restored from the journal
+  };
+  // Runs every vector as an untrusted program; after each, the asset must be intact within 1 s
+  // (`intact`), the event must name the program and its SHA-256, and blocked vectors must have been
+  // stopped before any change. Returns the per-vector table.
+  static std::string run_matrix(const std::vector<Vector> &vectors,
+                                const std::function<bool()> &intact) {
+    std::string table;
+    for (const auto &v : vectors) {
+      SCOPED_TRACE(v.name);
+      std::size_t from = events().size();
+      int status = bash(v.command);
+      auto ev = wait_event(from, {"denied", "restored", "planted-removed", "link-removed"}, v.exe);
+      EXPECT_TRUE(ev) << "no event naming " << v.exe;
+      if (!ev)
+        continue;
+      if (auto denied = wait_event(from, {"denied"}, v.exe, 300ms))
+        ev = denied; // a denial and a clean-up of what it left: report the denial
+      bool restored_event = ev->value("event", "") != "denied";
+      if (v.blocked) {
+        EXPECT_TRUE(intact()) << "the change went through";
+        EXPECT_TRUE(killed(status)) << "the attacker was not stopped, status " << status;
+        EXPECT_TRUE(ev->value("decision", "") == "deny" ||
+                    ev->value("event", "") == "planted-removed");
+      }
+      EXPECT_TRUE(within(1000ms, intact)) << "not intact within 1 s";
+      EXPECT_FALSE(ev->value("exe_sha256", "").empty());
+      table += std::string("  ") + v.name + ": " + (restored_event ? "restored" : "blocked") +
+               " (" + ev->value("vector", "") + ")\n";
+    }
+    return table;
+  }
 };
 
 } // namespace
@@ -316,27 +480,7 @@ TEST_F(GuardE2E, EveryVectorAgainstTheBankContactFails) {
   if (banner.find("FAN_PRE_ACCESS") != std::string::npos)
     vectors.push_back(
         {"truncate(2)", "exec " + py + " -c \"import os; os.truncate('" + c + "',0)\"", py, true});
-  std::string table;
-  for (const auto &v : vectors) {
-    SCOPED_TRACE(v.name);
-    std::size_t from = events().size();
-    int status = bash(v.command);
-    auto ev = wait_event(from, {"denied", "restored", "planted-removed", "link-removed"}, v.exe);
-    ASSERT_TRUE(ev) << "no event naming " << v.exe;
-    if (auto denied = wait_event(from, {"denied"}, v.exe, 50ms))
-      ev = denied; // a denial and a clean-up of what it left: report the denial
-    bool restored_event = ev->value("event", "") != "denied";
-    if (v.blocked) {
-      EXPECT_EQ(slurp(contacts), kOriginal) << "the write went through";
-      EXPECT_TRUE(killed(status)) << "the attacker was not stopped, status " << status;
-      EXPECT_TRUE(ev->value("decision", "") == "deny" ||
-                  ev->value("event", "") == "planted-removed");
-    }
-    EXPECT_TRUE(intact_within(1000ms)) << "contacts not byte-identical within 1 s";
-    EXPECT_FALSE(ev->value("exe_sha256", "").empty());
-    table += std::string("  ") + v.name + ": " + (restored_event ? "restored" : "blocked") + " (" +
-             ev->value("vector", "") + ")\n";
-  }
+  std::string table = run_matrix(vectors, [] { return contacts_intact(); });
   EXPECT_FALSE(fs::exists(home / ".baresip/planted"));
   EXPECT_FALSE(fs::exists(home / ".baresip/contacts.link"));
   std::printf("guard fanotify vectors:\n%s", table.c_str());
@@ -467,4 +611,317 @@ TEST_F(GuardE2E, GuardEditGivesTheEditorAOneTimeAllowance) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_TRUE(intact_within(1000ms));
   std::this_thread::sleep_for(300ms);
+}
+
+TEST_F(GuardE2E, EveryVectorAgainstLinphoneFriendsDbFails) {
+  if (!no_sqlite.empty())
+    GTEST_SKIP() << no_sqlite;
+  ASSERT_EQ(bank_in_friends_db(), "\"Bank\" <sip:1234567@127.0.0.1:5070>");
+  std::string f = friends.string(), d = linphone_dir.string(), evil = (dir / "evil.db").string();
+  std::string py = real("/usr/bin/python3"), bsh = real("/bin/bash"), sq = real("/usr/bin/sqlite3");
+  std::string update = "UPDATE friends SET sip_uri='\"Bank\" <sip:9876543@127.0.0.1:5071>' "
+                       "WHERE id=2";
+  std::vector<Vector> vectors = {
+      {"sqlite3 UPDATE", "exec " + sq + " " + f + " \"" + update + "\"", sq, true},
+      {"python sqlite3 UPDATE",
+       "exec " + py + " -c \"import sqlite3; c=sqlite3.connect('" + f +
+           "'); c.execute('UPDATE friends SET sip_uri=? WHERE id=2', "
+           "('<sip:9876543@127.0.0.1:5071>',)); c.commit()\"",
+       py, true},
+      {"append (>>)", "echo evil >> " + f, bsh, true},
+      {"open O_TRUNC (>)", "cat " + evil + " > " + f, bsh, true},
+      {"cp over", "exec cp " + evil + " " + f, real("/usr/bin/cp"), true},
+      {"sed -i", "exec sed -i s/1234567@127.0.0.1:5070/9876543@127.0.0.1:5071/g " + f,
+       real("/usr/bin/sed"), true},
+      {"truncate(1)", "exec truncate -s 0 " + f, real("/usr/bin/truncate"), true},
+      {"shared writable mmap",
+       "exec " + py + " -c \"import mmap,os; f=os.open('" + f +
+           "',os.O_RDWR); m=mmap.mmap(f,0); i=m.find(b'1234567'); m[i:i+7]=b'9876543'\"",
+       py, true},
+      {"/proc/PID/fd re-open", "exec 3<" + f + "; echo evil > /proc/$$/fd/3", bsh, true},
+      // A hot rollback journal or a WAL next to the database would be replayed into it by the
+      // next opener (the trusted Linphone included): planting either must fail.
+      {"plant a hot journal (friends.db-journal)", "exec cp " + evil + " " + f + "-journal",
+       real("/usr/bin/cp"), true},
+      {"plant a WAL (friends.db-wal)", "head -c 4096 /dev/urandom > " + f + "-wal", bsh, true},
+      {"move a prepared journal in",
+       "cp " + evil + " " + evil + ".j && exec mv " + evil + ".j " + f + "-journal",
+       real("/usr/bin/mv"), false},
+      {"rename over", "cp " + evil + " " + evil + "2 && exec mv " + evil + "2 " + f,
+       real("/usr/bin/mv"), false},
+      {"rename away", "exec mv " + f + " " + dir.string() + "/stolen.db", real("/usr/bin/mv"),
+       false},
+      {"RENAME_EXCHANGE",
+       "cp " + evil + " " + evil + "3 && exec " + py +
+           " -c \"import ctypes; l=ctypes.CDLL(None); l.renameat2(-100,b'" + evil + "3',-100,b'" +
+           f + "',2)\"",
+       py, false},
+      {"unlink", "exec rm -f " + f, real("/usr/bin/rm"), false},
+      {"hard link", "exec ln " + f + " " + d + "/friends.link", real("/usr/bin/ln"), false},
+      {"chmod", "exec chmod 666 " + f, real("/usr/bin/chmod"), false},
+  };
+  if (banner.find("FAN_PRE_ACCESS") != std::string::npos)
+    vectors.push_back(
+        {"truncate(2)", "exec " + py + " -c \"import os; os.truncate('" + f + "',0)\"", py, true});
+  std::string table = run_matrix(vectors, [] { return friends_intact(); });
+  EXPECT_EQ(bank_in_friends_db(), "\"Bank\" <sip:1234567@127.0.0.1:5070>") << "Bank not intact";
+  std::printf("guard fanotify vectors against friends.db:\n%s", table.c_str());
+}
+
+// Linphone writes friends.db through SQLite: rollback journal (friends.db-journal created, the
+// database written in place, the journal deleted) or WAL (friends.db-wal and -shm beside it while a
+// connection is open, checkpointed into the database at the end). Both must work for the trusted
+// writer, and the journal files it holds must not be writable by anyone else.
+TEST_F(GuardE2E, LinphoneWritesThroughItsJournalAndWalButNobodyElseDoes) {
+  if (!no_sqlite.empty())
+    GTEST_SKIP() << no_sqlite;
+  auto set_bank = [](const std::string &number) {
+    return "UPDATE friends SET sip_uri='\"Bank\" <sip:" + number +
+           "@127.0.0.1:5070>', vCard=replace(vCard, substr(vCard, instr(vCard,'IMPP:sip:')+9, 7), "
+           "'" +
+           number + "') WHERE id=2;";
+  };
+  // 1. Rollback journal (liblinphone's default).
+  std::size_t from = events().size();
+  int status = run({linphone_writer.string(), friends.string(), set_bank("7654321")});
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_EQ(bank_in_friends_db(), "\"Bank\" <sip:7654321@127.0.0.1:5070>");
+  auto ev = wait_event(from, {"changed"}, linphone_writer.string());
+  ASSERT_TRUE(ev) << "the trusted change was not reported";
+  ASSERT_TRUE(ev->contains("changes"));
+  EXPECT_EQ((*ev)["changes"][0].get<std::string>(),
+            "contact \"Bank\": sip:1234567@127.0.0.1:5070 \u2192 sip:7654321@127.0.0.1:5070");
+  EXPECT_EQ(names_in(linphone_dir), std::set<std::string>{"friends.db"}) << "journal left behind";
+
+  // 2. WAL: the writer keeps the database open; its -wal and -shm exist meanwhile.
+  int in[2];
+  ASSERT_EQ(pipe(in), 0);
+  pid_t writer = fork();
+  if (writer == 0) {
+    dup2(in[0], 0);
+    close(in[1]);
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    execl(linphone_writer.c_str(), linphone_writer.c_str(), friends.c_str(), nullptr);
+    _exit(127);
+  }
+  close(in[0]);
+  // The writer says when its UPDATE is in the WAL (a file outside the protected folder).
+  fs::path ready = dir / "wal-ready";
+  fs::remove(ready);
+  std::string sql = "PRAGMA journal_mode=WAL;\nPRAGMA wal_autocheckpoint=0;\n" +
+                    set_bank("1234567") + "\n.output " + ready.string() +
+                    "\nSELECT 'ready';\n.output stdout\n";
+  ASSERT_EQ(write(in[1], sql.data(), sql.size()), static_cast<ssize_t>(sql.size()));
+  fs::path wal = friends.string() + "-wal", shm = friends.string() + "-shm";
+  EXPECT_TRUE(within(3000ms, [&] { return slurp(ready).starts_with("ready"); }))
+      << "the trusted writer could not write through its WAL";
+  EXPECT_TRUE(fs::exists(wal) && fs::exists(shm));
+  std::string wal_before = slurp(wal), shm_before = slurp(shm);
+  std::string py = real("/usr/bin/python3");
+  from = events().size();
+  int a1 = bash("echo evil >> " + wal.string());
+  int a2 = bash("exec " + py + " -c \"import mmap,os; f=os.open('" + shm.string() +
+                "',os.O_RDWR); m=mmap.mmap(f,0); m[0:8]=bytes(8)\"");
+  EXPECT_TRUE(killed(a1)) << a1;
+  EXPECT_TRUE(killed(a2)) << a2;
+  EXPECT_TRUE(wait_event(from, {"denied"}, real("/bin/bash")));
+  EXPECT_TRUE(wait_event(from, {"denied"}, py));
+  {
+    std::string wal_after = slurp(wal);
+    std::size_t at = 0;
+    while (at < wal_after.size() && at < wal_before.size() && wal_after[at] == wal_before[at])
+      ++at;
+    EXPECT_TRUE(wal_after == wal_before)
+        << "the WAL changed: " << wal_before.size() << " -> " << wal_after.size()
+        << " bytes, first difference at " << at;
+  }
+  // Back to the rollback journal; closing checkpoints the WAL into the database.
+  std::string back = "PRAGMA journal_mode=DELETE;\n.quit\n";
+  ASSERT_EQ(write(in[1], back.data(), back.size()), static_cast<ssize_t>(back.size()));
+  close(in[1]);
+  int st = 0;
+  for (int i = 0; i < 500 && waitpid(writer, &st, WNOHANG) == 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << st;
+  EXPECT_EQ(bank_in_friends_db(), "\"Bank\" <sip:1234567@127.0.0.1:5070>");
+  EXPECT_TRUE(within(1000ms, [] { return names_in(linphone_dir).size() == 1; }))
+      << "WAL files left behind";
+  EXPECT_EQ(slurp(friends)[18], 1) << "journal mode not back to rollback (header byte 18)";
+  std::this_thread::sleep_for(300ms); // let the guard journal it as the new good version
+  friends_good = slurp(friends);
+  // What the owner left is what is protected now: an attack still fails against it.
+  from = events().size();
+  int a3 = bash("exec " + real("/usr/bin/sqlite3") + " " + friends.string() + " \"" +
+                set_bank("9876543") + "\"");
+  EXPECT_TRUE(killed(a3));
+  EXPECT_TRUE(within(1000ms, [] { return friends_intact(); }));
+}
+
+TEST_F(GuardE2E, EveryVectorAgainstAJamiProfileFolderFails) {
+  // The profile swap: Jami's number for a contact is its file name, so the attacker tries to make
+  // a profile named base64("9876543") with FN:Bank appear, and Bank's own profile disappear.
+  std::string p = profiles.string(), bank = (profiles / kBankProfile).string(),
+              planted = (profiles / kEvilProfile).string();
+  std::string evil = (dir / kEvilProfile).string();
+  put(evil, jami_vcard("Bank", "9876543"));
+  std::string py = real("/usr/bin/python3"), bsh = real("/bin/bash"), mv = real("/usr/bin/mv");
+  std::vector<Vector> vectors = {
+      {"plant the attacker's profile", "cat " + evil + " > " + planted, bsh, true},
+      {"python creates the attacker's profile",
+       "exec " + py + " -c \"open('" + planted + "','w').write(open('" + evil + "').read())\"", py,
+       true},
+      {"cp the attacker's profile in", "exec cp " + evil + " " + planted, real("/usr/bin/cp"),
+       true},
+      {"move a prepared profile in",
+       "cp " + evil + " " + evil + ".m && exec mv " + evil + ".m " + planted, mv, false},
+      {"rename Bank's profile to the attacker's number", "exec mv " + bank + " " + planted, mv,
+       false},
+      {"rename over Bank's profile",
+       "cp " + evil + " " + evil + ".o && exec mv " + evil + ".o " + bank, mv, false},
+      {"hard link of a prepared profile", "exec ln " + evil + " " + planted, real("/usr/bin/ln"),
+       false},
+      {"hard link of Bank's profile", "exec ln " + bank + " " + planted, real("/usr/bin/ln"),
+       false},
+      {"symlink to a prepared profile", "exec ln -s " + evil + " " + planted, real("/usr/bin/ln"),
+       false},
+      {"new folder in the profiles folder", "exec mkdir " + p + "/sub", real("/usr/bin/mkdir"),
+       false},
+      {"swap the whole profiles folder",
+       "exec " + py + " -c \"import os,shutil; os.rename('" + p + "','" + p + ".old'); os.mkdir('" +
+           p + "'); shutil.copy('" + evil + "','" + planted + "')\"",
+       py, false},
+      {"unlink Bank's profile", "exec rm -f " + bank, real("/usr/bin/rm"), false},
+      {"RENAME_EXCHANGE",
+       "cp " + evil + " " + evil + ".x && exec " + py +
+           " -c \"import ctypes; l=ctypes.CDLL(None); l.renameat2(-100,b'" + evil + ".x',-100,b'" +
+           bank + "',2)\"",
+       py, false},
+      {"append (>>)", "echo TEL:9876543 >> " + bank, bsh, true},
+      {"open O_TRUNC (>)", "cat " + evil + " > " + bank, bsh, true},
+      {"sed -i", "exec sed -i s/1234567/9876543/ " + bank, real("/usr/bin/sed"), true},
+      {"truncate(1)", "exec truncate -s 0 " + bank, real("/usr/bin/truncate"), true},
+      {"shared writable mmap",
+       "exec " + py + " -c \"import mmap,os; f=os.open('" + bank +
+           "',os.O_RDWR); m=mmap.mmap(f,0); i=m.find(b'1234567'); m[i:i+7]=b'9876543'\"",
+       py, true},
+      {"/proc/PID/fd re-open", "exec 3<" + bank + "; echo evil > /proc/$$/fd/3", bsh, true},
+      {"chmod", "exec chmod 666 " + bank, real("/usr/bin/chmod"), false},
+  };
+  std::string table = run_matrix(vectors, [] { return profiles_intact(); });
+  std::error_code ec;
+  fs::remove_all(p + ".old", ec);
+  std::printf("guard fanotify vectors against the Jami profiles folder:\n%s", table.c_str());
+}
+
+// Jami's own write pattern: QLockFile (PROFILE.lock created beside it), then truncate + rewrite in
+// place, lock removed; a new contact is a new profile file. All of it works for the trusted "jami".
+TEST_F(GuardE2E, JamiWritesItsProfilesItsOwnWay) {
+  const std::string write_profile =
+      "import os,sys\n"
+      "p, data = sys.argv[1], sys.argv[2].encode()\n"
+      "l = os.open(p + '.lock', os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)\n"
+      "os.write(l, b'%d\\n' % os.getpid())\n"
+      "f = os.open(p, os.O_RDWR | os.O_CREAT, 0o644)\n"
+      "os.ftruncate(f, 0)\n"
+      "os.write(f, data)\n"
+      "os.close(f)\n"
+      "os.close(l)\n"
+      "os.unlink(p + '.lock')\n";
+  fs::path bank = profiles / kBankProfile, carol = profiles / "NTU1NjY3Nw==.vcf"; // "5556677"
+  std::size_t from = events().size();
+  int s1 = run({jami_writer.string(), "-c", write_profile, bank.string(),
+                jami_vcard("Bank Main", "1234567")});
+  EXPECT_TRUE(WIFEXITED(s1) && WEXITSTATUS(s1) == 0) << s1;
+  EXPECT_EQ(slurp(bank), jami_vcard("Bank Main", "1234567"));
+  int s2 = run(
+      {jami_writer.string(), "-c", write_profile, carol.string(), jami_vcard("Carol", "5556677")});
+  EXPECT_TRUE(WIFEXITED(s2) && WEXITSTATUS(s2) == 0) << s2;
+  EXPECT_EQ(slurp(carol), jami_vcard("Carol", "5556677"));
+  EXPECT_FALSE(fs::exists(bank.string() + ".lock"));
+  EXPECT_TRUE(wait_event(from, {"changed"}, jami_writer.string()))
+      << "the trusted change was not reported";
+  // The new profile is protected like the others from now on.
+  std::this_thread::sleep_for(300ms);
+  from = events().size();
+  int attack = bash("exec sed -i s/5556677/9876543/ " + carol.string());
+  EXPECT_TRUE(killed(attack));
+  EXPECT_EQ(slurp(carol), jami_vcard("Carol", "5556677"));
+  // Back to the original folder, by the owner.
+  int s3 = run({jami_writer.string(), "-c",
+                "import os,sys; os.unlink(sys.argv[1]); open(sys.argv[2],'w').write(sys.argv[3])",
+                carol.string(), bank.string(), jami_vcard("Bank", "1234567")});
+  EXPECT_TRUE(WIFEXITED(s3) && WEXITSTATUS(s3) == 0) << s3;
+  EXPECT_TRUE(within(1000ms, [] { return profiles_intact(); }));
+  std::this_thread::sleep_for(300ms);
+}
+
+TEST_F(GuardE2E, TheOffendingExecutableIsScannedWithTheSignatureEngine) {
+  EXPECT_NE(banner.find("offenders scanned with 1 signatures"), std::string::npos) << banner;
+  put(dir / "t", kTampered);
+  std::size_t from = events().size();
+  int status = run({(dir / "unknown-tool").string(), (dir / "t").string(), contacts.string()});
+  EXPECT_TRUE(killed(status)) << status;
+  auto ev = wait_event(from, {"denied"}, (dir / "unknown-tool").string());
+  ASSERT_TRUE(ev);
+  EXPECT_TRUE(ev->value("exe_scan", "").starts_with("infected: Voxguard.Test.ContactTamperer"))
+      << ev->dump();
+  EXPECT_TRUE(intact_within(100ms));
+  // A program no signature knows is named clean: the guard denied it without any signature.
+  from = events().size();
+  bash("echo evil >> " + contacts.string());
+  ev = wait_event(from, {"denied"}, real("/bin/bash"));
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->value("exe_scan", ""), "clean");
+}
+
+// fanotify cannot see ptrace: an untrusted program that attaches to the trusted softphone to make
+// it write for it. The softphone loses its trust while it is traced (its write is refused), and
+// where the kernel has Yama the guard limits attaching to CAP_SYS_PTRACE while it runs.
+TEST_F(GuardE2E, ATracedSoftphoneIsNoLongerTrusted) {
+  auto scope = std::ifstream("/proc/sys/kernel/yama/ptrace_scope");
+  if (scope)
+    EXPECT_NE(banner.find("Yama ptrace_scope"), std::string::npos) << banner;
+  else
+    EXPECT_NE(banner.find("Yama is not in this kernel"), std::string::npos) << banner;
+  fs::path go = dir / "go", attached = dir / "attached";
+  fs::remove(go);
+  fs::remove(attached);
+  pid_t holder = fork();
+  if (holder == 0) {
+    std::string code = "import os,time\nwhile not os.path.exists('" + go.string() +
+                       "'): time.sleep(0.01)\nopen('" + contacts.string() +
+                       "','a').write('\"Bank\" <sip:9876543@127.0.0.1:5071>\\n')\n";
+    execl((dir / "softphone-py").c_str(), (dir / "softphone-py").c_str(), "-c", code.c_str(),
+          nullptr);
+    _exit(127);
+  }
+  std::string py = real("/usr/bin/python3");
+  // The attacker seizes the softphone (PTRACE_SEIZE = 0x4206), then lets it write.
+  std::size_t from = events().size();
+  pid_t attacker = fork();
+  if (attacker == 0) {
+    std::string code = "import ctypes,os,time\nl=ctypes.CDLL(None,use_errno=True)\n"
+                       "r=l.ptrace(0x4206," +
+                       std::to_string(holder) + ",0,0)\nassert r==0, ctypes.get_errno()\nopen('" +
+                       attached.string() + "','w').write('1')\nopen('" + go.string() +
+                       "','w').write('1')\ntime.sleep(3)\n";
+    execl(py.c_str(), py.c_str(), "-c", code.c_str(), nullptr);
+    _exit(127);
+  }
+  int hs = 0;
+  for (int i = 0; i < 300 && waitpid(holder, &hs, WNOHANG) == 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  kill(attacker, SIGKILL);
+  waitpid(attacker, nullptr, 0);
+  kill(holder, SIGKILL);
+  waitpid(holder, nullptr, 0);
+  if (!fs::exists(attached))
+    GTEST_SKIP() << "this kernel refused the attach (Yama or similar): nothing left to test here";
+  EXPECT_TRUE(intact_within(1000ms)) << "the traced softphone wrote for its tracer";
+  auto ev = wait_event(from, {"denied"}, (dir / "softphone-py").string());
+  ASSERT_TRUE(ev);
+  EXPECT_NE(ev->value("detail", "").find("traced by pid " + std::to_string(attacker)),
+            std::string::npos)
+      << ev->dump();
 }

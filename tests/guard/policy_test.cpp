@@ -14,6 +14,7 @@ action = "deny+stop"   # stop, do not kill
 journal = "/tmp/j"
 journal_versions = 5
 syslog = false
+signatures = ["/var/lib/clamav/main.hdb", '/srv/db']
 
 [[asset]]
 path = "/home/a/.baresip/contacts"
@@ -50,6 +51,7 @@ TEST(Policy, ParsesEverything) {
   EXPECT_EQ(p.journal, "/tmp/j");
   EXPECT_EQ(p.journal_versions, 5u);
   EXPECT_FALSE(p.syslog);
+  EXPECT_EQ(p.signatures, (std::vector<std::string>{"/var/lib/clamav/main.hdb", "/srv/db"}));
   ASSERT_EQ(p.assets.size(), 2u);
   EXPECT_EQ(p.assets[0].format, AssetFormat::baresip_contacts);
   EXPECT_TRUE(p.assets[0].protect_directory);
@@ -66,6 +68,7 @@ TEST(Policy, RoundTripsThroughToToml) {
   EXPECT_EQ(q.to_toml(), p.to_toml());
   EXPECT_EQ(q.assets.size(), 2u);
   EXPECT_EQ(q.trusted[0].sha256, p.trusted[0].sha256);
+  EXPECT_EQ(q.signatures, p.signatures);
 }
 
 TEST(Policy, ErrorsNameTheLineAndReason) {
@@ -91,6 +94,10 @@ TEST(Policy, ErrorsNameTheLineAndReason) {
             "p.toml:2: 'journal_versions' must be between 1 and 10000");
   EXPECT_EQ(error_of("[guard]\npid_file = \"/x\" junk\n"),
             "p.toml:2: unexpected text after the value of 'pid_file'");
+  EXPECT_EQ(error_of("[guard]\nsignatures = \"/db\"\n"),
+            "p.toml:2: 'signatures' must be an array of absolute paths");
+  EXPECT_EQ(error_of("[guard]\nsignatures = [\"db\"]\n"),
+            "p.toml:2: 'signatures' must be an array of absolute paths");
   EXPECT_EQ(error_of("[guard\n"), "p.toml:1: expected ']' to close the table header");
   EXPECT_EQ(error_of("[guard]\nfoo = 1\n").substr(0, 41),
             "p.toml:2: unknown key 'foo' in [guard] (k");

@@ -93,11 +93,20 @@ static __always_inline __u32 trust_of(struct task_struct *task) {
   return t ? *t : 0;
 }
 
+// Whether the current task belongs to the running guard (same tgid and the same start time, so a
+// process that reuses a dead guard's pid is not exempt while the programs stay pinned).
+static __always_inline int is_guard(void) {
+  struct vg_config *c = cfg();
+  if (!c || !c->guard_tgid || (bpf_get_current_pid_tgid() >> 32) != c->guard_tgid)
+    return 0;
+  struct task_struct *t = bpf_get_current_task_btf();
+  __u64 start = BPF_CORE_READ(t, group_leader, start_boottime);
+  return start / 10000000ULL == c->guard_start_ticks; // USER_HZ = 100
+}
+
 // Whether the current task may change an object with protection `p`.
 static __always_inline int may_change(struct vg_protected *p) {
-  struct vg_config *c = cfg();
-  __u32 tgid = bpf_get_current_pid_tgid() >> 32;
-  if (c && c->guard_tgid && tgid == c->guard_tgid)
+  if (is_guard())
     return 1;
   __u32 trust = trust_of(bpf_get_current_task_btf());
   if (!trust)
@@ -307,12 +316,28 @@ int BPF_PROG(vg_inode_create, struct inode *dir, struct dentry *dentry, unsigned
   return name_change(VG_HOOK_INODE_CREATE, dir, 0);
 }
 
+// Other new names in a protected folder: symlinks, folders, device nodes and fifos.
+SEC("lsm/inode_symlink")
+int BPF_PROG(vg_inode_symlink, struct inode *dir, struct dentry *dentry, const char *old_name) {
+  return name_change(VG_HOOK_INODE_CREATE, dir, 0);
+}
+
+SEC("lsm/inode_mkdir")
+int BPF_PROG(vg_inode_mkdir, struct inode *dir, struct dentry *dentry, unsigned short mode) {
+  return name_change(VG_HOOK_INODE_CREATE, dir, 0);
+}
+
+SEC("lsm/inode_mknod")
+int BPF_PROG(vg_inode_mknod, struct inode *dir, struct dentry *dentry, unsigned short mode,
+             unsigned int dev) {
+  return name_change(VG_HOOK_INODE_CREATE, dir, 0);
+}
+
 SEC("lsm/ptrace_access_check")
 int BPF_PROG(vg_ptrace_access_check, struct task_struct *child, unsigned int mode) {
   if (!trust_of(child) || trust_of(bpf_get_current_task_btf()))
     return 0;
-  struct vg_config *c = cfg();
-  if (c && c->guard_tgid && (bpf_get_current_pid_tgid() >> 32) == c->guard_tgid)
+  if (is_guard())
     return 0;
   return deny(VG_HOOK_PTRACE, 0, mode);
 }

@@ -53,8 +53,11 @@ struct vg_event {
 
 /* Global switches (config map, index 0). */
 struct vg_config {
-  __u32 enforce;       /* 0 = audit only */
-  __u32 guard_tgid;    /* the user-space guard itself */
+  __u32 enforce;    /* 0 = audit only */
+  __u32 guard_tgid; /* the user-space guard itself ... */
+  __u64 guard_start_ticks; /* ... and its start time (/proc/PID/stat field 22, 1/100 s): the
+                              programs stay pinned after the guard dies, and a new process that
+                              gets its pid must not inherit the exemption */
 };
 
 #endif

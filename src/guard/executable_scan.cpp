@@ -1,0 +1,69 @@
+#include "guard/executable_scan.hpp"
+
+#include "common/error.hpp"
+#include "common/mapped_file.hpp"
+#include "scan/scanner.hpp"
+#include "signatures/database_loader.hpp"
+
+namespace vg::guard {
+
+ExecutableScan::ExecutableScan(const std::vector<std::string> &databases, std::uint64_t max_bytes)
+    : max_bytes_(max_bytes) {
+  if (databases.empty()) {
+    load_error_ = "no signature database";
+    return;
+  }
+  try {
+    engine_ = Engine::build(load_databases(databases));
+  } catch (const std::exception &e) {
+    load_error_ = e.what();
+  }
+}
+
+std::string ExecutableScan::summary() const {
+  if (!engine_)
+    return "not loaded: " + load_error_;
+  std::string dbs;
+  for (const auto &d : engine_->databases())
+    dbs += (dbs.empty() ? "" : ", ") + d;
+  return std::to_string(engine_->signature_count()) + " signatures from " + dbs;
+}
+
+std::string ExecutableScan::verdict(const std::string &path, const std::string &sha256) {
+  if (!engine_)
+    return "not scanned: signature database not loaded (" + load_error_ + ")";
+  if (path.empty())
+    return "not scanned: executable unknown";
+  std::lock_guard lock(mu_);
+  if (!sha256.empty())
+    if (auto it = cache_.find(sha256); it != cache_.end())
+      return it->second;
+  std::string answer;
+  try {
+    MappedFile m = MappedFile::open(path);
+    if (m.bytes().size() > max_bytes_) {
+      answer = "not scanned: larger than " + std::to_string(max_bytes_ >> 20) + " MiB";
+    } else {
+      FileResult r = scan_buffer(*engine_, m.bytes(), true, scratch_);
+      if (r.status == FileResult::Status::infected) {
+        answer = "infected: ";
+        for (std::size_t i = 0; i < r.verdicts.size(); ++i)
+          answer += (i ? ", " : "") + r.verdicts[i].name;
+      } else if (r.status == FileResult::Status::clean) {
+        answer = "clean";
+      } else {
+        answer = "not scanned: " + (r.reason.empty() ? std::string("scan error") : r.reason);
+      }
+    }
+  } catch (const std::exception &e) {
+    return "not scanned: " + std::string(e.what()); // not cached: the file may come back
+  }
+  if (!sha256.empty()) {
+    if (cache_.size() >= 1024)
+      cache_.clear();
+    cache_[sha256] = answer;
+  }
+  return answer;
+}
+
+} // namespace vg::guard
