@@ -1,7 +1,8 @@
 // Differential test against the installed clamscan (skipped without it): random PCRE
-// subsignatures (regex, flags g r e i s, offsets *, n, n,maxshift, EOF-n, EOF-n,maxshift) in .ldb
-// lines, random binary files; every line is scanned against every file by clamscan --allmatch and
-// by parse_pcre_subsignature() + PcreMatcher, which must agree on whether subsignature 1 matched
+// subsignatures (regex, flags g r e i s m x A E U, offsets *, n, n,maxshift, EOF-n, EOF-n,maxshift)
+// in .ldb lines, random binary files; every line is scanned against every file by clamscan
+// --allmatch and by parse_pcre_subsignature() + PcreMatcher, which must agree on whether
+// subsignature 1 matched
 // (`0&1`) and on how many times it counted (`0&1=N`).
 #include "engine/clamscan_runner.hpp"
 #include "engine/pcre_matcher.hpp"
@@ -42,9 +43,10 @@ TEST(PcreClamscan, RandomSubsignaturesAgreeWithClamscan) {
     return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
   };
   const std::vector<std::string> regexes = {
-      "ab",     "a+b", "b",     "(ab)+", "a.b",    "^a",  "b$",       "a*b",    "[ab]{2}", "ba|ab",
-      "\\x61b", "A",   "a\\nb", "^b",    "(?=b)b", "bb?", "(a|b)*?a", "a{2,3}", "\\Ab",    "b\\Z"};
-  const std::string flag_set = "greis";
+      "ab",       "a+b",    "b",      "(ab)+", "a.b",   "^a",   "b$",     "a*b",
+      "[ab]{2}",  "ba|ab",  "\\x61b", "A",     "a\\nb", "^b",   "(?=b)b", "bb?",
+      "(a|b)*?a", "a{2,3}", "\\Ab",   "b\\Z",  "a b",   "a+?b", "^a.*b$", "a\\n^b"};
+  const std::string flag_set = "greismxAEU";
   const std::uint8_t binary_prefix[] = {0x00, 0x01, 0x02, 0x03, 0xfe, 0xfd, 0x80, 0x81};
   const std::string alphabet = "abAB\n";
 
@@ -59,7 +61,7 @@ TEST(PcreClamscan, RandomSubsignaturesAgreeWithClamscan) {
       c.data.push_back(static_cast<std::uint8_t>(alphabet[pick(alphabet.size())]));
     std::string flags;
     for (char f : flag_set)
-      if (pick(3) == 0)
+      if (pick(4) == 0)
         flags += f;
     std::string offset;
     switch (pick(5)) {
