@@ -115,7 +115,9 @@ ScanTotals run_scan(const Engine &engine, const ScanOptions &opts,
       break;
     }
     totals.bytes_scanned += r.scanned;
-    totals.bytes_read += r.scanned;
+    // Read: the files' own bytes; scanned: those plus everything extracted from containers.
+    if (r.status == FileResult::Status::clean || r.status == FileResult::Status::infected)
+      totals.bytes_read += r.objects ? r.size : r.scanned;
     sink(r);
   };
 
