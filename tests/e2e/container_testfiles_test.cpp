@@ -58,7 +58,6 @@ const std::map<std::string, std::string> kKnownMisses = {
 const std::map<std::string, std::string> kKnownXorMisses = {
     {"clam.d64.zip", "deflate64 zip: libarchive 3.6 has no deflate64 decoder"},
     {"clam.impl.zip", "imploded zip: libarchive 3.6 has no implode decoder"},
-    {"clam.exe.webapp-export.one", "OneNote web export (FSSHTTPB revision store) is not parsed"},
 };
 
 std::string voxguard() {

@@ -1,6 +1,7 @@
 // onenote_extractor.hpp — OneNote sections (.one): the files embedded in them.
 // Promise: yields the data of every FileDataStoreObject (found by its header GUID, bounded by its
-// cbLength and the buffer), in file order.
+// cbLength and the buffer), in file order. A section without any (OneNote for the web's FSSHTTPB
+// export) yields instead each embedded PE executable, cut at the end of its last section.
 #pragma once
 #include "scan/containers/extractor.hpp"
 
