@@ -1,6 +1,8 @@
 // text_normalize.cpp — ClamAV 1.4.6's text (textnorm.c) and HTML (htmlnorm.c) normalisers.
 #include "engine/text_normalize.hpp"
 
+#include "engine/js_normalize.hpp"
+
 #include <algorithm>
 #include <cstring>
 #include <optional>
@@ -215,7 +217,30 @@ private:
   std::uint32_t screnc_length_ = 0;
   std::uint8_t screnc_table_pos_ = 0;
   void screnc_decode();
+  // The <script> being normalised (htmlnorm.c js_state, js_begin, js_end): positions in line_.
+  std::optional<JsNormalizer> js_;
+  std::optional<std::size_t> js_begin_, js_end_;
+  // js_process(): feeds the script text of the current chunk; ends the script after
+  // "</script>".
+  void js_process();
+  void js_finish();
 };
+
+void HtmlNormalizer::js_process() {
+  const std::size_t begin = js_begin_.value_or(0);
+  const std::size_t end = std::min(js_end_.value_or(pos_), line_.size());
+  if (end > begin)
+    js_->process(std::span<const std::uint8_t>(line_.data() + begin, end - begin));
+  if (!in_script_)
+    js_finish();
+  js_begin_.reset();
+  js_end_.reset();
+}
+
+void HtmlNormalizer::js_finish() {
+  js_->finish(out_.javascript);
+  js_.reset();
+}
 
 // The Windows Script Encoder substitution: which of three tables decodes the n-th character
 // (mod 64), and the tables themselves for characters below 0x80 (0xff marks an escape).
@@ -723,8 +748,13 @@ void HtmlNormalizer::step() {
     state_ = St::skip_ws;
     next_state_ = St::norm;
     if (!tag_.empty() && tag_[0] == '/') {
-      if (tag_ == "/script")
+      if (tag_ == "/script") {
         in_script_ = false;
+        if (js_) {
+          js_end_ = pos_;
+          js_process();
+        }
+      }
     } else if (tag_ == "script") {
       const std::string *lang = arg_value("language");
       if (lang &&
@@ -740,6 +770,11 @@ void HtmlNormalizer::step() {
         output_tag();
       }
       in_script_ = true;
+      if (!js_) {
+        js_.emplace();
+        js_begin_ = pos_;
+        js_end_.reset();
+      }
     } else if (tag_ == "a" || tag_ == "img") {
       const std::string *v = arg_value(tag_ == "a" ? "href" : "src");
       if (v && !v->empty()) {
@@ -1019,10 +1054,15 @@ HtmlNormalized HtmlNormalizer::run() {
         ++pos_;
         continue;
       }
-      if (state_ == St::bad) // ClamAV aborts normalisation here
+      if (state_ == St::bad) { // ClamAV aborts normalisation here, keeping the script so far
+        if (js_)
+          js_finish();
         return std::move(out_);
+      }
       step();
     }
+    if (js_)
+      js_process();
     have = read_chunk();
     if (in_screnc_) {
       state_ = St::jsdecode_decrypt;
@@ -1031,6 +1071,8 @@ HtmlNormalized HtmlNormalizer::run() {
     if (next_state_ == state_)
       next_state_ = St::bad; // ClamAV's guard against an endless loop
   }
+  if (js_)
+    js_finish();
   // Unfinished entity at the end of the input.
   if (!entity_.empty()) {
     auto it = entities().find(entity_);
@@ -1082,6 +1124,9 @@ std::vector<ScanBuffer> scan_buffers(std::span<const std::uint8_t> data, ClamTyp
     add("html-nocomment", false, true, std::move(h.nocomment), {TargetType::any, TargetType::html});
     if (data.size() <= kMaxHtmlNoTags)
       add("html-notags", false, true, std::move(h.notags), {TargetType::any, TargetType::html});
+    if (!h.javascript.empty())
+      add("javascript", false, true, std::move(h.javascript),
+          {TargetType::any, TargetType::html, TargetType::ascii});
   };
   const bool text = type == ClamType::text_ascii || type == ClamType::text_utf8 ||
                     type == ClamType::text_utf16le || type == ClamType::text_utf16be;

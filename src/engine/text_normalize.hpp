@@ -33,9 +33,13 @@
 //    HTML normalisations (which ClamAV scans as files of their own) — not on raw HTML files, not
 //    on the normalised text, and not at all on CL_TYPE_IGNORED files (all verified with clamscan).
 // <script language="JScript.Encode"/"VBScript.Encode"> bodies are decoded as ClamAV does.
-// Not reproduced here: the "javascript" file (ClamAV's JS tokenizer output, scanned with 3 and 7),
-// encoded ASP blocks (<%@ language=...encode %>), and the scanning of data: URIs (their contents
-// are returned, for the caller to scan as files, in the exact form ClamAV writes them).
+//  - The "javascript" file htmlnorm.c writes (js-norm.c's output for every <script> element,
+//    which is fed the element's raw text chunk by chunk, up to and including "</script>") is
+//    matched with target 0, 3 and 7 signatures and whole-file hashes (cli_scanhtml scans it as
+//    CL_TYPE_HTML and then as CL_TYPE_TEXT_ASCII; verified with clamscan 1.4.6).
+// Not reproduced here: encoded ASP blocks (<%@ language=...encode %>), and the scanning of data:
+// URIs (their contents are returned, for the caller to scan as files, in the exact form ClamAV
+// writes them).
 #pragma once
 #include "engine/file_type.hpp"
 #include "signatures/target_type.hpp"
@@ -60,6 +64,10 @@ std::vector<std::uint8_t> normalize_text(std::span<const std::uint8_t> data);
 struct HtmlNormalized {
   std::vector<std::uint8_t> nocomment; // nocomment.html
   std::vector<std::uint8_t> notags;    // notags.html
+  // The "javascript" file: every <script> element's content through ClamAV's JavaScript
+  // normaliser (js_normalize.hpp), one "<script>...</script>" per element, '\n' between them;
+  // empty when the file has no <script>.
+  std::vector<std::uint8_t> javascript;
   // One entry per data: URI: the file ClamAV writes for it ("From html-normalise\nContent-type:
   // ...\n\n" + data with %XX decoded), which ClamAV then scans as a file (it types as mail).
   std::vector<std::vector<std::uint8_t>> data_uris;
