@@ -140,6 +140,24 @@ TEST(ContainerExtractors, RatioLimitStopsABombEntryEarly) {
 
 using test::base64;
 
+TEST(ContainerExtractors, RatioLimitLeavesStoredEntriesAlone) {
+  // tar and stored zip entries are handed out before their input counts as read; a 2 MiB entry
+  // must still come out whole (regression: the bench tree's .tar entries were cut as "bombs").
+  Bytes big(2 << 20, 'z');
+  test::ZipBuilder z;
+  z.add("stored.bin", big, false);
+  for (const Bytes &container :
+       {test::libarchive_write(archive_write_set_format_ustar, nullptr, {{"big.bin", big}}),
+        z.finish()}) {
+    CollectingSink sink;
+    sink.ratio = 100;
+    extractor_for(detect_clamav_type(container), container)->extract(container, sink);
+    ASSERT_EQ(sink.children.size(), 1u);
+    EXPECT_FALSE(sink.children[0].ratio_exceeded);
+    EXPECT_EQ(sink.children[0].bytes.size(), big.size());
+  }
+}
+
 std::string mail_with(const std::string &parts) {
   return "From: a@example.org\r\nTo: b@example.org\r\nSubject: test\r\nMIME-Version: 1.0\r\n"
          "Content-Type: multipart/mixed; boundary=\"BOUND\"\r\n\r\n" +

@@ -2,6 +2,7 @@
 
 #include <archive.h>
 #include <archive_entry.h>
+#include <cstring>
 #include <memory>
 
 namespace vg {
@@ -17,8 +18,32 @@ std::string error_of(archive *a) {
   return s ? s : "unreadable archive";
 }
 
-// Reads the current entry's data into c.bytes, up to the sink's cap and ratio.
-void read_entry(archive *a, ChildObject &c, ChildSink &sink) {
+// Whether the current entry's data is decompressed (so the ratio limit applies): every compressed
+// stream, and the archive formats that compress entries, except zip entries stored as they are.
+// Formats that store entries (tar, cpio, ar, iso9660) hand out their input without copying and
+// count it as read only later, which would look like an endless ratio.
+bool entry_is_compressed(archive *a, bool stream) {
+  if (stream)
+    return true;
+  switch (archive_format(a) & ARCHIVE_FORMAT_BASE_MASK) {
+  case ARCHIVE_FORMAT_ZIP: {
+    const char *name = archive_format_name(a);
+    return !(name && std::strstr(name, "uncompressed"));
+  }
+  case ARCHIVE_FORMAT_7ZIP:
+  case ARCHIVE_FORMAT_RAR:
+  case ARCHIVE_FORMAT_RAR_V5:
+  case ARCHIVE_FORMAT_CAB:
+  case ARCHIVE_FORMAT_LHA:
+  case ARCHIVE_FORMAT_XAR:
+    return true;
+  default:
+    return false;
+  }
+}
+
+// Reads the current entry's data into c.bytes, up to the sink's cap (and ratio, when compressed).
+void read_entry(archive *a, ChildObject &c, ChildSink &sink, bool compressed) {
   const std::uint64_t cap = sink.size_cap();
   const auto in_before = static_cast<std::uint64_t>(archive_filter_bytes(a, 0));
   std::uint8_t buf[64 * 1024];
@@ -38,7 +63,7 @@ void read_entry(archive *a, ChildObject &c, ChildSink &sink) {
     }
     c.bytes.insert(c.bytes.end(), buf, buf + take);
     const auto in_now = static_cast<std::uint64_t>(archive_filter_bytes(a, 0)) - in_before;
-    if (sink.ratio_broken(c.bytes.size(), in_now)) {
+    if (compressed && sink.ratio_broken(c.bytes.size(), in_now)) {
       c.ratio_exceeded = true;
       break;
     }
@@ -97,7 +122,7 @@ void ArchiveExtractor::extract(std::span<const std::uint8_t> data, ChildSink &si
       c.encrypted = true;
       c.unreadable = "encrypted entry";
     } else {
-      read_entry(a.get(), c, sink);
+      read_entry(a.get(), c, sink, entry_is_compressed(a.get(), mode_ == Mode::stream));
       if (!c.unreadable.empty() && archive_entry_is_encrypted(e))
         c.encrypted = true;
     }
