@@ -893,6 +893,8 @@ void HtmlNormalizer::step() {
   case St::jsdecode:
     // Copied as is up to the "#@~^" start marker (which ClamAV turns into "//" for the JS parser).
     if (pos_ + 4 <= line_.size() && std::memcmp(line_.data() + pos_, "#@~^", 4) == 0) {
+      line_[pos_] = '/'; // in place, as ClamAV: the JS normaliser reads "//~^..."
+      line_[pos_ + 1] = '/';
       pos_ += 4;
       state_ = St::jsdecode_length;
       next_state_ = St::bad;
@@ -912,6 +914,7 @@ void HtmlNormalizer::step() {
     state_ = St::jsdecode_decrypt;
     in_screnc_ = true;
     next_state_ = St::bad;
+    line_[pos_ + 7] = '\n'; // ClamAV: "for JS normalizer" (ends the "//~^..." comment)
     pos_ += 8;
     break;
   case St::jsdecode_decrypt:

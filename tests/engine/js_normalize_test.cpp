@@ -90,6 +90,26 @@ TEST(JsNormalize, HostileInputsStayBounded) {
   EXPECT_EQ(str(normalize_javascript(B("\\"))), "<script></script>");
 }
 
+std::string read_all(const std::filesystem::path &p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+// ClamAV's own unit-test references (unit_tests/input/htmlnorm_*.html -> *.js.ref).
+TEST(JsNormalize, ClamavHtmlnormReferenceFiles) {
+  const std::filesystem::path base =
+      std::filesystem::path(VOXGUARD_SHARED_DATA) / "clamav/unittests";
+  const std::pair<const char *, const char *> cases[] = {{"htmlnorm_js_test.html", "js.js.ref"},
+                                                         {"htmlnorm_encode.html", "encode.js.ref"}};
+  for (const auto &[in, ref] : cases) {
+    const auto html = base / "htmlnorm_scanfiles" / in;
+    const auto expected = base / "htmlnorm_reffiles" / ref;
+    if (!std::filesystem::is_regular_file(html) || !std::filesystem::is_regular_file(expected))
+      GTEST_SKIP() << "shared test data missing: " << html << " / " << expected;
+    EXPECT_EQ(js_of_html(read_all(html)), read_all(expected)) << in;
+  }
+}
+
 // ---- random differential against clamscan ----
 
 std::string random_script(std::mt19937 &rng) {
@@ -224,11 +244,6 @@ std::string random_html(std::mt19937 &rng) {
     h += "<p>text</p>\n";
   }
   return h + "</body></html>\n";
-}
-
-std::string read_all(const std::filesystem::path &p) {
-  std::ifstream f(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
 TEST(JsNormalizeClamscan, RandomScriptsNormaliseAsClamscan) {
