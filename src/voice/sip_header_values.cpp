@@ -1,6 +1,7 @@
 // sip_header_values.cpp — recursive-descent parsers for SIP header-field values.
 #include "voice/sip_header_values.hpp"
 
+#include "common/ascii_text.hpp"
 #include "common/error.hpp"
 #include "voice/sip_chars.hpp"
 
@@ -11,27 +12,11 @@ namespace vg::voice {
 namespace {
 
 std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto &c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return ascii_lower(s);
 }
 
 std::string show(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s.substr(0, 60)) {
-    if (c < 0x20 || c >= 0x7f) {
-      static const char *hexd = "0123456789abcdef";
-      out += "\\x";
-      out += hexd[c >> 4];
-      out += hexd[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (s.size() > 60)
-    out += "...";
-  return out;
+  return printable_excerpt(s, 60);
 }
 
 // A cursor over one (unfolded) header-field value.

@@ -1,6 +1,7 @@
 // sip_message.cpp — SIP message framing, start line, header-field dispatch and body.
 #include "voice/sip_message.hpp"
 
+#include "common/ascii_text.hpp"
 #include "common/error.hpp"
 #include "voice/sip_chars.hpp"
 
@@ -12,27 +13,11 @@ namespace vg::voice {
 namespace {
 
 std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto &c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return ascii_lower(s);
 }
 
 std::string show(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s.substr(0, 60)) {
-    if (c < 0x20 || c >= 0x7f) {
-      static const char *hexd = "0123456789abcdef";
-      out += "\\x";
-      out += hexd[c >> 4];
-      out += hexd[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (s.size() > 60)
-    out += "...";
-  return out;
+  return printable_excerpt(s, 60);
 }
 
 std::string canonical_name(std::string_view name) {

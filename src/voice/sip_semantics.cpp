@@ -2,6 +2,8 @@
 // suspicious.
 #include "voice/sip_message.hpp"
 
+#include "common/ascii_text.hpp"
+
 #include <algorithm>
 #include <arpa/inet.h>
 #include <array>
@@ -11,10 +13,7 @@ namespace vg::voice {
 namespace {
 
 std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto &c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return ascii_lower(s);
 }
 
 void add(SipMessage &m, std::string code, Severity sev, std::string msg) {

@@ -1,6 +1,7 @@
 // sip_uri.cpp — strict SIP-URI / absoluteURI parsing.
 #include "voice/sip_uri.hpp"
 
+#include "common/ascii_text.hpp"
 #include "common/error.hpp"
 #include "voice/sip_chars.hpp"
 
@@ -12,10 +13,7 @@ namespace vg::voice {
 namespace {
 
 std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto &c : out)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
+  return ascii_lower(s);
 }
 
 [[noreturn]] void fail(std::string_view where, const std::string &reason) {
@@ -23,20 +21,7 @@ std::string lower(std::string_view s) {
 }
 
 std::string show(std::string_view s) {
-  std::string out;
-  for (unsigned char c : s.substr(0, 80)) {
-    if (c < 0x20 || c >= 0x7f) {
-      static const char *hexd = "0123456789abcdef";
-      out += "\\x";
-      out += hexd[c >> 4];
-      out += hexd[c & 15];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (s.size() > 80)
-    out += "...";
-  return out;
+  return printable_excerpt(s, 80);
 }
 
 // Checks that every octet of `s` is allowed by `ok` or starts a %HH escape.

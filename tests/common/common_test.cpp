@@ -1,3 +1,4 @@
+#include "common/ascii_text.hpp"
 #include "common/digest.hpp"
 #include "common/error.hpp"
 #include "common/hex.hpp"
@@ -80,3 +81,15 @@ TEST(MappedFile, StreamsAreReadUpToTheLimit) {
 
 } // namespace
 } // namespace vg
+
+TEST(AsciiText, LowerFoldsOnlyAsciiLetters) {
+  EXPECT_EQ(vg::ascii_lower("INVITE Sip:Bob@X"), "invite sip:bob@x");
+  EXPECT_EQ(vg::ascii_lower(std::string_view("\xC4\x80Z", 3)), std::string("\xC4\x80z"));
+}
+
+TEST(AsciiText, ExcerptEscapesAndCuts) {
+  EXPECT_EQ(vg::printable_excerpt(std::string_view("a\0b\r\n", 5)), "a\\x00b\\x0d\\x0a");
+  EXPECT_EQ(vg::printable_excerpt("\xff", 60), "\\xff");
+  EXPECT_EQ(vg::printable_excerpt("abcdef", 3), "abc...");
+  EXPECT_EQ(vg::printable_excerpt("abc", 3), "abc");
+}
