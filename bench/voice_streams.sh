@@ -20,6 +20,8 @@
 #    b. tshark -q -z rtp,streams on the whole capture (the usual RTP stream analysis: loss, jitter;
 #       it does not decode audio at all), against `voxguard voice inspect` on the same capture
 #       (SIP + RTP checks + audio analysis of every stream). One run each: CPU seconds.
+#    c. pcap parse throughput: `tshark -r FILE -Y rtp` (dissect every packet, keep RTP) against the
+#       same `voxguard voice inspect`, which parses and also decodes and analyses the audio.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=$(cd "${VOXGUARD_BUILD:-$ROOT/build}" && pwd)
@@ -48,8 +50,8 @@ cpu() { # CPU seconds (user + system) of a command, its output discarded
   echo "$t" | bc -l
 }
 
-printf '%-14s %9s %12s %12s %8s %12s %12s %8s\n' codec audio_s voxguard/core sox/core ratio \
-  "inspect_s" "tshark_s" ratio
+printf '%-14s %9s %12s %12s %8s %12s %12s %8s %12s %8s\n' codec audio_s voxguard/core sox/core \
+  ratio "inspect_s" "tshark_s" ratio "tshark_Y_s" ratio
 for row in "opus opus.so opus/48000/2 - -" "L16 l16.so L16/48000/1 s16 48000" \
            "PCMU g711.so PCMU/8000/1 ul 8000" "G722 g722.so G722/8000/1 - -"; do
   set -- $row
@@ -76,8 +78,11 @@ for row in "opus opus.so opus/48000/2 - -" "L16 l16.so L16/48000/1 s16 48000" \
   fi
   vi=$(cpu "$BUILD/voxguard" voice inspect "$cap")
   ts=$(cpu tshark -q -r "$cap" -d udp.port==5070,sip -d udp.port==20000,rtp -z rtp,streams)
-  printf '%-14s %9.2f %12.0f %12s %8s %12.3f %12.3f %7.1fx\n' "$codec" "$audio" "$ours" \
-    "$soxcore" "$soxratio" "$vi" "$ts" "$(echo "$ts / $vi" | bc -l)"
+  # pcap parse throughput: tshark dissecting every packet and filtering RTP (no audio decoding)
+  ty=$(cpu tshark -r "$cap" -d udp.port==5070,sip -d udp.port==20000,rtp -Y rtp)
+  printf '%-14s %9.2f %12.0f %12s %8s %12.3f %12.3f %7.1fx %12.3f %7.1fx\n' "$codec" "$audio" \
+    "$ours" "$soxcore" "$soxratio" "$vi" "$ts" "$(echo "$ts / $vi" | bc -l)" "$ty" \
+    "$(echo "$ty / $vi" | bc -l)"
 done
 echo "(streams per core: audio seconds analysed per CPU second on one core; $(nproc) cores here," \
      "shared: run on an idle machine for stable figures)"
