@@ -1,13 +1,17 @@
 #include "engine/engine.hpp"
 
+#include "engine/byte_compare.hpp"
 #include "engine/exe_info.hpp"
+#include "engine/logical_conditions.hpp"
 #include "engine/pe_version_info.hpp"
 #include "engine/section_hash_check.hpp"
 #include "engine/text_normalize.hpp"
 #include "signatures/offset_spec.hpp"
 
 #include <algorithm>
+#include <limits>
 #include <map>
+#include <unordered_map>
 
 namespace vg {
 
@@ -16,15 +20,79 @@ namespace {
 // sections, VI): ClamAV computes their offsets from the parsed header and, when it cannot parse the
 // header, never matches them — even EOF-n (cli_caloff with target info status -1). Measured with
 // clamscan 1.4.6 on PE files with broken headers.
+bool needs_target_info(TargetType target, const OffsetSpec &offset) {
+  bool exe_target =
+      target == TargetType::pe || target == TargetType::elf || target == TargetType::macho;
+  return exe_target && offset.base != OffsetSpec::Base::any &&
+         offset.base != OffsetSpec::Base::absolute;
+}
 bool needs_target_info(const BodySignature &sig) {
-  bool exe_target = sig.target == TargetType::pe || sig.target == TargetType::elf ||
-                    sig.target == TargetType::macho;
-  return exe_target && sig.offset.base != OffsetSpec::Base::any &&
-         sig.offset.base != OffsetSpec::Base::absolute;
+  return needs_target_info(sig.target, sig.offset);
 }
 
-// Atoms shorter than this are not selective enough for the prefilter; such signatures are searched in
-// full (the weak tier).
+constexpr std::size_t kMaxPrefilterAtom = 8;
+
+// The prefilter atom of a pattern. Vectorscan's literal API refuses literals that begin with a NUL
+// byte: leading NULs are dropped and the atom's distance moves along with them.
+Atom prefilter_atom(const BodyMatcher &m) {
+  Atom atom = m.choose_atom();
+  std::size_t nuls = 0;
+  while (nuls < atom.bytes.size() && atom.bytes[nuls] == 0)
+    ++nuls;
+  if (nuls) {
+    atom.bytes.erase(atom.bytes.begin(), atom.bytes.begin() + static_cast<std::ptrdiff_t>(nuls));
+    atom.min_distance += static_cast<std::uint32_t>(nuls);
+    if (atom.max_distance != Gap::kUnbounded)
+      atom.max_distance += static_cast<std::uint32_t>(nuls);
+  }
+  // Literals of up to 8 bytes keep Vectorscan's literal matcher (FDR) on its fast path and share
+  // more often; the whole pattern is verified around each hit anyway.
+  if (atom.bytes.size() > kMaxPrefilterAtom)
+    atom.bytes.resize(kMaxPrefilterAtom);
+  return atom;
+}
+
+bool subsigs_evaluable(const LogicalSignature &sig) {
+  return std::all_of(sig.subsigs.begin(), sig.subsigs.end(), [](const LogicalSubsignature &s) {
+    return s.kind == LogicalSubsignature::Kind::body || s.kind == LogicalSubsignature::Kind::pcre ||
+           s.kind == LogicalSubsignature::Kind::byte_compare;
+  });
+}
+
+// How far each subsignature's matches must be counted: as far as the expression or a PCRE trigger
+// can tell counts apart; all the way for byte-compare triggers (they need the last match start).
+std::vector<std::uint32_t> count_caps(const LogicalSignature &sig) {
+  std::vector<std::uint32_t> caps(sig.subsigs.size());
+  for (std::size_t i = 0; i < caps.size(); ++i)
+    caps[i] = sig.expression.count_cap(static_cast<std::uint32_t>(i));
+  for (const auto &sub : sig.subsigs) {
+    if (sub.kind == LogicalSubsignature::Kind::pcre)
+      for (std::size_t i = 0; i < caps.size(); ++i)
+        caps[i] = std::max(caps[i], sub.trigger.count_cap(static_cast<std::uint32_t>(i)));
+    if (sub.kind == LogicalSubsignature::Kind::byte_compare)
+      caps[sub.byte_compare.trigger] = std::numeric_limits<std::uint32_t>::max();
+  }
+  return caps;
+}
+
+constexpr std::uint64_t kNoStart = ~std::uint64_t{0};
+
+// An atom hit of entry `id` behind an unbounded gap (* or {n-}): the entry is verified once after
+// the prefilter pass, over every start up to the highest `hi` recorded in this pass (`epoch`).
+void defer(std::vector<std::uint32_t> &seen, std::vector<std::uint64_t> &hi_of,
+           std::vector<std::uint32_t> &pending, std::uint32_t id, std::uint32_t epoch,
+           std::uint64_t hi) {
+  if (seen[id] != epoch) {
+    seen[id] = epoch;
+    hi_of[id] = hi;
+    pending.push_back(id);
+  } else {
+    hi_of[id] = std::max(hi_of[id], hi);
+  }
+}
+
+// Atoms shorter than this are not selective enough for the prefilter; such signatures are searched
+// in full (the weak tier).
 constexpr std::size_t kMinAtomLength = 3;
 } // namespace
 
@@ -32,25 +100,16 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set) {
   std::shared_ptr<Engine> e(new Engine());
   e->set_ = std::move(set);
   e->set_.finish();
-  e->known_ = e->set_.signature_count() + e->set_.allow.size();
+  e->known_ = e->set_.signature_count() + e->set_.logicals.size() + e->set_.allow.size();
   e->bodies_.reserve(e->set_.bodies.size());
-  std::array<std::map<std::vector<std::uint8_t>, std::vector<std::uint32_t>>, kTargetTypeCount>
+  // Atom (bytes, caseless) -> body entries and (with kSubsigBit) subsignature entries.
+  std::array<std::map<std::pair<std::vector<std::uint8_t>, bool>, std::vector<std::uint32_t>>,
+             kTargetTypeCount>
       atoms;
   for (const auto &sig : e->set_.bodies) {
     auto id = static_cast<std::uint32_t>(e->bodies_.size());
     BodyMatcher m(sig.pattern);
-    Atom atom = m.choose_atom();
-    // Vectorscan's literal API refuses literals that begin with a NUL byte: drop leading NULs and
-    // move the atom's distance along with it.
-    std::size_t nuls = 0;
-    while (nuls < atom.bytes.size() && atom.bytes[nuls] == 0)
-      ++nuls;
-    if (nuls) {
-      atom.bytes.erase(atom.bytes.begin(), atom.bytes.begin() + static_cast<std::ptrdiff_t>(nuls));
-      atom.min_distance += static_cast<std::uint32_t>(nuls);
-      if (atom.max_distance != Gap::kUnbounded)
-        atom.max_distance += static_cast<std::uint32_t>(nuls);
-    }
+    Atom atom = prefilter_atom(m);
     auto t = static_cast<std::size_t>(sig.target);
     Group &g = e->groups_[t];
     if (sig.offset.needs_exe() || needs_target_info(sig))
@@ -59,7 +118,7 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set) {
       g.anchored.push_back(id);
       ++e->stats_.anchored;
     } else if (atom.bytes.size() >= kMinAtomLength) {
-      atoms[t][atom.bytes].push_back(id);
+      atoms[t][{atom.bytes, atom.caseless}].push_back(id);
       ++e->stats_.prefiltered;
     } else {
       g.weak.push_back(id);
@@ -67,13 +126,94 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set) {
     }
     e->bodies_.push_back(BodyEntry{std::move(m), std::move(atom), &sig});
   }
+  const std::vector<std::uint32_t> no_matches(64, 0);
+  // A quarter of the real databases' subsignatures repeat one another: their matcher and atom are
+  // built once (choosing an atom is the costly part of building).
+  std::unordered_map<std::string, std::pair<BodyMatcher, Atom>> built;
+  for (const auto &sig : e->set_.logicals) {
+    if (!subsigs_evaluable(sig) || !tdb_evaluable(sig.tdb)) {
+      ++e->stats_.logical_not_evaluable; // never fires: see logical_signature.hpp
+      continue;
+    }
+    const std::vector<std::uint32_t> caps = count_caps(sig);
+    LogicalEntry entry{&sig, e->counters_, {}, {}};
+    bool compiled = true;
+    bool runs_without_match = sig.expression.evaluate(no_matches);
+    for (std::size_t i = 0; i < sig.subsigs.size() && compiled; ++i) {
+      const LogicalSubsignature &sub = sig.subsigs[i];
+      if (sub.kind == LogicalSubsignature::Kind::byte_compare)
+        entry.byte_compares.push_back(static_cast<std::uint32_t>(i));
+      if (sub.kind != LogicalSubsignature::Kind::pcre)
+        continue;
+      auto c = PcreMatcher::compile(sub.pcre);
+      if (!c.ok()) {
+        compiled = false; // PCRE2 refuses the regex: the signature cannot be evaluated
+        break;
+      }
+      // A trigger that holds with no match runs its regex on every file.
+      runs_without_match = runs_without_match || sub.trigger.evaluate(no_matches);
+      entry.pcre.push_back(PcreUnit{static_cast<std::uint32_t>(i), caps[i], std::move(*c.matcher)});
+    }
+    if (!compiled) {
+      ++e->stats_.logical_not_evaluable;
+      continue;
+    }
+    ++e->stats_.logical;
+    auto lsig = static_cast<std::uint32_t>(e->logicals_.size());
+    e->logicals_.push_back(std::move(entry));
+    auto t = static_cast<std::size_t>(sig.tdb.target);
+    Group &g = e->groups_[t];
+    if (sig.tdb.entry_point || sig.tdb.number_of_sections)
+      e->needs_exe_[t] = true;
+    for (std::size_t i = 0; i < sig.subsigs.size(); ++i) {
+      const LogicalSubsignature &sub = sig.subsigs[i];
+      if (sub.kind != LogicalSubsignature::Kind::body)
+        continue;
+      for (std::size_t p = 0; p < sub.patterns.size(); ++p) {
+        auto id = static_cast<std::uint32_t>(e->subsigs_.size());
+        std::string key = sub.text;
+        key += static_cast<char>('0' + p);
+        auto it = built.find(key);
+        if (it == built.end()) {
+          BodyMatcher m(sub.patterns[p]);
+          Atom a = prefilter_atom(m);
+          it = built.emplace(std::move(key), std::make_pair(std::move(m), std::move(a))).first;
+        }
+        SubsigEntry entry{it->second.first,
+                          it->second.second,
+                          sub.offset,
+                          lsig,
+                          e->counters_ + static_cast<std::uint32_t>(i),
+                          caps[i],
+                          needs_target_info(sig.tdb.target, sub.offset)};
+        if (sub.offset.needs_exe() || entry.target_info)
+          e->needs_exe_[t] = true;
+        if (sub.offset.anchored()) {
+          g.subsig_anchored.push_back(id);
+          ++e->stats_.subsigs_anchored;
+        } else if (entry.atom.bytes.size() >= kMinAtomLength) {
+          atoms[t][{entry.atom.bytes, entry.atom.caseless}].push_back(id | kSubsigBit);
+          ++e->stats_.subsigs_prefiltered;
+        } else {
+          g.subsig_weak.push_back(id);
+          ++e->stats_.subsigs_weak;
+        }
+        e->subsigs_.push_back(std::move(entry));
+      }
+    }
+    e->counters_ += static_cast<std::uint32_t>(sig.subsigs.size());
+    if (runs_without_match)
+      g.lsig_always.push_back(lsig);
+  }
   for (std::size_t t = 0; t < kTargetTypeCount; ++t) {
     std::vector<std::vector<std::uint8_t>> literals;
-    for (auto &[bytes, ids] : atoms[t]) {
-      literals.push_back(bytes);
+    std::vector<bool> caseless;
+    for (auto &[key, ids] : atoms[t]) {
+      literals.push_back(key.first);
+      caseless.push_back(key.second);
       e->groups_[t].literal_sigs.push_back(std::move(ids));
     }
-    e->groups_[t].prefilter = LiteralPrefilter(literals);
+    e->groups_[t].prefilter = LiteralPrefilter(literals, caseless);
   }
   return e;
 }
@@ -125,11 +265,119 @@ bool Engine::verify(std::uint32_t entry, std::span<const std::uint8_t> data,
   return true;
 }
 
+void Engine::touch_lsig(std::uint32_t lsig, Scratch &s) const {
+  if (s.lsig_epoch[lsig] == s.epoch)
+    return;
+  s.lsig_epoch[lsig] = s.epoch;
+  const LogicalEntry &l = logicals_[lsig];
+  std::size_t n = l.sig->subsigs.size();
+  std::fill_n(s.counts.begin() + l.first_counter, n, 0u);
+  std::fill_n(s.last_start.begin() + l.first_counter, n, kNoStart);
+  s.touched.push_back(lsig);
+}
+
+void Engine::count_subsig(std::uint32_t entry, std::span<const std::uint8_t> data,
+                          const OffsetContext &ctx, std::uint64_t lo, std::uint64_t hi,
+                          Scratch &s) const {
+  const SubsigEntry &se = subsigs_[entry];
+  if (se.target_info && !ctx.entry_point)
+    return; // the executable header did not parse: ClamAV has no offsets for it
+  auto range = resolve(se.offset, ctx);
+  if (!range)
+    return;
+  touch_lsig(se.lsig, s);
+  std::uint32_t &count = s.counts[se.counter];
+  std::uint64_t &last = s.last_start[se.counter];
+  // ClamAV counts a match only when it starts after the last one it counted.
+  lo = std::max(lo, range->lo);
+  if (last != kNoStart)
+    lo = std::max(lo, last + 1);
+  hi = std::min(hi, range->hi);
+  if (se.offset.base == OffsetSpec::Base::version_info) {
+    for (std::uint64_t start : *ctx.version_info) {
+      if (count >= se.cap)
+        return;
+      if (start < lo || start > hi || (last != kNoStart && start <= last))
+        continue;
+      if (se.matcher.match_at(data, static_cast<std::size_t>(start))) {
+        ++count;
+        last = start;
+      }
+    }
+    return;
+  }
+  while (lo <= hi && count < se.cap) {
+    auto m = se.matcher.find(data, static_cast<std::size_t>(lo), static_cast<std::size_t>(hi));
+    if (!m)
+      return;
+    ++count;
+    last = m->start;
+    lo = m->start + 1;
+  }
+}
+
+void Engine::evaluate_lsigs(const Group &g, std::span<const std::uint8_t> data,
+                            const OffsetContext &ctx, bool allmatch, Scratch &s,
+                            std::vector<Detection> &out, std::span<const FileKind> chain) const {
+  for (auto l : g.lsig_always)
+    touch_lsig(l, s);
+  if (s.touched.empty())
+    return;
+  std::sort(s.touched.begin(), s.touched.end()); // ClamAV evaluates in load order
+  LogicalFileFacts facts;
+  facts.size = data.size();
+  facts.exe_parsed = ctx.entry_point.has_value() && ctx.sections != nullptr;
+  facts.entry_point = ctx.entry_point.value_or(0);
+  facts.sections = ctx.sections ? ctx.sections->size() : 0;
+  facts.chain = chain;
+  for (auto l : s.touched) {
+    const LogicalEntry &le = logicals_[l];
+    std::span<std::uint32_t> counts(s.counts.data() + le.first_counter, le.sig->subsigs.size());
+    std::span<std::uint64_t> lasts(s.last_start.data() + le.first_counter, counts.size());
+    // PCRE subsignatures, in order, each once its trigger holds; then byte-compares, at the last
+    // match start of their trigger.
+    for (const PcreUnit &u : le.pcre) {
+      if (!le.sig->subsigs[u.subsig].trigger.evaluate(counts))
+        continue;
+      std::uint32_t &count = counts[u.subsig];
+      std::uint64_t &last_start = lasts[u.subsig];
+      u.matcher.scan(data, ctx, [&](std::uint64_t start) {
+        if (last_start != kNoStart && start <= last_start)
+          return true;
+        ++count;
+        last_start = start;
+        return count < u.cap;
+      });
+    }
+    for (auto b : le.byte_compares) {
+      const auto &bc = le.sig->subsigs[b].byte_compare;
+      if (counts[bc.trigger] == 0 || counts[b] > 0)
+        continue;
+      const std::uint64_t start = lasts[bc.trigger];
+      if (byte_compare_matches(bc, data, std::span<const std::uint64_t>(&start, 1))) {
+        counts[b] = 1;
+        lasts[b] = start;
+      }
+    }
+    if (!le.sig->expression.evaluate(counts) || !tdb_holds(le.sig->tdb, facts))
+      continue;
+    out.push_back(Detection{le.sig->name, le.sig->origin, Detection::Kind::logical, std::nullopt});
+    if (!allmatch)
+      return;
+  }
+}
+
 void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
                         const OffsetContext &ctx, bool allmatch, Scratch &s,
-                        std::vector<Detection> &out, const ReleaseFn &release) const {
+                        std::vector<Detection> &out, const ReleaseFn &release,
+                        std::span<const FileKind> chain) const {
   auto stop = [&] { return !allmatch && !out.empty(); };
   const std::uint64_t last = data.empty() ? 0 : data.size() - 1;
+  ++s.epoch;
+  s.pending.clear();
+  s.touched.clear();
+  s.sub_pending.clear();
+  const std::uint32_t epoch = s.epoch;
   for (auto id : g.anchored) {
     if (verify(id, data, ctx, 0, last, out, release) && stop())
       return;
@@ -138,41 +386,54 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
     if (verify(id, data, ctx, 0, last, out, release) && stop())
       return;
   }
-  if (g.prefilter.empty())
-    return;
-  // Atom hits: bounded-distance signatures are verified at once around the hit; those whose atom may
-  // sit any distance after the start (a * or {n-} before it) are verified once after the scan, over
-  // every start that could place the atom at or before its last hit.
-  ++s.epoch;
-  s.pending.clear();
-  const std::uint32_t epoch = s.epoch;
-  g.prefilter.scan(data, s.prefilter, [&](std::uint32_t lit, std::size_t pos) {
-    for (auto id : g.literal_sigs[lit]) {
-      if (s.seen_epoch[id] == epoch + 0x80000000u)
-        continue; // already matched in this file
-      const Atom &a = bodies_[id].atom;
-      if (pos < a.min_distance)
-        continue;
-      std::uint64_t hi = pos - a.min_distance;
-      if (a.max_distance == Gap::kUnbounded) {
-        if (s.seen_epoch[id] != epoch) {
-          s.seen_epoch[id] = epoch;
-          s.hi_hit[id] = hi;
-          s.pending.push_back(id);
-        } else {
-          s.hi_hit[id] = std::max(s.hi_hit[id], hi);
-        }
-        continue;
-      }
-      std::uint64_t lo = pos >= a.max_distance ? pos - a.max_distance : 0;
-      if (verify(id, data, ctx, lo, hi, out, release)) {
-        s.seen_epoch[id] = epoch + 0x80000000u;
-        if (stop())
-          return false;
-      }
-    }
-    return true;
-  }, release);
+  for (auto id : g.subsig_anchored)
+    count_subsig(id, data, ctx, 0, last, s);
+  for (auto id : g.subsig_weak)
+    count_subsig(id, data, ctx, 0, last, s);
+  // Atom hits: bounded-distance signatures are verified at once around the hit; those whose atom
+  // may sit any distance after the start (a * or {n-} before it) are verified once after the scan,
+  // over every start that could place the atom at or before its last hit.
+  if (!g.prefilter.empty())
+    g.prefilter.scan(
+        data, s.prefilter,
+        [&](std::uint32_t lit, std::size_t pos) {
+          for (auto id : g.literal_sigs[lit]) {
+            if (id & kSubsigBit) {
+              id &= ~kSubsigBit;
+              const SubsigEntry &se = subsigs_[id];
+              const Atom &a = se.atom;
+              if (pos < a.min_distance)
+                continue;
+              if (s.lsig_epoch[se.lsig] == epoch && s.counts[se.counter] >= se.cap)
+                continue; // counted as far as the expression can tell
+              std::uint64_t hi = pos - a.min_distance;
+              if (a.max_distance == Gap::kUnbounded) {
+                defer(s.sub_epoch, s.sub_hi, s.sub_pending, id, epoch, hi);
+                continue;
+              }
+              count_subsig(id, data, ctx, pos >= a.max_distance ? pos - a.max_distance : 0, hi, s);
+              continue;
+            }
+            if (s.seen_epoch[id] == epoch + 0x80000000u)
+              continue; // already matched in this file
+            const Atom &a = bodies_[id].atom;
+            if (pos < a.min_distance)
+              continue;
+            std::uint64_t hi = pos - a.min_distance;
+            if (a.max_distance == Gap::kUnbounded) {
+              defer(s.seen_epoch, s.hi_hit, s.pending, id, epoch, hi);
+              continue;
+            }
+            std::uint64_t lo = pos >= a.max_distance ? pos - a.max_distance : 0;
+            if (verify(id, data, ctx, lo, hi, out, release)) {
+              s.seen_epoch[id] = epoch + 0x80000000u;
+              if (stop())
+                return false;
+            }
+          }
+          return true;
+        },
+        release);
   if (stop())
     return;
   for (auto id : s.pending) {
@@ -181,6 +442,9 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
     if (verify(id, data, ctx, 0, s.hi_hit[id], out, release) && stop())
       return;
   }
+  for (auto id : s.sub_pending)
+    count_subsig(id, data, ctx, 0, s.sub_hi[id], s);
+  evaluate_lsigs(g, data, ctx, allmatch, s, out, chain);
 }
 
 void Engine::check_hashes(std::span<const std::uint8_t> data, bool allmatch,
@@ -200,7 +464,7 @@ void Engine::check_hashes(std::span<const std::uint8_t> data, bool allmatch,
 }
 
 ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch, Scratch &s,
-                         const ReleaseFn &release) const {
+                         const ReleaseFn &release, std::span<const FileKind> chain) const {
   if (s.owner != this) {
     s.prefilter = LiteralPrefilter::Scratch();
     for (const auto &g : groups_)
@@ -208,11 +472,18 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch, Scra
     s.seen_epoch.assign(bodies_.size(), 0);
     s.hi_hit.assign(bodies_.size(), 0);
     s.lo_hit.assign(bodies_.size(), 0);
+    s.counts.assign(counters_, 0);
+    s.last_start.assign(counters_, kNoStart);
+    s.sub_epoch.assign(subsigs_.size(), 0);
+    s.sub_hi.assign(subsigs_.size(), 0);
+    s.lsig_epoch.assign(logicals_.size(), 0);
     s.epoch = 0;
     s.owner = this;
   }
   if (s.epoch > 0x7ffffff0u) {
     std::fill(s.seen_epoch.begin(), s.seen_epoch.end(), 0);
+    std::fill(s.sub_epoch.begin(), s.sub_epoch.end(), 0);
+    std::fill(s.lsig_epoch.begin(), s.lsig_epoch.end(), 0);
     s.epoch = 0;
   }
   ScanOutcome r;
@@ -263,7 +534,8 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch, Scra
         continue;
       if (buf.raw)
         raw_done |= bit;
-      scan_group(groups_[static_cast<std::size_t>(t)], bytes, ctx, allmatch, s, r.detections, rel);
+      scan_group(groups_[static_cast<std::size_t>(t)], bytes, ctx, allmatch, s, r.detections, rel,
+                 chain);
       if (rel)
         rel(0, bytes.size()); // the next pass starts from the beginning again
       if (done())
@@ -283,11 +555,10 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch, Scra
   if (allmatch && r.detections.size() > 1) {
     std::vector<Detection> unique;
     for (auto &d : r.detections)
-      if (std::none_of(unique.begin(), unique.end(),
-                       [&](const Detection &u) {
-                         return u.name == d.name && u.origin.database == d.origin.database &&
-                                u.origin.line == d.origin.line;
-                       }))
+      if (std::none_of(unique.begin(), unique.end(), [&](const Detection &u) {
+            return u.name == d.name && u.origin.database == d.origin.database &&
+                   u.origin.line == d.origin.line;
+          }))
         unique.push_back(d);
     r.detections = std::move(unique);
   }

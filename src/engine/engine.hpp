@@ -1,15 +1,17 @@
 // engine.hpp — the compiled, immutable signature engine.
-// Promise: Engine::build() compiles a SignatureSet once; scan() may then be called from any number of
-// threads at the same time, each with its own Engine::Scratch. For one buffer it reports the
-// signatures that match (the first one, or all with allmatch), applying allow-lists exactly as ClamAV
-// does: whole-file hashes are computed only when some signature (or allow entry, after a detection)
-// names the file's size, every needed digest in one pass; body signatures run through one literal
-// prefilter per target type (any + the file's own type), are verified only around atom hits, and
-// anchored signatures (absolute, EOF-n, EP, Sx, SEx, SL) are checked only where they point.
+// Promise: Engine::build() compiles a SignatureSet once; scan() may then be called from any number
+// of threads at the same time, each with its own Engine::Scratch. For one buffer it reports the
+// signatures that match (the first one, or all with allmatch), applying allow-lists exactly as
+// ClamAV does: whole-file hashes are computed only when some signature (or allow entry, after a
+// detection) names the file's size, every needed digest in one pass; body signatures run through
+// one literal prefilter per target type (any + the file's own type), are verified only around atom
+// hits, and anchored signatures (absolute, EOF-n, EP, Sx, SEx, SL) are checked only where they
+// point.
 #pragma once
 #include "engine/body_matcher.hpp"
 #include "engine/file_type.hpp"
 #include "engine/literal_prefilter.hpp"
+#include "engine/pcre_matcher.hpp"
 #include "signatures/signature_set.hpp"
 
 #include <array>
@@ -24,7 +26,7 @@
 namespace vg {
 
 struct Detection {
-  enum class Kind : std::uint8_t { hash, body };
+  enum class Kind : std::uint8_t { hash, body, logical };
   std::string_view name;
   SigOrigin origin;
   Kind kind = Kind::hash;
@@ -51,23 +53,37 @@ public:
     std::vector<std::uint32_t> pending;
     std::uint32_t epoch = 0;
     const void *owner = nullptr;
+    // Logical signatures: per subsignature counter, its count and last counted start; per
+    // subsignature entry its pending bound; per logical signature the epoch that reset it.
+    std::vector<std::uint32_t> counts;
+    std::vector<std::uint64_t> last_start;
+    std::vector<std::uint32_t> sub_epoch;
+    std::vector<std::uint64_t> sub_hi;
+    std::vector<std::uint32_t> lsig_epoch;
+    std::vector<std::uint32_t> touched, sub_pending;
   };
 
   static std::shared_ptr<const Engine> build(SignatureSet set);
 
   // `release` (optional) is told of byte ranges of `data` that a pass has finished with, so that a
   // mapped file's pages can be dropped while a large file is scanned (MappedFile::release).
+  // `container_chain`: the types of the containers the data was extracted from, outermost first
+  // (empty for a plain file); .ldb Container/Intermediates conditions are checked against it.
   ScanOutcome scan(std::span<const std::uint8_t> data, bool allmatch, Scratch &scratch,
-                   const ReleaseFn &release = {}) const;
+                   const ReleaseFn &release = {},
+                   std::span<const FileKind> container_chain = {}) const;
 
   // As clamscan's "Known viruses": detecting signatures plus allow-list entries.
   std::uint64_t signature_count() const { return known_; }
   const std::vector<std::string> &databases() const { return set_.databases; }
 
   struct Stats {
-    std::size_t prefiltered = 0; // body signatures found through an atom
-    std::size_t anchored = 0;    // checked where their offset points
-    std::size_t weak = 0;        // no usable atom: searched in full
+    std::size_t prefiltered = 0;           // body signatures found through an atom
+    std::size_t anchored = 0;              // checked where their offset points
+    std::size_t weak = 0;                  // no usable atom: searched in full
+    std::size_t logical = 0;               // .ldb signatures that can fire
+    std::size_t logical_not_evaluable = 0; // .ldb signatures that never fire (limitations)
+    std::size_t subsigs_prefiltered = 0, subsigs_anchored = 0, subsigs_weak = 0;
   };
   const Stats &stats() const { return stats_; }
 
@@ -78,26 +94,64 @@ private:
     Atom atom;
     const BodySignature *sig;
   };
+  // One pattern of a logical signature's body subsignature (::wa gives two for one counter).
+  struct SubsigEntry {
+    BodyMatcher matcher;
+    Atom atom;
+    OffsetSpec offset;
+    std::uint32_t lsig = 0;    // index into logicals_
+    std::uint32_t counter = 0; // index into Scratch::counts
+    std::uint32_t cap = 1;     // counting beyond this cannot change the verdict
+    bool target_info = false;  // needs the executable header (see needs_target_info)
+  };
+  struct PcreUnit {
+    std::uint32_t subsig = 0;
+    std::uint32_t cap = 1;
+    PcreMatcher matcher;
+  };
+  struct LogicalEntry {
+    const LogicalSignature *sig;
+    std::uint32_t first_counter = 0;
+    std::vector<PcreUnit> pcre;               // run after the literal pass, trigger permitting
+    std::vector<std::uint32_t> byte_compares; // subsignature indexes, evaluated after PCRE
+  };
+  static constexpr std::uint32_t kSubsigBit = 0x80000000u; // literal_sigs entry is a SubsigEntry
   // Signatures of one target type, split by how they are found.
   struct Group {
     LiteralPrefilter prefilter;
-    std::vector<std::vector<std::uint32_t>> literal_sigs; // literal id -> body entries
+    std::vector<std::vector<std::uint32_t>> literal_sigs; // literal id -> body / subsig entries
     std::vector<std::uint32_t> anchored;
     std::vector<std::uint32_t> weak;
-    bool empty() const { return prefilter.empty() && anchored.empty() && weak.empty(); }
+    std::vector<std::uint32_t> subsig_anchored, subsig_weak; // SubsigEntry indexes
+    std::vector<std::uint32_t> lsig_always; // logical signatures true with no match at all
+    bool empty() const {
+      return prefilter.empty() && anchored.empty() && weak.empty() && subsig_anchored.empty() &&
+             subsig_weak.empty() && lsig_always.empty();
+    }
   };
 
-  void scan_group(const Group &g, std::span<const std::uint8_t> data, const struct OffsetContext &ctx,
-                  bool allmatch, Scratch &scratch, std::vector<Detection> &out,
-                  const ReleaseFn &release) const;
-  void check_hashes(std::span<const std::uint8_t> data, bool allmatch,
-                    std::vector<Detection> &out, const ReleaseFn &release) const;
+  void scan_group(const Group &g, std::span<const std::uint8_t> data,
+                  const struct OffsetContext &ctx, bool allmatch, Scratch &scratch,
+                  std::vector<Detection> &out, const ReleaseFn &release,
+                  std::span<const FileKind> chain) const;
+  void count_subsig(std::uint32_t entry, std::span<const std::uint8_t> data,
+                    const struct OffsetContext &ctx, std::uint64_t lo, std::uint64_t hi,
+                    Scratch &scratch) const;
+  void touch_lsig(std::uint32_t lsig, Scratch &scratch) const;
+  void evaluate_lsigs(const Group &g, std::span<const std::uint8_t> data,
+                      const struct OffsetContext &ctx, bool allmatch, Scratch &scratch,
+                      std::vector<Detection> &out, std::span<const FileKind> chain) const;
+  void check_hashes(std::span<const std::uint8_t> data, bool allmatch, std::vector<Detection> &out,
+                    const ReleaseFn &release) const;
   bool verify(std::uint32_t entry, std::span<const std::uint8_t> data,
               const struct OffsetContext &ctx, std::uint64_t lo, std::uint64_t hi,
               std::vector<Detection> &out, const ReleaseFn &release) const;
 
   SignatureSet set_;
   std::vector<BodyEntry> bodies_;
+  std::vector<SubsigEntry> subsigs_;
+  std::vector<LogicalEntry> logicals_;
+  std::uint32_t counters_ = 0;
   std::array<Group, kTargetTypeCount> groups_;
   bool needs_exe_[kTargetTypeCount] = {};
   Stats stats_;

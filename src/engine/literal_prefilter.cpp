@@ -1,15 +1,20 @@
 #include "engine/literal_prefilter.hpp"
 
 #include <hs/hs.h>
+
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 #include <string>
 
 namespace vg {
 
-void LiteralPrefilter::DbFree::operator()(hs_database *db) const { hs_free_database(db); }
+void LiteralPrefilter::DbFree::operator()(hs_database *db) const {
+  hs_free_database(db);
+}
 
-LiteralPrefilter::LiteralPrefilter(const std::vector<std::vector<std::uint8_t>> &literals) {
+LiteralPrefilter::LiteralPrefilter(const std::vector<std::vector<std::uint8_t>> &literals,
+                                   const std::vector<bool> &caseless) {
   if (literals.empty())
     return;
   std::vector<const char *> exprs;
@@ -21,6 +26,12 @@ LiteralPrefilter::LiteralPrefilter(const std::vector<std::vector<std::uint8_t>> 
     exprs.push_back(reinterpret_cast<const char *>(literals[i].data()));
     lens.push_back(literals[i].size());
     ids.push_back(static_cast<unsigned>(i));
+    // Caseless only matters for letters; Vectorscan compiles caseless literals far more slowly.
+    if (i < caseless.size() && caseless[i] &&
+        std::any_of(literals[i].begin(), literals[i].end(), [](std::uint8_t b) {
+          return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
+        }))
+      flags[i] = HS_FLAG_CASELESS;
     lengths_.push_back(static_cast<std::uint32_t>(literals[i].size()));
     max_length_ = std::max(max_length_, literals[i].size());
   }

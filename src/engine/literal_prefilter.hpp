@@ -1,8 +1,8 @@
-// literal_prefilter.hpp — finds every occurrence of a set of exact byte strings (atoms) with Vectorscan.
-// Promise: scan() reports each (literal id, start offset) occurrence in the buffer, in increasing end
-// order, for buffers of any size (scanned in overlapping 4 MiB blocks, so a caller can release what
-// lies behind). The
-// compiled database is immutable and shared by threads; each thread brings its own Scratch.
+// literal_prefilter.hpp — finds every occurrence of a set of exact byte strings (atoms) with
+// Vectorscan. Promise: scan() reports each (literal id, start offset) occurrence in the buffer, in
+// increasing end order, for buffers of any size (scanned in overlapping 4 MiB blocks, so a caller
+// can release what lies behind). The compiled database is immutable and shared by threads; each
+// thread brings its own Scratch.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -19,9 +19,11 @@ namespace vg {
 class LiteralPrefilter {
 public:
   LiteralPrefilter() = default;
-  // Compiles the literals; ids in callbacks are indexes into `literals`. Throws std::runtime_error if
-  // Vectorscan refuses them.
-  explicit LiteralPrefilter(const std::vector<std::vector<std::uint8_t>> &literals);
+  // Compiles the literals; ids in callbacks are indexes into `literals`. A literal whose `caseless`
+  // flag is set (the vector may be shorter, or empty: unset) matches ASCII letters in either case
+  // (HS_FLAG_CASELESS). Throws std::runtime_error if Vectorscan refuses them.
+  explicit LiteralPrefilter(const std::vector<std::vector<std::uint8_t>> &literals,
+                            const std::vector<bool> &caseless = {});
   LiteralPrefilter(LiteralPrefilter &&) noexcept = default;
   LiteralPrefilter &operator=(LiteralPrefilter &&) noexcept = default;
 

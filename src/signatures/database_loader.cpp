@@ -3,6 +3,7 @@
 #include "common/error.hpp"
 #include "common/mapped_file.hpp"
 #include "signatures/cvd_container.hpp"
+#include "signatures/logical_line.hpp"
 #include "signatures/section_hash_line.hpp"
 #include "signatures/signature_line.hpp"
 
@@ -14,7 +15,7 @@ namespace vg {
 
 namespace {
 
-enum class Format { hdb, hsb, ndb, fp, sfp, ign2, mdb, msb, imp, container, unsupported,
+enum class Format { hdb, hsb, ndb, fp, sfp, ign2, mdb, msb, imp, ldb, container, unsupported,
                     unknown };
 
 std::string_view extension_of(std::string_view path) {
@@ -38,6 +39,8 @@ Format format_of(std::string_view path) {
     return Format::sfp;
   if (ext == "ign2")
     return Format::ign2;
+  if (ext == "ldb")
+    return Format::ldb;
   if (ext == "mdb")
     return Format::mdb;
   if (ext == "msb")
@@ -46,10 +49,10 @@ Format format_of(std::string_view path) {
     return Format::imp;
   if (ext == "cvd" || ext == "cld" || ext == "cud")
     return Format::container;
-  static constexpr std::string_view later[] = {
-      "ldb",  "ldu",  "ndu",  "hdu", "hsu", "mdu", "msu", "cdb", "cbc",
-      "crb",  "idb",  "ftm",  "pdb", "gdb", "wdb", "cfg", "ign", "yar",
-      "yara", "info", "pwdb", "zmd", "rmd", "db",  "hdu"};
+  static constexpr std::string_view later[] = {"ldu", "ndu", "hdu", "hsu",  "mdu",  "msu", "cdb",
+                                               "cbc", "crb", "idb", "ftm",  "pdb",  "gdb", "wdb",
+                                               "cfg", "ign", "yar", "yara", "info", "pwdb", "zmd",
+                                               "rmd", "db",  "hdu"};
   if (std::find(std::begin(later), std::end(later), ext) != std::end(later))
     return Format::unsupported;
   return Format::unknown;
@@ -164,6 +167,20 @@ void load_database_text(SignatureSet &set, const std::string &path, std::string_
         s->name = official_name(std::move(s->name), official);
         if (!is_ignored(set, s->name))
           set.bodies.push_back(std::move(*s));
+      } else {
+        ++set.skipped_by_level;
+      }
+      break;
+    }
+    case Format::ldb: {
+      auto r = parse_ldb_line(line);
+      if (auto *e = std::get_if<LineError>(&r))
+        throw Error(where, e->reason);
+      if (auto *s = std::get_if<LogicalSignature>(&r)) {
+        s->origin = origin;
+        s->name = official_name(std::move(s->name), official);
+        if (!is_ignored(set, s->name))
+          set.logicals.push_back(std::move(*s));
       } else {
         ++set.skipped_by_level;
       }

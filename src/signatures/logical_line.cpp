@@ -1,5 +1,8 @@
 #include "signatures/logical_line.hpp"
 
+#include "signatures/byte_compare_subsignature.hpp"
+#include "signatures/pcre_subsignature.hpp"
+
 #include <algorithm>
 
 namespace vg {
@@ -94,7 +97,8 @@ std::string parse_body(std::string_view field, LogicalSubsignature &out) {
 
 } // namespace
 
-std::string parse_ldb_subsignature(std::string_view field, LogicalSubsignature &out) {
+std::string parse_ldb_subsignature(std::string_view field, std::size_t index,
+                                   LogicalSubsignature &out) {
   using Kind = LogicalSubsignature::Kind;
   out = LogicalSubsignature();
   out.text = std::string(field);
@@ -104,20 +108,30 @@ std::string parse_ldb_subsignature(std::string_view field, LogicalSubsignature &
     out.kind = Kind::macro;
     return parse_macro(field);
   }
-  if (field.find('/') != std::string_view::npos) {
+  if (looks_like_pcre_subsignature(field)) {
     out.kind = Kind::pcre;
-    auto t = tokenize(field, ':', 5, 0);
-    std::string_view sig = t.size() == 2 ? t[1] : t[0];
-    if (sig.find('/') == sig.rfind('/'))
-      return "PCRE subsignature needs /regex/ between two '/'";
-    if (field[0] == '/')
-      return "PCRE subsignature needs a trigger expression before its /regex/";
+    auto p = parse_pcre_subsignature(field);
+    if (!p.ok())
+      return p.error;
+    auto t = parse_logical_expression(p.sig.trigger);
+    if (!t.ok())
+      return "PCRE trigger '" + p.sig.trigger + "': " + t.error;
+    if (t.expression.max_subsig() >= index)
+      return "PCRE trigger names subsignature " + std::to_string(t.expression.max_subsig()) +
+             ", not one before this one";
+    out.pcre = std::move(p.sig);
+    out.trigger = std::move(t.expression);
     return {};
   }
-  auto paren = field.find('(');
-  auto hash1 = field.find('#'), hash2 = field.rfind('#');
-  if (paren != std::string_view::npos && hash1 != std::string_view::npos && hash1 != hash2) {
+  if (looks_like_byte_compare_subsignature(field)) {
     out.kind = Kind::byte_compare;
+    auto b = parse_byte_compare_subsignature(field);
+    if (!b.ok())
+      return b.error;
+    if (b.sig.trigger >= index)
+      return "byte-compare trigger " + std::to_string(b.sig.trigger) +
+             " must be a subsignature before this one";
+    out.byte_compare = std::move(b.sig);
     return {};
   }
   if (field.starts_with("fuzzy_img#")) {
@@ -163,8 +177,13 @@ std::variant<LogicalSignature, LineSkipped, LineError> parse_ldb_line(std::strin
   sig.expression = std::move(expr.expression);
   sig.subsigs.resize(subsigs);
   for (std::size_t i = 0; i < subsigs; ++i) {
-    if (auto e = parse_ldb_subsignature(f[3 + i], sig.subsigs[i]); !e.empty())
+    if (auto e = parse_ldb_subsignature(f[3 + i], i, sig.subsigs[i]); !e.empty())
       return LineError{"subsignature " + std::to_string(i) + ": " + e};
+    const auto &sub = sig.subsigs[i];
+    if (sub.kind == LogicalSubsignature::Kind::byte_compare &&
+        sig.subsigs[sub.byte_compare.trigger].kind != LogicalSubsignature::Kind::body)
+      return LineError{"subsignature " + std::to_string(i) +
+                       ": a byte-compare trigger must be a body subsignature"};
   }
   return sig;
 }

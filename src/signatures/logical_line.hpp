@@ -19,7 +19,8 @@ namespace vg {
 
 std::variant<LogicalSignature, LineSkipped, LineError> parse_ldb_line(std::string_view line);
 
-// One subsignature field (exposed for tests and the fuzzer). Returns an error text or "".
-std::string parse_ldb_subsignature(std::string_view field, LogicalSubsignature &out);
+// Subsignature `index` of a line (exposed for tests and the fuzzer). Returns an error text or "".
+std::string parse_ldb_subsignature(std::string_view field, std::size_t index,
+                                   LogicalSubsignature &out);
 
 } // namespace vg

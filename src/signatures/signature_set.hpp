@@ -5,6 +5,7 @@
 #include "common/digest.hpp"
 #include "signatures/body_pattern.hpp"
 #include "signatures/hash_table.hpp"
+#include "signatures/logical_signature.hpp"
 #include "signatures/offset_spec.hpp"
 #include "signatures/sig_origin.hpp"
 #include "signatures/target_type.hpp"
@@ -35,6 +36,7 @@ struct SignatureSet {
   HashTable sections;                       // .mdb .msb: PE section hashes, keyed by section size
   HashTable imports;                        // .imp: PE import-table hashes, keyed by its text's size
   std::vector<BodySignature> bodies;        // .ndb
+  std::vector<LogicalSignature> logicals;   // .ldb (counted in Engine::signature_count())
   std::unordered_set<std::string> ignored;  // .ign2: names (without .UNOFFICIAL) never to report
   std::uint64_t skipped_by_level = 0;       // signatures outside the functionality level
   std::vector<std::string> warnings;        // files passed over (e.g. a format not supported yet)
