@@ -199,10 +199,10 @@ echo "RESULT yama-before $(cat $YS 2>/dev/null || echo none)"
 $VG guard start --policy /tmp/policy-fan.toml > /tmp/fan.out 2>&1 &
 FP=$!
 for i in $(seq 300); do grep -q enforcing /tmp/fan.out && break; kill -0 $FP 2>/dev/null || break; sleep 0.1; done
-echo "RESULT fan-banner $(head -1 /tmp/fan.out | cut -c1-400)"
+echo "RESULT fan-banner $(grep -m1 enforcing /tmp/fan.out | cut -c1-400)"
 echo "RESULT yama-during $(cat $YS 2>/dev/null || echo none)"
 NB="setpriv --reuid=65534 --regid=65534 --clear-groups"
-$NB sleep 20 & VP=$!
+$NB sleep 900 & VP=$!
 sleep 0.3
 ATTACH="import ctypes; l=ctypes.CDLL(None,use_errno=True); r=l.ptrace(0x4206,$VP,0,0); print(r, ctypes.get_errno())"
 VMW="import ctypes,os; l=ctypes.CDLL(None,use_errno=True)
