@@ -82,8 +82,9 @@ CONTAINERS
         --max-recursion=N      containers nested at most N deep (default 17)
         --max-files=N          objects taken out of one container at most (default 10000)
         --max-scantime=MS      time for one file and all its contents (default 120000 ms)
-        --max-ratio=N          an object expanding more than N times its compressed size (past
-                               1 MiB) is not scanned and is reported (default 250; 0: no limit)
+        --max-ratio=N          a compressed entry expanding more than N times its compressed
+                               size (checked past 1 MiB) is not scanned and is reported
+                               (default 250; 0: no limit; voxguard's own, clamscan has none)
         --alert-encrypted      report encrypted entries as Heuristics.Encrypted.* FOUND
                                (without it they are printed as warnings)
         --no-containers        scan every file as it is, without opening containers
