@@ -36,6 +36,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import file_builders as fb  # noqa: E402
 from gen_ndb_corpus import Corpus, Skip, literal_bytes, printable  # noqa: E402
+from ldb_pcre import PcreSubsig, UnsupportedPcre  # noqa: E402
 from ldb_sig import (  # noqa: E402
     UnsupportedSubsig,
     evaluate,
@@ -67,7 +68,11 @@ def text_like(sig):
         return True
     if sig.target != 0:
         return False
-    return all(printable(literal_bytes(v)) for s in sig.subsigs for v in s.variants)
+    return all(printable(literal_bytes(v)) for s in sig.subsigs if not is_pcre(s) for v in s.variants)
+
+
+def is_pcre(sub):
+    return isinstance(sub, PcreSubsig)
 
 
 def make_instances(rng, sig, counts, text):
@@ -77,7 +82,7 @@ def make_instances(rng, sig, counts, text):
         if sub.offset_rule.kind != "any" and sub.offset_rule.kind != "SE" and n > 1:
             raise Skip("anchored subsignature needed more than once")
         for _ in range(n):
-            data, lead = instantiate_subsig(sub, rng, text)
+            data, lead = (sub.instantiate(rng), 0) if is_pcre(sub) else instantiate_subsig(sub, rng, text)
             out.append(Instance(sub, data, lead))
     rng.shuffle(out)
     return out
@@ -108,7 +113,7 @@ def _put_anchored_absolute(rng, data, placed, inst, header_len):
     if start < header_len or not placed.free(start, inst.data):
         if bytes(data[start:end]) == inst.data:  # the header already holds it (e.g. 0:4d5a)
             return
-        raise Skip(f"absolute offset {inst.rule.text} lies inside the header or another instance")
+        raise Skip("absolute offset inside a header the generator writes, or inside another instance")
     if end > len(data):
         data += fb.binary_padding(rng, end - len(data))
     data[start:end] = inst.data
@@ -259,7 +264,16 @@ def build_file(rng, sig, instances, container, text, nsections=None, size=None):
 def once_where_anchored(sig, counts):
     """counts with every anchored subsignature (which can match only once) asked for at most once,
     if the expression still holds; None if it does not."""
-    out = {k: (1 if sig.subsigs[k].offset_rule.kind not in ("any", "SE") else v) for k, v in counts.items()}
+    def once(sub):
+        return is_pcre(sub) or sub.offset_rule.kind not in ("any", "SE")
+
+    out = {k: (1 if once(sig.subsigs[k]) else v) for k, v in counts.items()}
+    # A regex subsignature is only run when its trigger expression holds.
+    for k in list(out):
+        sub = sig.subsigs[k]
+        if is_pcre(sub) and not evaluate(sub.trigger, out)[0]:
+            for t, v in (satisfy(sub.trigger, random.Random(k)) or {}).items():
+                out[t] = max(out.get(t, 0), v)
     return out if evaluate(sig.expression, out)[0] else None
 
 
@@ -272,7 +286,10 @@ def select(args, rng, skipped):
     for db in args.ldb:
         parsed, bad = load_ldb(db)
         for source, err in bad:
-            skipped[f"{err.kind} subsignature" if isinstance(err, UnsupportedSubsig) else "unparsable line"] += 1
+            if isinstance(err, UnsupportedPcre):
+                skipped[f"pcre subsignature: {err.reason.split(' (')[0]}"] += 1
+            else:
+                skipped[f"{err.kind} subsignature" if isinstance(err, UnsupportedSubsig) else "unparsable line"] += 1
             if not isinstance(err, UnsupportedSubsig):
                 print(f"skip (unparsable): {source}: {err}", file=sys.stderr)
         for s in parsed:
@@ -297,7 +314,8 @@ def select(args, rng, skipped):
     if args.max_sigs and len(sigs) > args.max_sigs:
         # Keep every signature that is not a plain PE one (they are the rarer shapes), then a
         # seeded sample of the rest.
-        keep = [s for s in sigs if s.target != 1 or len(s.tdb) > 2 or not s.source.startswith("main.ldb")]
+        keep = [s for s in sigs if s.target != 1 or len(s.tdb) > 2 or not s.source.startswith("main.ldb")
+                or any(is_pcre(sub) for sub in s.subsigs)]
         if len(keep) > args.max_sigs:
             keep = rng.sample(keep, args.max_sigs)
         keep_ids = {id(s) for s in keep}
@@ -326,7 +344,10 @@ def generate(args):
             continue
         text = text_like(sig)
         try:
-            instances = make_instances(rng, sig, counts, text)
+            try:
+                instances = make_instances(rng, sig, counts, text)
+            except UnsupportedPcre as e:
+                raise Skip(f"pcre subsignature: {e.reason}") from None
             container = choose_container(rng, sig, instances, text)
             data = build_file(rng, sig, instances, container, text)
         except Skip as e:

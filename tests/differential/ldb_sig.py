@@ -3,8 +3,8 @@
 Promise: parse_ldb_line() splits `Name;TargetDescriptionBlock;LogicalExpression;Subsig0;Subsig1;...`
 into a LogicalSignature (TDB as a dict, the expression as a tree, every subsignature with its offset
 rule, modifiers and parsed body) and raises LdbError naming the reason for anything it cannot
-represent (PCRE and byte-compare subsignatures are recognised and reported as such, so a caller can
-count them). parse_expression() splits an expression exactly as libclamav's cli_ac_chklsig() does
+represent (PCRE subsignatures are parsed by ldb_pcre; byte-compare and macro subsignatures are recognised
+and reported as such, so a caller can count them). parse_expression() splits an expression exactly as libclamav's cli_ac_chklsig() does
 (the first top-level operator splits, `(..)>X,Y` counts apply to the parenthesised block),
 evaluate() computes what ClamAV computes for given per-subsignature match counts, satisfy() proposes
 counts that make the expression true, and near_misses() the count vectors one step away that make it
@@ -327,7 +327,9 @@ def parse_subsig(index, text):
     if text.startswith("$"):
         raise UnsupportedSubsig("macro", text)
     if "/" in text:
-        raise UnsupportedSubsig("pcre", text)
+        from ldb_pcre import parse_pcre_subsig  # ldb_pcre builds on this module
+
+        return parse_pcre_subsig(index, text)
     if "(" in text and text.count("#") >= 2:
         raise UnsupportedSubsig("bytecompare", text)
     if text.startswith("fuzzy_img#"):
