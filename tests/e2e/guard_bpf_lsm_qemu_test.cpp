@@ -93,7 +93,7 @@ void check_kernel(const std::string &kernel) {
   EXPECT_TRUE(r.result["stop"].starts_with("rc=0 ")) << r.output;
   EXPECT_NE(r.result["stop"].find("enforcement is off"), std::string::npos) << r.output;
   EXPECT_EQ(r.result["pins-after-stop"], "0") << r.output;
-  EXPECT_EQ(r.result["after-stop"], "writable") << r.output;
+  EXPECT_TRUE(r.result["after-stop"].starts_with("writable")) << r.output;
   // fanotify mode's ptrace fallback: Yama's ptrace_scope is 2 while the guard runs, then restored.
   ASSERT_NE(r.result["yama-before"], "none") << "Debian's kernel has Yama\n" << r.output;
   EXPECT_NE(r.result["fan-banner"].find("enforcing (mode fanotify)"), std::string::npos)

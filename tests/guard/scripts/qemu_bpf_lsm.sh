@@ -190,7 +190,9 @@ v after-kill-jami-plant "cp /tmp/evil.vcf $P/$E"
 /tmp/softphone /tmp/orig $C; echo "RESULT after-kill-trusted rc=$? $(cmp -s $C /tmp/orig && echo wrote || echo refused)"
 $VG guard stop --policy /tmp/policy.toml > /tmp/stop.out 2>&1; echo "RESULT stop rc=$? $(tr '\n' ' ' < /tmp/stop.out)"
 echo "RESULT pins-after-stop $(ls /sys/fs/bpf/voxguard 2>/dev/null | wc -l)"
-bash -c "echo free >> $C" 2>/dev/null; echo "RESULT after-stop $(cmp -s $C /tmp/orig && echo still-denied || echo writable)"
+# (a link's release is asynchronous: on 6.12 the programs stay attached a moment after unpinning)
+for i in $(seq 50); do bash -c "echo free >> $C" 2>/dev/null && break; sleep 0.2; done
+echo "RESULT after-stop $(cmp -s $C /tmp/orig && echo still-denied || echo writable) (try $i)"
 # fanotify mode: fanotify cannot see ptrace, so the guard raises Yama's ptrace_scope while it runs.
 cp /tmp/orig $C
 sed 's/^mode = .*/mode = "fanotify"/' /tmp/policy.toml > /tmp/policy-fan.toml
