@@ -12,6 +12,7 @@ packages=(
   libsodium-dev libsqlite3-dev
   # guard
   libbpf-dev bpftool qemu-system-x86 busybox-static baresip sip-tester
+  sqlite3 # Linphone friends.db attack matrix (host and QEMU guest)
   # voice
   libpcap-dev libopus-dev libfftw3-dev libnetfilter-queue-dev
   baresip sip-tester tshark sox espeak-ng minimodem lmms-common nftables

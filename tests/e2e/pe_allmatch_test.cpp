@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,17 @@ std::vector<fs::path> alert_signature_files() {
   }
   std::sort(files.begin(), files.end());
   return files;
+}
+
+// .ldb signatures with IconGroup1/IconGroup2 fire only together with the .idb icon signatures of
+// weak-sigs/, which voxguard does not read yet (README, "Known differences"): clamscan is silent on
+// them when they are loaded alone, and voxguard must be too.
+bool needs_icon_database(const fs::path &sig) {
+  if (sig.extension() != ".ldb")
+    return false;
+  std::ifstream in(sig);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return text.find("IconGroup") != std::string::npos;
 }
 
 std::vector<std::string> scan_argv(std::vector<std::string> argv,
@@ -82,6 +95,12 @@ TEST_F(PeAllmatch, EachAlertSignatureFiresWithClamscansName) {
     auto vox = run_program(scan_argv({voxguard_, "scan"}, {sig}), kSuite);
     DetectionSet expected = parse_detections(clam.out);
     DetectionSet actual = parse_detections(vox.out);
+    if (needs_icon_database(sig)) {
+      // Without the .idb icon signatures of weak-sigs/ clamscan stays silent, and so must voxguard.
+      EXPECT_EQ(clam.exit_code, 0) << "clamscan alerts on an icon signature alone:\n" << clam.out;
+      EXPECT_EQ(vox.exit_code, 0) << vox.out << vox.err;
+      continue;
+    }
     ASSERT_EQ(clam.exit_code, 1) << "clamscan itself does not alert with " << sig << ":\n"
                                  << clam.out << clam.err;
     ASSERT_FALSE(expected.empty());
@@ -98,7 +117,9 @@ TEST_F(PeAllmatch, AllAlertSignaturesTogetherFireTogether) {
   DetectionSet expected = parse_detections(clam.out);
   DetectionSet actual = parse_detections(vox.out);
   ASSERT_EQ(clam.exit_code, 1) << clam.err;
-  EXPECT_EQ(expected.size(), sigs_.size()) << "clamscan:\n" << names(expected);
+  auto icon =
+      static_cast<std::size_t>(std::count_if(sigs_.begin(), sigs_.end(), needs_icon_database));
+  EXPECT_EQ(expected.size(), sigs_.size() - icon) << "clamscan:\n" << names(expected);
   EXPECT_EQ(vox.exit_code, 1) << vox.err;
   EXPECT_TRUE(expected == actual) << vg::testing::describe_difference(expected, "clamscan", actual,
                                                                       "voxguard");

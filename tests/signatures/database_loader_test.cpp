@@ -68,11 +68,11 @@ TEST(DatabaseLoader, UnsupportedAndMissing) {
   EXPECT_THROW(load_databases({p}), Error);
   EXPECT_THROW(load_databases({(d.path / "missing.hdb").string()}), Error);
   EXPECT_THROW(load_databases({d.path.string()}), Error); // no database files in it
-  d.write("y.ldb", "Sig;Engine:51-255,Target:1;0;41424344\n");
+  d.write("y.cbc", "ClamBC bytecode is not read\n");
   d.write("z.hdb", "44d88612fea8a8f36de82e1278abb02f:68:Eicar\n");
   auto set = load_databases({d.path.string()});
   EXPECT_EQ(set.hashes.size(), 1u);
-  ASSERT_EQ(set.warnings.size(), 1u); // the .ldb is reported as passed over, not silently dropped
+  ASSERT_EQ(set.warnings.size(), 1u); // the .cbc is reported as passed over, not silently dropped
 }
 
 TEST(DatabaseLoader, RealDatabasesLoad) {
