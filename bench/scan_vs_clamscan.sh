@@ -8,9 +8,14 @@
 # process), the ratios against clamscan, and the database load time (a scan of one empty file).
 # The page cache is warmed first so every scanner reads from memory. Not a test; not run in CI.
 #
+# DBSET=full (issue 3) uses the whole official subset instead (main.ldb, main.hdb, main.fp, daily.*),
+# plus rfxn and the ditekshen .ldb files: the database load then includes compiling 160k logical
+# subsignatures.
+#
 # usage: bench/scan_vs_clamscan.sh [TREE]
 # env:   VOXGUARD=path/to/voxguard (default build/voxguard beside this checkout, then PATH)
 #        CLAMSCAN=clamscan  VOXGUARD_SHARED_DATA=../shared/data  REPEAT=1 (best of N runs)
+#        DBSET=core|full (default core)
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -32,10 +37,17 @@ command -v "$clamscan" >/dev/null || die "clamscan not found (apt-get install cl
 [[ -d $tree ]] || die "no such directory: $tree"
 
 c=$data/clamav
-dbs=("$c/official-talos-subset/main.hdb" "$c/official-talos-subset/daily.hsb"
-     "$c/official-talos-subset/daily.hdb" "$c/official-talos-subset/daily.ndb"
-     "$c/rfxn-lmd/rfxn.hdb" "$c/rfxn-lmd/rfxn.ndb"
-     "$c/official-talos-subset/main.fp" "$c/official-talos-subset/daily.fp")
+case ${DBSET:-core} in
+  core)
+    dbs=("$c/official-talos-subset/main.hdb" "$c/official-talos-subset/daily.hsb"
+         "$c/official-talos-subset/daily.hdb" "$c/official-talos-subset/daily.ndb"
+         "$c/rfxn-lmd/rfxn.hdb" "$c/rfxn-lmd/rfxn.ndb"
+         "$c/official-talos-subset/main.fp" "$c/official-talos-subset/daily.fp") ;;
+  full)
+    dbs=("$c/official-talos-subset"/main.* "$c/official-talos-subset"/daily.*
+         "$c/rfxn-lmd/rfxn.hdb" "$c/rfxn-lmd/rfxn.ndb" "$c/ditekshen"/*.ldb) ;;
+  *) die "DBSET must be core or full" ;;
+esac
 dbargs=()
 for db in "${dbs[@]}"; do
   [[ -f $db ]] || die "database missing: $db"
@@ -113,5 +125,5 @@ printf '%-22s %9s %10s\n' "voxguard" "${wall[vox_load]}" "$(mib "${rss[vox_load]
 echo
 echo "speed vs clam = clamscan wall time / this wall time (both include loading the databases);"
 echo "scan MiB/s leaves the database load time out. RSS/clam = this peak RSS / clamscan's."
-echo "clamscan runs with its defaults (it also opens archives and other containers it finds),"
-echo "voxguard with its own; best of $repeat run(s) each."
+echo "both scanners run with their defaults (both open the archives and other containers they find);"
+echo "databases: ${DBSET:-core} set; best of $repeat run(s) each."

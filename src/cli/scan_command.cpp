@@ -41,10 +41,14 @@ DATABASES
     Without -d, the first of these that holds database files is used:
         $VOXGUARD_DB, /var/lib/voxguard, /var/lib/clamav (freshclam's directory),
         then the bundled default database (EICAR and the ClamAV test file).
-    Formats read: .hdb .hsb (MD5/SHA1/SHA256 file hashes), .ndb (body signatures with every
-    target type and offset form), .fp .sfp (allow-lists), .ign2 (signature names to ignore).
-    A directory loads every supported file in it. A malformed line stops loading with
-    FILE:LINE: REASON and exit status 2, as clamscan refuses a malformed database.
+    Formats read: .hdb .hsb (MD5/SHA1/SHA256 file hashes), .mdb .msb (PE section hashes),
+    .imp (PE import-table hashes), .ndb (body signatures with every target type and offset
+    form), .ldb (logical signatures with PCRE and byte-compare subsignatures), .fp .sfp
+    (allow-lists), .ign2 (signature names to ignore), and the containers freshclam keeps:
+    .cvd .cld (signed; checked before use) and .cud (see voxguard db --help).
+    A directory loads every supported file in it (of X.cvd and X.cld, the newer one). A
+    malformed line stops loading with FILE:LINE: REASON and exit status 2, as clamscan refuses
+    a malformed database.
 
 OPTIONS
     -d, --database=FILE|DIR    load signatures from FILE or DIR (repeatable)
