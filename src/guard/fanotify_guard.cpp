@@ -367,11 +367,20 @@ FanotifyGuard::Trust FanotifyGuard::identify(pid_t tid) {
     }
   }
   if (t.verdict.exe_sha256.empty()) {
-    // Exited while being judged: the digest taken at its execution still names it.
+    // Exited while being judged (another event's action may have killed it): the digest taken at
+    // its execution, or by the event judged just before, still names it.
     std::lock_guard lock(mu_);
     if (auto it = recent_execs_.find(tid);
         it != recent_execs_.end() && it->second.process.exe == t.process->exe)
       t.verdict.exe_sha256 = it->second.sha256;
+    else if (auto c = trust_cache_.find(tid); c != trust_cache_.end() && c->second.second.process &&
+                                              c->second.second.process->exe == t.process->exe)
+      t.verdict.exe_sha256 = c->second.second.verdict.exe_sha256;
+  }
+  if (t.verdict.exe_sha256.empty() && !t.process->exe.empty()) {
+    // Last resort: the executable file the process was started from, hashed by its path.
+    if (auto d = digests_.of_path(t.process->exe))
+      t.verdict.exe_sha256 = *d;
   }
   std::lock_guard lock(mu_);
   if (trust_cache_.size() > 4096)
