@@ -5,7 +5,7 @@
 # libFuzzer target for a bounded time. Exits non-zero if anything fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FUZZ_SECONDS=${FUZZ_SECONDS:-30}
+FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 bash scripts/deps.sh
 bash scripts/build.sh
 
