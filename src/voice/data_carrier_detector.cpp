@@ -73,11 +73,17 @@ double Biquad::run(double x) {
 
 DataCarrierDetector::DataCarrierDetector(unsigned rate)
     : rate_(rate), stft_(fft_size(rate), std::max<std::size_t>(1, rate / 100)),
-      fsk_votes_(kProfileCount, 0), block_len_(std::max<std::size_t>(1, rate / 20)) {
+      ggwave_(rate, stft_), fsk_votes_(kProfileCount, 0),
+      block_len_(std::max<std::size_t>(1, rate / 20)) {
   // infrasound: 4th-order low-pass at 20 Hz; comparison band 20-200 Hz (what leaks from bass)
   lp_[0] = lp_[1] = butterworth(20, rate, false);
   bass_[0] = butterworth(20, rate, true);
   bass_[1] = butterworth(200, rate, false);
+  ggwave_.on_confirmed = [this](const Finding &f) {
+    if (on_confirmed)
+      on_confirmed(f);
+    findings.push_back(f);
+  };
 }
 
 void DataCarrierDetector::push(std::span<const float> samples) {
@@ -110,15 +116,9 @@ void DataCarrierDetector::push(std::span<const float> samples) {
 }
 
 void DataCarrierDetector::frame(std::uint64_t start, std::span<const float> p) {
+  ggwave_.frame(start, p);
   const double bin = static_cast<double>(rate_) / static_cast<double>(stft_.size());
-  auto band = [&](double lo, double hi) {
-    double s = 0;
-    auto a = static_cast<std::size_t>(std::max(0.0, std::ceil(lo / bin)));
-    auto b = std::min(static_cast<std::size_t>(hi / bin), p.size() - 1);
-    for (std::size_t k = a; k <= b; ++k)
-      s += p[k];
-    return s;
-  };
+  auto band = [&](double lo, double hi) { return Stft::band_sum(p, bin, lo, hi); };
   double total = band(200, std::min(3800.0, rate_ / 2.0 - bin));
   double level = db(stft_.power_to_rms(total));
   bool loud = level > -50.0;
@@ -378,6 +378,7 @@ void DataCarrierDetector::close_infra() {
 }
 
 void DataCarrierDetector::flush() {
+  ggwave_.flush();
   close_fsk();
   close_tone();
   close_infra();

@@ -8,9 +8,11 @@
 // burst. Answer tone: 2100 Hz holding >= 85% of the energy for >= 500 ms ("ANSam" when
 // amplitude-modulated at 15 Hz, else "ANS"). Infrasound: 1-20 Hz above -45 dBFS and above the
 // 20-200 Hz band (so not the skirt of a bass note or kick drum) for >= 250 ms. Each event is one
-// finding with frequency, level, onset and duration.
+// finding with frequency, level, onset and duration. ggwave's audible protocols are recognised by
+// GgwaveDetector (ggwave_detector.hpp) on the same spectra; its findings join `findings`.
 #pragma once
 #include "voice/finding.hpp"
+#include "voice/ggwave_detector.hpp"
 #include "voice/stft.hpp"
 
 #include <functional>
@@ -30,7 +32,10 @@ public:
   explicit DataCarrierDetector(unsigned sample_rate);
   void push(std::span<const float> samples);
   void flush();
-  void set_time_offset(double t) { offset_ = t; }
+  void set_time_offset(double t) {
+    offset_ = t;
+    ggwave_.set_time_offset(t);
+  }
   std::function<void(const Finding &)> on_confirmed;
   std::vector<Finding> findings;
 
@@ -42,6 +47,7 @@ private:
   void close_infra();
   unsigned rate_;
   Stft stft_;
+  GgwaveDetector ggwave_;
   double offset_ = 0;
   // FSK event
   int fsk_profile_ = -1;

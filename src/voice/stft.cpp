@@ -1,6 +1,7 @@
 // stft.cpp — FFTW-backed streaming STFT.
 #include "voice/stft.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <fftw3.h>
 #include <mutex>
@@ -30,6 +31,15 @@ Stft::~Stft() {
   std::lock_guard<std::mutex> lock(planner_mutex());
   fftwf_destroy_plan(static_cast<fftwf_plan>(plan_));
   fftwf_free(out_);
+}
+
+double Stft::band_sum(std::span<const float> p, double bin, double lo, double hi) {
+  double s = 0;
+  auto a = static_cast<std::size_t>(std::max(0.0, std::ceil(lo / bin)));
+  auto b = std::min(static_cast<std::size_t>(std::max(0.0, hi / bin)), p.size() - 1);
+  for (std::size_t k = a; k <= b; ++k)
+    s += p[k];
+  return s;
 }
 
 double Stft::power_to_rms(double power_sum) const {

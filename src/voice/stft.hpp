@@ -22,6 +22,8 @@ public:
   std::size_t hop() const { return hop_; }
   // RMS of the signal whose one-sided bins sum to `power_sum`.
   double power_to_rms(double power_sum) const;
+  // sum of the bins of `power` (bins `bin_hz` apart) from lo_hz to hi_hz inclusive
+  static double band_sum(std::span<const float> power, double bin_hz, double lo_hz, double hi_hz);
 
 private:
   std::size_t n_, hop_;
