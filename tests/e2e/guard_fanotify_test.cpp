@@ -330,6 +330,9 @@ protected:
   static std::optional<nlohmann::json> wait_event(std::size_t from, std::set<std::string> kinds,
                                                   const std::string &exe,
                                                   std::chrono::milliseconds limit = 2000ms) {
+#ifdef VOXGUARD_SANITIZED
+    limit *= 5; // the sanitized guard (and its signature scan of the executable) is much slower
+#endif
     auto end = std::chrono::steady_clock::now() + limit;
     do {
       auto ev = events();

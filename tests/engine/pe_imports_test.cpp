@@ -146,7 +146,7 @@ TEST(PeImports, NameInTheLast256BytesOfTheFileIsPassedOver) {
   Bytes file = pe.build();
   // Move "Late" to the very end of the file: ClamAV maps a 256-byte window behind the hint and
   // cannot, so it skips the function without failing.
-  const auto &idata = parse_pe_header(file).sections.back();
+  const auto idata = parse_pe_header(file).sections.back();
   const std::uint64_t late_at = idata.raw_offset + idata.raw_size - 8;
   const std::uint8_t late[] = {0, 0, 'L', 'a', 't', 'e', 0, 0};
   std::copy(std::begin(late), std::end(late), file.begin() + static_cast<std::ptrdiff_t>(late_at));
@@ -172,7 +172,7 @@ TEST(PeImports, UnmappedPe32ThunkNameIsReadAtFileOffsetZero) {
   file[3] = 'Y';
   file[4] = 0;
   // "Two" is the second hint/name entry: after 0x28 bytes of descriptors and "One" (6 bytes).
-  const auto &idata = parse_pe_header(file).sections.back();
+  const auto idata = parse_pe_header(file).sections.back();
   for (std::uint64_t array : {0x34, 0x40}) {
     ASSERT_EQ(file[idata.raw_offset + array + 4], 0x2e);
     testing::put_le(file, idata.raw_offset + array + 4, 0x9000, 4);
@@ -183,7 +183,7 @@ TEST(PeImports, UnmappedPe32ThunkNameIsReadAtFileOffsetZero) {
   plus.plus = true;
   plus.add_imports(0x2000, {{"a.dll", {"One", "Two"}}});
   Bytes file64 = plus.build();
-  const auto &idata64 = parse_pe_header(file64).sections.back();
+  const auto idata64 = parse_pe_header(file64).sections.back();
   for (std::uint64_t array : {0x34, 0x4c}) {
     ASSERT_EQ(file64[idata64.raw_offset + array + 8], 0x2e);
     testing::put_le(file64, idata64.raw_offset + array + 8, 0x9000, 4);
@@ -195,7 +195,7 @@ TEST(PeImports, HostileTablesNeverCrash) {
   TestPe pe = with_text();
   pe.add_imports(0x2000, {{"a.dll", {"One"}}});
   Bytes file = pe.build();
-  const auto &idata = parse_pe_header(file).sections.back();
+  const auto idata = parse_pe_header(file).sections.back();
   // Every truncation and every byte value in the descriptor area.
   for (std::size_t cut = 0; cut < file.size(); cut += 7) {
     Bytes part(file.begin(), file.begin() + static_cast<std::ptrdiff_t>(cut));
