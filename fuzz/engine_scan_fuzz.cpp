@@ -1,5 +1,5 @@
-// Fuzzes the whole scan path (file typing, executable headers, prefilter, verification) with a fixed
-// database whose signatures use every offset form, over arbitrary file contents.
+// Fuzzes the whole scan path (file typing, executable headers, prefilter, verification) with a
+// fixed database whose signatures use every offset form, over arbitrary file contents.
 #include "engine/engine.hpp"
 #include "signatures/database_loader.hpp"
 

@@ -6,7 +6,8 @@
 
 namespace vg::cli {
 
-std::vector<std::string> parse_options(int argc, char **argv, const std::vector<OptionSpec> &specs) {
+std::vector<std::string> parse_options(int argc, char **argv,
+                                       const std::vector<OptionSpec> &specs) {
   std::vector<std::string> positional;
   bool only_positional = false;
   for (int i = 1; i < argc; ++i) {
@@ -44,8 +45,8 @@ std::vector<std::string> parse_options(int argc, char **argv, const std::vector<
         inline_value = arg.substr(2);
       }
     }
-    std::string shown = spec->long_name ? std::string("--") + spec->long_name
-                                        : std::string("-") + spec->short_name;
+    std::string shown =
+        spec->long_name ? std::string("--") + spec->long_name : std::string("-") + spec->short_name;
     if (spec->takes_value) {
       if (!inline_value) {
         if (i + 1 >= argc)

@@ -1,6 +1,6 @@
 // option_parser.hpp — a small GNU-style option reader shared by the subcommands.
-// Promise: accepts `-x VALUE`, `-xVALUE`, `--long VALUE`, `--long=VALUE`, flags, `--` and positional
-// arguments; an unknown option or a missing value is an error naming the option.
+// Promise: accepts `-x VALUE`, `-xVALUE`, `--long VALUE`, `--long=VALUE`, flags, `--` and
+// positional arguments; an unknown option or a missing value is an error naming the option.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -12,8 +12,8 @@
 namespace vg::cli {
 
 struct OptionSpec {
-  char short_name;           // 0 if none
-  const char *long_name;     // nullptr if none
+  char short_name;       // 0 if none
+  const char *long_name; // nullptr if none
   bool takes_value;
   std::function<void(const std::string &value)> apply;
 };

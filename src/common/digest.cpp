@@ -20,7 +20,9 @@ const char *hash_algo_name(HashAlgo a) {
   return "?";
 }
 
-std::string Digest::hex() const { return hex_encode(bytes()); }
+std::string Digest::hex() const {
+  return hex_encode(bytes());
+}
 
 namespace {
 struct CtxFree {
@@ -41,8 +43,7 @@ const EVP_MD *md_for(HashAlgo a) {
 }
 } // namespace
 
-Digests digest_bytes(std::span<const std::uint8_t> data, HashMask which,
-                     const ReleaseFn &release) {
+Digests digest_bytes(std::span<const std::uint8_t> data, HashMask which, const ReleaseFn &release) {
   constexpr HashAlgo algos[] = {HashAlgo::md5, HashAlgo::sha1, HashAlgo::sha256};
   Ctx ctx[3];
   for (int i = 0; i < 3; ++i) {

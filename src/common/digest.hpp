@@ -1,10 +1,10 @@
-// digest.hpp — MD5, SHA-1 and SHA-256 (OpenSSL EVP), any subset computed in one pass over the bytes.
-// Promise: digest_bytes() reads the input once, whatever set of algorithms is asked for, and returns
-// lowercase-hex-comparable raw digests.
+// digest.hpp — MD5, SHA-1 and SHA-256 (OpenSSL EVP), any subset computed in one pass over the
+// bytes. Promise: digest_bytes() reads the input once, whatever set of algorithms is asked for, and
+// returns lowercase-hex-comparable raw digests.
 #pragma once
 #include <array>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -39,7 +39,9 @@ struct Digests {
 
 // Bit mask of algorithms: 1<<HashAlgo.
 using HashMask = std::uint8_t;
-constexpr HashMask hash_bit(HashAlgo a) { return static_cast<HashMask>(1u << static_cast<unsigned>(a)); }
+constexpr HashMask hash_bit(HashAlgo a) {
+  return static_cast<HashMask>(1u << static_cast<unsigned>(a));
+}
 
 // Called with [begin, end) of bytes a pass no longer needs (see MappedFile::release).
 using ReleaseFn = std::function<void(std::size_t begin, std::size_t end)>;

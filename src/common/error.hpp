@@ -10,8 +10,8 @@ namespace vg {
 class Error : public std::runtime_error {
 public:
   Error(std::string input, std::string reason)
-      : std::runtime_error(input.empty() ? reason : input + ": " + reason), input_(std::move(input)),
-        reason_(std::move(reason)) {}
+      : std::runtime_error(input.empty() ? reason : input + ": " + reason),
+        input_(std::move(input)), reason_(std::move(reason)) {}
   const std::string &input() const noexcept { return input_; }
   const std::string &reason() const noexcept { return reason_; }
 

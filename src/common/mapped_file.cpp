@@ -2,8 +2,8 @@
 
 #include "common/error.hpp"
 
-#include <cerrno>
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -13,7 +13,9 @@
 namespace vg {
 
 namespace {
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+  return std::strerror(err);
+}
 
 struct Fd {
   int fd = -1;
@@ -94,7 +96,9 @@ void MappedFile::release(std::size_t begin, std::size_t end) const noexcept {
     ::madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
 }
 
-MappedFile::MappedFile(MappedFile &&o) noexcept { *this = std::move(o); }
+MappedFile::MappedFile(MappedFile &&o) noexcept {
+  *this = std::move(o);
+}
 
 MappedFile &MappedFile::operator=(MappedFile &&o) noexcept {
   if (this != &o) {
@@ -111,7 +115,9 @@ MappedFile &MappedFile::operator=(MappedFile &&o) noexcept {
   return *this;
 }
 
-MappedFile::~MappedFile() { reset(); }
+MappedFile::~MappedFile() {
+  reset();
+}
 
 void MappedFile::reset() noexcept {
   if (mapped_ && data_)

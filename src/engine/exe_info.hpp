@@ -69,9 +69,9 @@ ExeInfo parse_pe_header(std::span<const std::uint8_t> data);
 ExeInfo parse_elf_header(std::span<const std::uint8_t> data);
 ExeInfo parse_macho_header(std::span<const std::uint8_t> data);
 
-// ClamAV's cli_rawaddr: the file offset of a PE RVA. Inside the (aligned) headers the RVA is its own
-// offset (if inside the file); otherwise the last section whose raw data covers it maps it. nullopt
-// where ClamAV reports an error.
+// ClamAV's cli_rawaddr: the file offset of a PE RVA. Inside the (aligned) headers the RVA is its
+// own offset (if inside the file); otherwise the last section whose raw data covers it maps it.
+// nullopt where ClamAV reports an error.
 std::optional<std::uint64_t> pe_rva_to_offset(const std::vector<ExeSection> &sections,
                                               std::uint32_t header_size, std::uint64_t file_size,
                                               std::uint64_t rva);

@@ -36,7 +36,8 @@ std::optional<std::uint64_t> rva_to_offset(const ExeInfo &pe, std::uint64_t rva)
   return std::nullopt;
 }
 
-// Skips a NUL-terminated UTF-16 key starting at `off` within [off, end); returns the offset after it.
+// Skips a NUL-terminated UTF-16 key starting at `off` within [off, end); returns the offset after
+// it.
 std::optional<std::uint64_t> skip_key(const Reader &r, std::uint64_t off, std::uint64_t end) {
   for (std::uint64_t p = off; p + 2 <= end; p += 2) {
     auto c = r.u16(p);

@@ -1,7 +1,8 @@
 // database_locator.hpp — which signature databases a scan uses when the user names none.
 // Promise: the order is --database (all given), then $VOXGUARD_DB, then /var/lib/voxguard, then
-// /var/lib/clamav, then the bundled default database; a directory counts only when it holds at least
-// one database file, so an empty /var/lib/clamav (clamav installed, freshclam never run) is passed over.
+// /var/lib/clamav, then the bundled default database; a directory counts only when it holds at
+// least one database file, so an empty /var/lib/clamav (clamav installed, freshclam never run) is
+// passed over.
 #pragma once
 #include <string>
 #include <vector>

@@ -1,6 +1,6 @@
-// progress_line.hpp — the one-line progress display on a terminal (files, bytes, rate, current file).
-// Promise: draws on stderr only when stderr is a terminal, at most 10 times a second, and erases
-// itself before any other output line so results never mix with it.
+// progress_line.hpp — the one-line progress display on a terminal (files, bytes, rate, current
+// file). Promise: draws on stderr only when stderr is a terminal, at most 10 times a second, and
+// erases itself before any other output line so results never mix with it.
 #pragma once
 #include "scan/scanner.hpp"
 

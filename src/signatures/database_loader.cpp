@@ -15,8 +15,21 @@ namespace vg {
 
 namespace {
 
-enum class Format { hdb, hsb, ndb, fp, sfp, ign2, mdb, msb, imp, ldb, container, unsupported,
-                    unknown };
+enum class Format {
+  hdb,
+  hsb,
+  ndb,
+  fp,
+  sfp,
+  ign2,
+  mdb,
+  msb,
+  imp,
+  ldb,
+  container,
+  unsupported,
+  unknown
+};
 
 std::string_view extension_of(std::string_view path) {
   auto slash = path.find_last_of('/');
@@ -49,10 +62,9 @@ Format format_of(std::string_view path) {
     return Format::imp;
   if (ext == "cvd" || ext == "cld" || ext == "cud")
     return Format::container;
-  static constexpr std::string_view later[] = {"ldu", "ndu", "hdu", "hsu",  "mdu",  "msu", "cdb",
-                                               "cbc", "crb", "idb", "ftm",  "pdb",  "gdb", "wdb",
-                                               "cfg", "ign", "yar", "yara", "info", "pwdb", "zmd",
-                                               "rmd", "db",  "hdu"};
+  static constexpr std::string_view later[] = {
+      "ldu", "ndu", "hdu", "hsu", "mdu", "msu",  "cdb",  "cbc",  "crb", "idb", "ftm", "pdb",
+      "gdb", "wdb", "cfg", "ign", "yar", "yara", "info", "pwdb", "zmd", "rmd", "db",  "hdu"};
   if (std::find(std::begin(later), std::end(later), ext) != std::end(later))
     return Format::unsupported;
   return Format::unknown;
@@ -122,8 +134,8 @@ void load_database_text(SignatureSet &set, const std::string &path, std::string_
   std::size_t pos = 0;
   while (pos < text.size()) {
     auto nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? text.size() - pos
-                                                                           : nl - pos);
+    std::string_view line =
+        text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
     pos = nl == std::string_view::npos ? text.size() : nl + 1;
     ++lineno;
     if (!line.empty() && line.back() == '\r')

@@ -22,8 +22,8 @@ bool is_supported_database(std::string_view path);
 // Loads `paths` (files or directories) into one set. Throws vg::Error.
 SignatureSet load_databases(const std::vector<std::string> &paths);
 
-// Loads one file's text (already read) into `set`; `path` names it in errors and decides the format.
-// `official` is true for signatures from signed containers (no ".UNOFFICIAL" suffix).
+// Loads one file's text (already read) into `set`; `path` names it in errors and decides the
+// format. `official` is true for signatures from signed containers (no ".UNOFFICIAL" suffix).
 void load_database_text(SignatureSet &set, const std::string &path, std::string_view text,
                         bool official = false);
 

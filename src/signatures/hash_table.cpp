@@ -6,7 +6,9 @@
 namespace vg {
 
 namespace {
-int algo_index(const Digest &d) { return d.len == 16 ? 0 : d.len == 20 ? 1 : 2; }
+int algo_index(const Digest &d) {
+  return d.len == 16 ? 0 : d.len == 20 ? 1 : 2;
+}
 
 template <typename E> void sort_table(std::vector<E> &t) {
   std::sort(t.begin(), t.end(), [](const E &x, const E &y) {
@@ -67,7 +69,7 @@ void HashTable::finish() {
 
 std::string_view HashTable::name(std::uint32_t sig) const {
   std::uint32_t end = sig + 1 < name_offsets_.size() ? name_offsets_[sig + 1]
-                                                      : static_cast<std::uint32_t>(names_.size());
+                                                     : static_cast<std::uint32_t>(names_.size());
   return std::string_view(names_).substr(name_offsets_[sig], end - name_offsets_[sig]);
 }
 

@@ -1,9 +1,9 @@
 // hash_table.hpp — whole-file hash signatures in compact sorted tables keyed by (size, digest).
 // Promise: signatures are added one at a time as the parser reads them (no intermediate objects),
-// finish() sorts; then needs() tells, from the file size alone, which digests must be computed (none for most
-// files); lookup() finds every signature whose size and digest match, in O(log n). Entries are fixed
-// records per algorithm (32 bytes for MD5 and SHA1, 48 for SHA256) and names live in one arena, so a
-// table of hundreds of thousands of signatures costs a few tens of bytes each.
+// finish() sorts; then needs() tells, from the file size alone, which digests must be computed
+// (none for most files); lookup() finds every signature whose size and digest match, in O(log n).
+// Entries are fixed records per algorithm (32 bytes for MD5 and SHA1, 48 for SHA256) and names live
+// in one arena, so a table of hundreds of thousands of signatures costs a few tens of bytes each.
 #pragma once
 #include "common/digest.hpp"
 #include "signatures/sig_origin.hpp"
@@ -35,8 +35,8 @@ public:
   HashTable() = default;
   // `suffix` is appended to the name (".UNOFFICIAL" for plain database files).
   void add(const HashSignature &sig, std::string_view suffix = {});
-  // Makes room for `more` signatures of about `name_bytes` name text in all, so that loading a large
-  // file does not double its tables while growing them.
+  // Makes room for `more` signatures of about `name_bytes` name text in all, so that loading a
+  // large file does not double its tables while growing them.
   void reserve(std::size_t more, std::size_t name_bytes);
   // Sorts the tables; call once after the last add() and before needs()/lookup().
   void finish();
@@ -61,10 +61,10 @@ private:
   std::vector<Entry<16>> md5_;
   std::vector<Entry<20>> sha1_;
   std::vector<Entry<32>> sha256_;
-  std::vector<std::uint64_t> sizes_[3];       // distinct sizes per algorithm, sorted
-  bool any_size_[3] = {false, false, false};  // a `*` signature exists for this algorithm
-  std::string names_;                         // every name, back to back
-  std::vector<std::uint32_t> name_offsets_;   // start of name i; name i ends at offset i+1
+  std::vector<std::uint64_t> sizes_[3];      // distinct sizes per algorithm, sorted
+  bool any_size_[3] = {false, false, false}; // a `*` signature exists for this algorithm
+  std::string names_;                        // every name, back to back
+  std::vector<std::uint32_t> name_offsets_;  // start of name i; name i ends at offset i+1
   std::vector<SigOrigin> origins_;
   std::size_t count_ = 0;
 };

@@ -42,9 +42,7 @@ OffsetParseResult parse_offset_spec(std::string_view text) {
     main = text.substr(0, comma);
   }
   std::uint64_t n = 0;
-  auto number = [&](std::string_view s) {
-    return parse_uint(s, n) && n <= kMaxOffset;
-  };
+  auto number = [&](std::string_view s) { return parse_uint(s, n) && n <= kMaxOffset; };
   auto bad = [&] { return fail("malformed offset '" + std::string(text) + "'"); };
   if (main.starts_with("EOF-")) {
     if (!number(main.substr(4)))

@@ -1,9 +1,9 @@
-// offset_spec.hpp — where a body signature may start: ClamAV's offset field (`*`, `n`, `EOF-n`, `EP+n`,
-// `EP-n`, `Sx+n`, `SEx`, `SL+n`, each but `*` optionally followed by `,maxshift`; and `VI`, a start at
-// one of the PE VERSIONINFO string keys).
-// Promise: parse_offset_spec() accepts exactly that grammar and explains any rejection; resolve()
-// turns a spec into the inclusive range of allowed start positions for one file, or nothing when the
-// file lacks what the spec refers to (no EP, too few sections, EOF-n before the start of the file).
+// offset_spec.hpp — where a body signature may start: ClamAV's offset field (`*`, `n`, `EOF-n`,
+// `EP+n`, `EP-n`, `Sx+n`, `SEx`, `SL+n`, each but `*` optionally followed by `,maxshift`; and `VI`,
+// a start at one of the PE VERSIONINFO string keys). Promise: parse_offset_spec() accepts exactly
+// that grammar and explains any rejection; resolve() turns a spec into the inclusive range of
+// allowed start positions for one file, or nothing when the file lacks what the spec refers to (no
+// EP, too few sections, EOF-n before the start of the file).
 #pragma once
 #include <cstdint>
 #include <optional>
@@ -14,11 +14,19 @@
 namespace vg {
 
 struct OffsetSpec {
-  enum class Base : std::uint8_t { any, absolute, eof_minus, entry_point, section_start, section_entire,
-                                   last_section_start, version_info };
+  enum class Base : std::uint8_t {
+    any,
+    absolute,
+    eof_minus,
+    entry_point,
+    section_start,
+    section_entire,
+    last_section_start,
+    version_info
+  };
   Base base = Base::any;
-  std::int64_t delta = 0;     // n (negative for EOF-n and EP-n)
-  std::uint32_t section = 0;  // x of Sx+n / SEx
+  std::int64_t delta = 0;    // n (negative for EOF-n and EP-n)
+  std::uint32_t section = 0; // x of Sx+n / SEx
   std::uint32_t max_shift = 0;
 
   bool anchored() const { return base != Base::any; }
@@ -55,8 +63,8 @@ struct StartRange {
   std::uint64_t hi = 0; // inclusive
 };
 
-// For `VI`, the range spans the first to the last version-info key; the caller must then accept only
-// starts listed in ctx.version_info.
+// For `VI`, the range spans the first to the last version-info key; the caller must then accept
+// only starts listed in ctx.version_info.
 std::optional<StartRange> resolve(const OffsetSpec &spec, const OffsetContext &ctx);
 
 } // namespace vg

@@ -1,6 +1,6 @@
 // signature_line.hpp — parsers for one line of each ClamAV database format handled by the core.
-// Promise: each parser returns the signature or a reason (never throws, never crashes on any input);
-// a line skipped because of its functionality level is reported as such, not as an error.
+// Promise: each parser returns the signature or a reason (never throws, never crashes on any
+// input); a line skipped because of its functionality level is reported as such, not as an error.
 #pragma once
 #include "signatures/signature_set.hpp"
 
@@ -15,8 +15,8 @@ struct LineError {
   std::string reason;
 };
 
-// .hdb .hsb .fp .sfp: HASH:SIZE:NAME[:MINFLEVEL[:MAXFLEVEL]]; the hash is MD5, SHA1 or SHA256 by its
-// length (ClamAV accepts each in every one of these files).
+// .hdb .hsb .fp .sfp: HASH:SIZE:NAME[:MINFLEVEL[:MAXFLEVEL]]; the hash is MD5, SHA1 or SHA256 by
+// its length (ClamAV accepts each in every one of these files).
 std::variant<HashSignature, LineSkipped, LineError> parse_hash_line(std::string_view line);
 
 // .ndb: NAME:TARGET:OFFSET:HEXSIG[:MINFLEVEL[:MAXFLEVEL]]

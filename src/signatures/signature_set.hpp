@@ -1,6 +1,7 @@
 // signature_set.hpp — every signature loaded from the database files, before compilation.
-// Promise: a plain value type: the parsers fill it, the engine compiles it; each signature remembers
-// which database file (index into `databases`) and line it came from, so reports and errors can name it.
+// Promise: a plain value type: the parsers fill it, the engine compiles it; each signature
+// remembers which database file (index into `databases`) and line it came from, so reports and
+// errors can name it.
 #pragma once
 #include "common/digest.hpp"
 #include "signatures/body_pattern.hpp"
@@ -17,8 +18,8 @@
 
 namespace vg {
 
-// ClamAV's functionality level that voxguard implements (clamscan 1.4.6 reports 216). Signatures whose
-// min/max level excludes it are skipped at load time, as ClamAV skips them.
+// ClamAV's functionality level that voxguard implements (clamscan 1.4.6 reports 216). Signatures
+// whose min/max level excludes it are skipped at load time, as ClamAV skips them.
 constexpr unsigned kFunctionalityLevel = 216;
 
 struct BodySignature {
@@ -30,16 +31,16 @@ struct BodySignature {
 };
 
 struct SignatureSet {
-  std::vector<std::string> databases;       // paths of the files loaded, in load order
-  HashTable hashes;                         // .hdb .hsb: whole-file hashes that detect
-  HashTable allow;                          // .fp .sfp: whole-file hashes that cancel a detection
-  HashTable sections;                       // .mdb .msb: PE section hashes, keyed by section size
-  HashTable imports;                        // .imp: PE import-table hashes, keyed by its text's size
-  std::vector<BodySignature> bodies;        // .ndb
-  std::vector<LogicalSignature> logicals;   // .ldb (counted in Engine::signature_count())
-  std::unordered_set<std::string> ignored;  // .ign2: names (without .UNOFFICIAL) never to report
-  std::uint64_t skipped_by_level = 0;       // signatures outside the functionality level
-  std::vector<std::string> warnings;        // files passed over (e.g. a format not supported yet)
+  std::vector<std::string> databases;      // paths of the files loaded, in load order
+  HashTable hashes;                        // .hdb .hsb: whole-file hashes that detect
+  HashTable allow;                         // .fp .sfp: whole-file hashes that cancel a detection
+  HashTable sections;                      // .mdb .msb: PE section hashes, keyed by section size
+  HashTable imports;                       // .imp: PE import-table hashes, keyed by its text's size
+  std::vector<BodySignature> bodies;       // .ndb
+  std::vector<LogicalSignature> logicals;  // .ldb (counted in Engine::signature_count())
+  std::unordered_set<std::string> ignored; // .ign2: names (without .UNOFFICIAL) never to report
+  std::uint64_t skipped_by_level = 0;      // signatures outside the functionality level
+  std::vector<std::string> warnings;       // files passed over (e.g. a format not supported yet)
 
   // Detecting signatures, as clamscan's "Known viruses" counts them.
   std::uint64_t signature_count() const {

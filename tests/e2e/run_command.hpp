@@ -17,7 +17,8 @@ struct CommandResult {
 };
 
 // Runs argv (argv[0] is the program path) with optional stdin text; no shell is involved.
-inline CommandResult run_command(const std::vector<std::string> &argv, const std::string &input = {},
+inline CommandResult run_command(const std::vector<std::string> &argv,
+                                 const std::string &input = {},
                                  const std::vector<std::string> &env = {}) {
   auto slurp = [](int fd) {
     std::string s;

@@ -30,8 +30,7 @@ std::string hex(const std::string &s) {
 }
 
 TEST(PeVersionInfo, KeysOfTestExeAndVIAnchoring) {
-  std::string path =
-      std::string(VOXGUARD_SHARED_DATA) + "/clamav/unittests/pe_allmatch/test.exe";
+  std::string path = std::string(VOXGUARD_SHARED_DATA) + "/clamav/unittests/pe_allmatch/test.exe";
   if (!std::filesystem::exists(path))
     GTEST_SKIP() << "SKIPPED: " << path << " is missing";
   auto f = MappedFile::open(path);

@@ -79,13 +79,12 @@ TEST(DatabaseLoader, RealDatabasesLoad) {
   std::string dir = std::string(VOXGUARD_SHARED_DATA) + "/clamav";
   if (!fs::exists(dir))
     GTEST_SKIP() << "SKIPPED: " << dir << " is missing";
-  auto set = load_databases({dir + "/rfxn-lmd/rfxn.hdb", dir + "/rfxn-lmd/rfxn.ndb",
-                             dir + "/official-talos-subset/daily.ndb",
-                             dir + "/official-talos-subset/daily.hsb",
-                             dir + "/official-talos-subset/main.hdb",
-                             dir + "/official-talos-subset/main.fp",
-                             dir + "/official-talos-daily27371-small/daily.sfp",
-                             dir + "/official-talos-daily27371-small/daily.ign2"});
+  auto set = load_databases(
+      {dir + "/rfxn-lmd/rfxn.hdb", dir + "/rfxn-lmd/rfxn.ndb",
+       dir + "/official-talos-subset/daily.ndb", dir + "/official-talos-subset/daily.hsb",
+       dir + "/official-talos-subset/main.hdb", dir + "/official-talos-subset/main.fp",
+       dir + "/official-talos-daily27371-small/daily.sfp",
+       dir + "/official-talos-daily27371-small/daily.ign2"});
   EXPECT_EQ(set.bodies.size() + set.skipped_by_level, 1869u + 258u);
   EXPECT_GT(set.hashes.size(), 9000u + 146000u + 82000u);
   EXPECT_EQ(set.allow.size(), 513u + 1u);

@@ -15,11 +15,11 @@ struct vg_inode_key {
 };
 
 /* Flags of a protected object (protected_inodes map value). */
-#define VG_OBJ_ASSET 1u     /* content, name and attributes protected */
-#define VG_OBJ_SECRET 2u    /* reads by untrusted tasks denied too */
-#define VG_OBJ_DIR 4u       /* a protected folder: no names created, removed or renamed in it */
+#define VG_OBJ_ASSET 1u       /* content, name and attributes protected */
+#define VG_OBJ_SECRET 2u      /* reads by untrusted tasks denied too */
+#define VG_OBJ_DIR 4u         /* a protected folder: no names created, removed or renamed in it */
 #define VG_OBJ_TRUSTED_EXE 8u /* an allow-listed executable: a task exec'ing it becomes trusted */
-#define VG_OBJ_CODE_OK 16u  /* a file a trusted task may map as code (libraries, the loader) */
+#define VG_OBJ_CODE_OK 16u    /* a file a trusted task may map as code (libraries, the loader) */
 
 /* Hooks, reported in events. */
 enum vg_hook {
@@ -53,8 +53,8 @@ struct vg_event {
 
 /* Global switches (config map, index 0). */
 struct vg_config {
-  __u32 enforce;    /* 0 = audit only */
-  __u32 guard_tgid; /* the user-space guard itself ... */
+  __u32 enforce;           /* 0 = audit only */
+  __u32 guard_tgid;        /* the user-space guard itself ... */
   __u64 guard_start_ticks; /* ... and its start time (/proc/PID/stat field 22, 1/100 s): the
                               programs stay pinned after the guard dies, and a new process that
                               gets its pid must not inherit the exemption */
