@@ -1,5 +1,6 @@
 // guard_command.cpp — `voxguard guard SUBCOMMAND`: the behaviour guard (doctor, discover, start,
 // stop, history, restore, unquarantine, check).
+#include "cli/bundled_databases.hpp"
 #include "cli/command.hpp"
 #include "common/error.hpp"
 #include "guard/bpf_lsm_guard.hpp"
@@ -124,13 +125,7 @@ void on_signal(int) {
 std::vector<std::string> scan_databases(const Policy &p) {
   if (!p.signatures.empty())
     return p.signatures;
-  std::vector<std::string> bundled;
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec)
-    bundled.push_back((exe.parent_path().parent_path() / "share/voxguard/db").string());
-  bundled.push_back(VOXGUARD_SOURCE_DB);
-  return vg::locate_databases({}, bundled).paths;
+  return vg::locate_databases({}, vg::cli::bundled_database_dirs()).paths;
 }
 
 int cmd_start(const Args &a) {

@@ -1,4 +1,5 @@
 // scan_command.cpp — `voxguard scan`: clamscan-compatible scanning of files and trees.
+#include "cli/bundled_databases.hpp"
 #include "cli/command.hpp"
 #include "cli/option_parser.hpp"
 #include "common/error.hpp"
@@ -117,20 +118,6 @@ unsigned parse_limit(const std::string &option, const std::string &value) {
   return n;
 }
 
-std::vector<std::string> bundled_database_dirs(const char *argv0) {
-  std::vector<std::string> dirs;
-  char buf[PATH_MAX];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  if (n > 0) {
-    buf[n] = 0;
-    auto exe_dir = std::filesystem::path(buf).parent_path();
-    dirs.push_back((exe_dir.parent_path() / "share/voxguard/db").string());
-  }
-  (void)argv0;
-  dirs.push_back(VOXGUARD_SOURCE_DB);
-  return dirs;
-}
-
 int run_scan_command(int argc, char **argv) {
   vg::ScanOptions opts;
   vg::ReportOptions ropts;
@@ -187,7 +174,7 @@ int run_scan_command(int argc, char **argv) {
 
   auto start = std::chrono::system_clock::now();
   auto t0 = std::chrono::steady_clock::now();
-  auto choice = vg::locate_databases(databases, bundled_database_dirs(argv[0]));
+  auto choice = vg::locate_databases(databases, vg::cli::bundled_database_dirs());
   if (choice.paths.empty()) {
     report.fatal("", "no signature database found (give one with -d, or set $VOXGUARD_DB)");
     return 2;
