@@ -1,5 +1,7 @@
 #include "guard/executable_digests.hpp"
 
+#include "common/hex.hpp"
+
 #include <fcntl.h>
 #include <memory>
 #include <openssl/evp.h>
@@ -36,12 +38,7 @@ std::optional<std::string> ExecutableDigests::of_fd(int fd) {
   unsigned char md[32];
   unsigned len = 0;
   EVP_DigestFinal_ex(ctx.get(), md, &len);
-  static const char *hexd = "0123456789abcdef";
-  std::string hex;
-  for (unsigned i = 0; i < len; ++i) {
-    hex += hexd[md[i] >> 4];
-    hex += hexd[md[i] & 15];
-  }
+  std::string hex = vg::hex_encode(std::span<const std::uint8_t>(md, len));
   std::lock_guard lock(mu_);
   if (cache_.size() > 4096)
     cache_.clear();
