@@ -80,6 +80,9 @@ DataCarrierDetector::DataCarrierDetector(unsigned rate)
   bass_[0] = butterworth(20, rate, true);
   bass_[1] = butterworth(200, rate, false);
   ggwave_.on_confirmed = [this](const Finding &f) {
+    // a burst overlapping a ggwave finding closes within seconds of it: older spans can go
+    std::erase_if(ggwave_spans_, [&](const auto &s) { return s.second < *f.onset_s - 60.0; });
+    ggwave_spans_.emplace_back(*f.onset_s, *f.onset_s + *f.duration_s);
     if (on_confirmed)
       on_confirmed(f);
     findings.push_back(f);
@@ -117,6 +120,7 @@ void DataCarrierDetector::push(std::span<const float> samples) {
 
 void DataCarrierDetector::frame(std::uint64_t start, std::span<const float> p) {
   ggwave_.frame(start, p);
+  release_fsk();
   const double bin = static_cast<double>(rate_) / static_cast<double>(stft_.size());
   auto band = [&](double lo, double hi) { return Stft::band_sum(p, bin, lo, hi); };
   double total = band(200, std::min(3800.0, rate_ / 2.0 - bin));
@@ -303,12 +307,35 @@ void DataCarrierDetector::close_fsk() {
                   "FSK modem signal (%s: mark %.0f Hz, space %.0f Hz) in the voice band", pr.name,
                   pr.mark, pr.space);
     f.message = buf;
-    if (on_confirmed)
-      on_confirmed(f);
-    findings.push_back(std::move(f));
+    emit_fsk(std::move(f));
   }
   fsk_profile_ = -1;
   fsk_gap_ = 0;
+}
+
+// ggwave's DT/MT tones hop inside modem bands: a burst that closes while a ggwave transmission is
+// open waits for it, and one lying mostly inside a ggwave finding is that transmission
+void DataCarrierDetector::emit_fsk(Finding f) {
+  if (ggwave_.busy()) {
+    pending_fsk_.push_back(std::move(f));
+    return;
+  }
+  const double a = *f.onset_s, b = a + *f.duration_s;
+  for (auto [ga, gb] : ggwave_spans_)
+    if (std::min(b, gb) - std::max(a, ga) >= 0.5 * (b - a))
+      return;
+  if (on_confirmed)
+    on_confirmed(f);
+  findings.push_back(std::move(f));
+}
+
+void DataCarrierDetector::release_fsk() {
+  if (ggwave_.busy() || pending_fsk_.empty())
+    return;
+  auto pending = std::move(pending_fsk_);
+  pending_fsk_.clear();
+  for (auto &f : pending)
+    emit_fsk(std::move(f));
 }
 
 void DataCarrierDetector::close_tone() {
@@ -380,6 +407,7 @@ void DataCarrierDetector::close_infra() {
 void DataCarrierDetector::flush() {
   ggwave_.flush();
   close_fsk();
+  release_fsk();
   close_tone();
   close_infra();
 }

@@ -8,8 +8,10 @@
 // burst. Answer tone: 2100 Hz holding >= 85% of the energy for >= 500 ms ("ANSam" when
 // amplitude-modulated at 15 Hz, else "ANS"). Infrasound: 1-20 Hz above -45 dBFS and above the
 // 20-200 Hz band (so not the skirt of a bass note or kick drum) for >= 250 ms. Each event is one
-// finding with frequency, level, onset and duration. ggwave's audible protocols are recognised by
-// GgwaveDetector (ggwave_detector.hpp) on the same spectra; its findings join `findings`.
+// finding with frequency, level, onset and duration. ggwave's audible, DT and MT protocols are
+// recognised by GgwaveDetector (ggwave_detector.hpp) on the same spectra; its findings join
+// `findings`, and an FSK burst lying mostly inside a ggwave transmission is not reported again as
+// a modem (a burst that ends while a ggwave transmission is open is held until that one closes).
 #pragma once
 #include "voice/finding.hpp"
 #include "voice/ggwave_detector.hpp"
@@ -17,6 +19,7 @@
 
 #include <functional>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace vg::voice {
@@ -42,6 +45,8 @@ public:
 private:
   void frame(std::uint64_t start, std::span<const float> power);
   void close_fsk();
+  void emit_fsk(Finding f);
+  void release_fsk();
   void close_tone();
   void infrasound_block(double rms, double bass_rms, double crossings);
   void close_infra();
@@ -58,6 +63,8 @@ private:
   std::vector<double> fsk_levels_;
   std::vector<double> fsk_shares_;   // mark share of mark+space per hop
   std::vector<double> fsk_spectrum_; // summed power spectrum of the current burst
+  std::vector<Finding> pending_fsk_; // closed while a ggwave transmission was open
+  std::vector<std::pair<double, double>> ggwave_spans_; // onset, end of recent ggwave findings
   // answer tone event
   bool tone_active_ = false;
   std::uint64_t tone_first_ = 0, tone_last_ = 0;

@@ -17,24 +17,53 @@
 
 namespace {
 
-// ggwave's Tx: 48 kHz base rate, 1024-sample frames (46.875 Hz per bin), freqStart bin 40 for the
-// audible protocols, 16-frame start/end markers of 16 tones, data in 3-byte chunks with one tone
-// per nibble (nibble n of the chunk, value v -> bin 40 + 16 n + v), each chunk held framesPerTx
-// frames; each frame's sum of tones is scaled by 1/number-of-tones and faded in and out over the
-// first/last 15% of the marker or chunk (addAmplitudeSmooth). Bytes sent: 3 bytes of the
-// Reed-Solomon-coded length, the payload, then its ECC bytes (len < 4 ? 2 : max(4, 2 (len/5))).
-// The ECC bytes are not computed here (the detector does not decode): fixed filler stands in.
-std::vector<float> ggwave(unsigned rate, const std::string &payload, int frames_per_tx,
-                          double volume = 0.25) {
+// ggwave's protocol table (include/ggwave/ggwave.h): name, freqStart, framesPerTx, bytesPerTx,
+// extra (2: mono-tone, one nibble per Tx)
+struct Protocol {
+  const char *label; // the finding's expected label
+  int freq_start, frames_per_tx, bytes_per_tx, extra;
+};
+const Protocol kAudible[] = {{"ggwave audible normal", 40, 9, 3, 1},
+                             {"ggwave audible fast", 40, 6, 3, 1},
+                             {"ggwave audible fastest", 40, 3, 3, 1}};
+const Protocol kDualTone[] = {{"ggwave DT normal", 24, 9, 1, 1},
+                              {"ggwave DT fast", 24, 6, 1, 1},
+                              {"ggwave DT fastest", 24, 3, 1, 1}};
+const Protocol kMonoTone[] = {{"ggwave MT normal", 24, 9, 1, 2},
+                              {"ggwave MT fast", 24, 6, 1, 2},
+                              {"ggwave MT fastest", 24, 3, 1, 2}};
+
+// ggwave's Tx (src/ggwave.cpp GGWave::encode): 48 kHz base rate, 1024-sample frames (46.875 Hz per
+// bin; microcontrollers use 6 kHz / 128, the same grid and frame time). Variable length
+// (fixed_length 0): 16-frame start/end markers of 16 tones (freqStart + 2i + (i&1), then
+// + 2i + 1 - (i&1)) around 3 bytes of Reed-Solomon-coded length, the payload and its ECC bytes
+// (len < 4 ? 2 : max(4, 2 (len/5))); fixed length: no markers and no length bytes, the payload
+// padded to fixed_length. Data: bytesPerTx bytes per Tx held framesPerTx frames; extra 1: nibble
+// n of the chunk, value v -> bin freqStart + 16 n + v; extra 2 (MT): one nibble per Tx, low then
+// high, on bin freqStart + v. dataBits[k] -> the bit1 tone of bit k/2 (even k) or its bit0 tone
+// one bin up, phase pi (k/2) / (8 bytesPerTx); each frame's sum of tones is scaled by
+// 1/number-of-tones and faded in and out over the first/last 15% of the marker or Tx
+// (addAmplitudeSmooth). The ECC bytes are not computed here (the detector does not decode): fixed
+// filler stands in. `buzzer`: what ggwave's arduino-tx sketch plays through tone() — a full-scale
+// square wave at the integer Hz of each tone, no fades.
+std::vector<float> ggwave(unsigned rate, const std::string &payload, const Protocol &pr,
+                          std::size_t fixed_length = 0, double volume = 0.25, bool buzzer = false) {
   const double grid = 46.875, frame_s = 1024.0 / 48000.0;
-  std::vector<std::uint8_t> bytes = {static_cast<std::uint8_t>(payload.size()), 0x5a, 0xc3};
-  bytes.insert(bytes.end(), payload.begin(), payload.end());
-  const std::size_t len = payload.size();
+  std::string data = payload;
+  std::vector<std::uint8_t> bytes;
+  if (fixed_length == 0)
+    bytes = {static_cast<std::uint8_t>(payload.size()), 0x5a, 0xc3};
+  else
+    data.resize(fixed_length, '\0');
+  bytes.insert(bytes.end(), data.begin(), data.end());
+  const std::size_t len = data.size();
   const std::size_t ecc = len < 4 ? 2 : std::max<std::size_t>(4, 2 * (len / 5));
   for (std::size_t i = 0; i < ecc; ++i)
     bytes.push_back(static_cast<std::uint8_t>(0x37 * (i + 1)));
-  while (bytes.size() % 3)
-    bytes.push_back(0);
+  const auto bpt = static_cast<std::size_t>(pr.bytes_per_tx);
+  const std::size_t txs = static_cast<std::size_t>(pr.extra) * ((bytes.size() + bpt - 1) / bpt);
+  bytes.resize(bytes.size() + bpt, 0);
+  const double bits = 8.0 * pr.bytes_per_tx;
   struct Block {
     std::vector<std::pair<int, double>> tones; // grid bin, phase
     int frames;
@@ -42,24 +71,35 @@ std::vector<float> ggwave(unsigned rate, const std::string &payload, int frames_
   std::vector<Block> blocks;
   Block start, end;
   for (int i = 0; i < 16; ++i) {
-    const double phase = M_PI * i / 24.0;
-    start.tones.push_back({40 + 2 * i + (i & 1), phase});
-    end.tones.push_back({40 + 2 * i + 1 - (i & 1), phase});
+    const double phase = M_PI * i / bits;
+    start.tones.push_back({pr.freq_start + 2 * i + (i & 1), phase});
+    end.tones.push_back({pr.freq_start + 2 * i + 1 - (i & 1), phase});
   }
   start.frames = end.frames = 16;
-  blocks.push_back(start);
-  for (std::size_t c = 0; c < bytes.size(); c += 3) {
+  if (fixed_length == 0)
+    blocks.push_back(start);
+  for (std::size_t t = 0; t < txs; ++t) {
     Block b;
-    b.frames = frames_per_tx;
-    for (int j = 0; j < 3; ++j)
-      for (int half = 0; half < 2; ++half) {
-        int k = (2 * j + half) * 16 + ((bytes[c + static_cast<std::size_t>(j)] >> (4 * half)) & 15);
-        // ggwave: dataBits[k] -> bit1 tone of bit k/2 (even k) or its bit0 tone one bin up
-        b.tones.push_back({40 + k, M_PI * (k / 2) / 24.0});
+    b.frames = pr.frames_per_tx;
+    const std::size_t offset = t * bpt;
+    std::vector<int> ks;
+    for (std::size_t j = 0; j < bpt; ++j) {
+      const int jj = static_cast<int>(j);
+      if (pr.extra == 1) {
+        ks.push_back(2 * jj * 16 + (bytes[offset + j] & 15));
+        ks.push_back((2 * jj + 1) * 16 + (bytes[offset + j] >> 4));
+      } else {
+        const std::uint8_t byte = bytes[offset / 2 + j];
+        ks.push_back(2 * jj * 16 + (offset % 2 == 0 ? byte & 15 : byte >> 4));
       }
+    }
+    std::sort(ks.begin(), ks.end());
+    for (int k : ks)
+      b.tones.push_back({pr.freq_start + k, M_PI * (k / 2) / bits});
     blocks.push_back(b);
   }
-  blocks.push_back(end);
+  if (fixed_length == 0)
+    blocks.push_back(end);
   std::vector<float> out;
   double t0 = 0;
   for (const auto &b : blocks) {
@@ -67,7 +107,15 @@ std::vector<float> ggwave(unsigned rate, const std::string &payload, int frames_
     const auto n = static_cast<std::size_t>(std::llround(dur * rate));
     for (std::size_t i = 0; i < n; ++i) {
       const double tl = static_cast<double>(i) / rate, t = t0 + tl;
-      double ramp = std::min({1.0, tl / (0.15 * dur), (dur - tl) / (0.15 * dur)});
+      if (buzzer) { // the square wave's odd harmonics, as far as the audio band carries them
+        const double hz = std::floor(grid * b.tones[0].first);
+        double s = 0;
+        for (int h = 1; h * hz < rate / 2.0 - 100; h += 2)
+          s += 4 / M_PI * std::sin(2 * M_PI * h * hz * t) / h;
+        out.push_back(static_cast<float>(volume * s));
+        continue;
+      }
+      const double ramp = std::min({1.0, tl / (0.15 * dur), (dur - tl) / (0.15 * dur)});
       double s = 0;
       for (auto [bin, phase] : b.tones)
         if (grid * bin < rate / 2.0 - 100)
@@ -97,37 +145,78 @@ bool any_ggwave(const std::vector<vg::voice::Finding> &f) {
   return false;
 }
 
-struct Case {
-  int frames;
-  const char *label;
-};
-const Case kCases[] = {
-    {9, "ggwave audible normal"}, {6, "ggwave audible fast"}, {3, "ggwave audible fastest"}};
+std::string messages(const std::vector<vg::voice::Finding> &f) {
+  std::string m;
+  for (const auto &x : f)
+    m += "\n  " + x.label + ": " + x.message;
+  return m;
+}
+
+// the transmission between 0.7 s of silence and 0.5 s of silence: one finding, named, with its
+// onset and duration
+void expect_named(unsigned rate, const std::vector<float> &g, const std::string &label) {
+  auto a = silence(rate, 0.7);
+  a.insert(a.end(), g.begin(), g.end());
+  auto tail = silence(rate, 0.5);
+  a.insert(a.end(), tail.begin(), tail.end());
+  auto f = analyse(rate, a);
+  ASSERT_EQ(f.size(), 1u) << messages(f);
+  EXPECT_EQ(f[0].code, "audio.data-carrier");
+  EXPECT_EQ(f[0].label, label) << f[0].message;
+  EXPECT_NEAR(*f[0].onset_s, 0.7, 0.05);
+  const double expected = static_cast<double>(g.size()) / rate;
+  EXPECT_NEAR(*f[0].duration_s, expected, 0.1);
+}
 
 TEST(Ggwave, EachAudibleSpeedIsNamedWithItsOnset) {
   for (unsigned rate : {48000u, 16000u, 8000u})
-    for (const auto &c : kCases)
+    for (const auto &c : kAudible)
       for (const std::string payload : {"hi", "hello ggwave"}) {
-        auto a = silence(rate, 0.7);
-        auto g = ggwave(rate, payload, c.frames);
-        a.insert(a.end(), g.begin(), g.end());
-        auto tail = silence(rate, 0.5);
-        a.insert(a.end(), tail.begin(), tail.end());
-        auto f = analyse(rate, a);
         SCOPED_TRACE(std::to_string(rate) + " Hz, " + c.label + ", \"" + payload + "\"");
-        ASSERT_EQ(f.size(), 1u) << (f.empty() ? "" : f[0].message);
-        EXPECT_EQ(f[0].code, "audio.data-carrier");
-        EXPECT_EQ(f[0].label, c.label) << f[0].message;
-        EXPECT_NEAR(*f[0].onset_s, 0.7, 0.05);
-        const double expected = static_cast<double>(g.size()) / rate;
-        EXPECT_NEAR(*f[0].duration_s, expected, 0.1);
+        expect_named(rate, ggwave(rate, payload, c), c.label);
       }
+}
+
+// DT: variable length (markers, ggwave's default) and fixed length (no markers); the whole
+// 1125-2578 Hz band fits G.711
+TEST(Ggwave, EachDualToneSpeedIsNamedWithItsOnset) {
+  for (unsigned rate : {48000u, 16000u, 8000u})
+    for (const auto &c : kDualTone) {
+      for (const std::string payload : {"hi", "hello ggwave"}) {
+        SCOPED_TRACE(std::to_string(rate) + " Hz, " + c.label + ", \"" + payload + "\"");
+        expect_named(rate, ggwave(rate, payload, c), c.label);
+      }
+      for (std::size_t fixed : {4u, 16u}) {
+        SCOPED_TRACE(std::to_string(rate) + " Hz, " + c.label + ", fixed length " +
+                     std::to_string(fixed));
+        expect_named(rate, ggwave(rate, "ping", c, fixed), c.label);
+      }
+    }
+}
+
+// MT: fixed length only (ggwave refuses variable-length mono-tone); 2 bytes is 8 tones
+TEST(Ggwave, EachMonoToneSpeedIsNamedWithItsOnset) {
+  for (unsigned rate : {48000u, 16000u, 8000u})
+    for (const auto &c : kMonoTone)
+      for (std::size_t fixed : {2u, 4u, 16u}) {
+        SCOPED_TRACE(std::to_string(rate) + " Hz, " + c.label + ", fixed length " +
+                     std::to_string(fixed));
+        expect_named(rate, ggwave(rate, "Hello!", c, fixed), c.label);
+      }
+}
+
+// ggwave's arduino-tx sketch: MT fastest, 16 bytes, through a buzzer (square wave, no fades)
+TEST(Ggwave, MonoToneFromAnArduinoBuzzer) {
+  for (unsigned rate : {48000u, 16000u, 8000u}) {
+    SCOPED_TRACE(std::to_string(rate) + " Hz");
+    expect_named(rate, ggwave(rate, "Hello!", kMonoTone[2], 16, 0.3, true), "ggwave MT fastest");
+  }
 }
 
 TEST(Ggwave, OnsetCarriesTheStreamOffsetAndSurvivesBackgroundNoise) {
   const unsigned rate = 8000;
   auto a = silence(rate, 0.3);
-  auto g = ggwave(rate, "abc", 6);
+  auto g = ggwave(rate, "abc", kAudible[1]);
   a.insert(a.end(), g.begin(), g.end());
   std::uint32_t s = 1;
   for (auto &x : a) { // white noise 30 dB below the carrier's tones
@@ -187,6 +276,86 @@ TEST(Ggwave, SteadyToneDtmfAndBell202AreNotGgwave) {
     EXPECT_FALSE(any_ggwave(f));
     ASSERT_EQ(f.size(), 1u);
     EXPECT_EQ(f[0].label, "Bell 202");
+  }
+}
+
+// a keyed tone sequence: symbol i's tones (Hz) held durations[i] seconds, continuous phase
+std::vector<float> keyed(unsigned rate, const std::vector<std::vector<double>> &symbols,
+                         const std::vector<double> &durations) {
+  std::vector<float> out;
+  std::vector<double> phase(4, 0.0);
+  for (std::size_t i = 0; i < symbols.size(); ++i) {
+    const auto n = static_cast<std::size_t>(durations[i % durations.size()] * rate);
+    for (std::size_t k = 0; k < n; ++k) {
+      double s = 0;
+      for (std::size_t j = 0; j < symbols[i].size(); ++j) {
+        phase[j] += 2 * M_PI * symbols[i][j] / rate;
+        s += std::sin(phase[j]);
+      }
+      out.push_back(static_cast<float>(0.25 * s / static_cast<double>(symbols[i].size())));
+    }
+  }
+  return out;
+}
+
+// ggwave's neighbours among pure-tone sequences in 1.1-2.6 kHz: each lacks ggwave's 46.875 Hz grid
+// or its clock, and none may be called ggwave
+TEST(Ggwave, ToneSequencesOffTheGridOrOffTheClockAreNotGgwave) {
+  std::uint32_t seed = 12345;
+  auto next = [&](unsigned m) {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 16) % m;
+  };
+  std::vector<std::pair<std::string, std::vector<float>>> cases;
+  for (unsigned rate : {8000u, 16000u, 48000u}) {
+    const std::string r = " at " + std::to_string(rate) + " Hz";
+    // a melody of equal-tempered notes D6..A#6 (chiptune) on a strict 64 ms and 128 ms clock
+    for (double d : {0.064, 0.128}) {
+      std::vector<std::vector<double>> notes;
+      for (int i = 0; i < 40; ++i)
+        notes.push_back({1174.66 * std::pow(2.0, next(9) / 12.0)});
+      cases.push_back({"melody" + r, keyed(rate, notes, {d})});
+    }
+    // tones on ggwave's grid (bins 24-39) without its clock: 40-250 ms each
+    std::vector<std::vector<double>> grid;
+    std::vector<double> durations;
+    for (int i = 0; i < 30; ++i) {
+      grid.push_back({46.875 * (24 + next(16))});
+      durations.push_back(0.04 + 0.01 * next(21));
+    }
+    cases.push_back({"unclocked grid tones" + r, keyed(rate, grid, durations)});
+    // 16-ary FSK on a 50 Hz raster from 1100 Hz, 64 ms symbols; and two-tone chords off the grid
+    std::vector<std::vector<double>> mfsk, chords;
+    for (int i = 0; i < 40; ++i) {
+      mfsk.push_back({1100.0 + 50.0 * next(16)});
+      chords.push_back({1150.0 + 50.0 * next(16), 1900.0 + 50.0 * next(16)});
+    }
+    cases.push_back({"50 Hz MFSK" + r, keyed(rate, mfsk, {0.064})});
+    cases.push_back({"off-grid chords" + r, keyed(rate, chords, {0.128})});
+    // fldigi's MFSK16: 15.625 Hz tone spacing from 1500 Hz (every third tone on ggwave's grid),
+    // 64 ms symbols — ggwave MT fastest's symbol time
+    std::vector<std::vector<double>> mfsk16;
+    for (int i = 0; i < 60; ++i)
+      mfsk16.push_back({1500.0 + 15.625 * next(16)});
+    cases.push_back({"MFSK16" + r, keyed(rate, mfsk16, {0.064})});
+    // special information tones (913.8, 1370.6, 1776.7 Hz), three times
+    std::vector<std::vector<double>> sit;
+    for (int i = 0; i < 3; ++i)
+      for (double f : {913.8, 1370.6, 1776.7})
+        sit.push_back({f});
+    cases.push_back({"SIT" + r, keyed(rate, sit, {0.274, 0.274, 0.380})});
+    // a whistle gliding 1.1-1.9 kHz, 20 ms steps
+    std::vector<std::vector<double>> glide;
+    for (int i = 0; i < 150; ++i)
+      glide.push_back({1100.0 + 16.0 * (i % 50)});
+    cases.push_back({"glide" + r, keyed(rate, glide, {0.02})});
+  }
+  for (const auto &[name, audio] : cases) {
+    const unsigned rate = name.find("8000 Hz") != std::string::npos    ? 8000u
+                          : name.find("16000 Hz") != std::string::npos ? 16000u
+                                                                       : 48000u;
+    auto f = analyse(rate, audio);
+    EXPECT_FALSE(any_ggwave(f)) << name << messages(f);
   }
 }
 
