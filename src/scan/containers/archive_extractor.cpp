@@ -1,9 +1,12 @@
 #include "scan/containers/archive_extractor.hpp"
 
+#include "scan/containers/zip_hand_decoder.hpp"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 namespace vg {
 
@@ -92,6 +95,10 @@ void ArchiveExtractor::extract(std::span<const std::uint8_t> data, ChildSink &si
   if (mode_ == Mode::stream && archive_filter_code(a.get(), 0) == ARCHIVE_FILTER_NONE)
     return; // not compressed after all: nothing inside
   archive_entry *e = nullptr;
+  // Zip entries libarchive has no decoder for (Deflate64, Implode) are decoded by hand: found in
+  // the central directory once the format is known to be zip.
+  std::optional<ZipHandDecoder> hand;
+  bool stopped = false;
   while (sink.keep_going()) {
     int rc = archive_read_next_header(a.get(), &e);
     if (rc == ARCHIVE_EOF)
@@ -103,6 +110,9 @@ void ArchiveExtractor::extract(std::span<const std::uint8_t> data, ChildSink &si
     if (rc == ARCHIVE_RETRY)
       continue;
     // ARCHIVE_WARN: the header is usable (e.g. an unknown extension); go on.
+    if (!hand && mode_ == Mode::archive &&
+        (archive_format(a.get()) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP)
+      hand.emplace(data);
     if (archive_entry_filetype(e) != AE_IFREG)
       continue;
     ChildObject c;
@@ -125,10 +135,21 @@ void ArchiveExtractor::extract(std::span<const std::uint8_t> data, ChildSink &si
       read_entry(a.get(), c, sink, entry_is_compressed(a.get(), mode_ == Mode::stream));
       if (!c.unreadable.empty() && archive_entry_is_encrypted(e))
         c.encrypted = true;
+      if (!c.unreadable.empty() && !c.encrypted && hand) {
+        const char *raw = archive_entry_pathname(e);
+        if (!hand->take(c.name, raw ? raw : "", c, sink) && !hand->directory_error().empty() &&
+            c.unreadable.find("compression method") != std::string::npos)
+          c.unreadable += " (no fallback: " + hand->directory_error() + ")";
+      }
     }
-    if (!sink.child(std::move(c)))
+    if (!sink.child(std::move(c))) {
+      stopped = true;
       break;
+    }
   }
+  // Deflate64/Implode entries libarchive did not reach or named differently.
+  if (hand && !stopped)
+    hand->rest(sink);
 }
 
 } // namespace vg

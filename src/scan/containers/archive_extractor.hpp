@@ -1,7 +1,9 @@
 // archive_extractor.hpp — archives and compressed streams through libarchive.
 // Promise: `Mode::archive` opens every archive format libarchive reads (zip, 7z, rar 4/5, tar, cpio
 // in all variants, cab, iso9660, lha/lzh, ar, xar) from memory and yields each regular entry;
-// encrypted entries are yielded as encrypted (not read). `Mode::stream` decompresses one gzip,
+// encrypted entries are yielded as encrypted (not read); zip entries compressed with Deflate64 or
+// Implode, which libarchive 3.6 cannot decode, are decoded by hand (zip_hand_decoder.hpp) and
+// yielded under the same name, limits and order. `Mode::stream` decompresses one gzip,
 // bzip2, xz, lzma, zstd, lz4 or compress(.Z) stream into a single child. Directories, links and
 // devices are skipped; entry names are reported as stored (they are names, never paths to write
 // to).
