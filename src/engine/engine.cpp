@@ -318,7 +318,7 @@ void Engine::count_subsig(std::uint32_t entry, std::span<const std::uint8_t> dat
 
 void Engine::evaluate_lsigs(const Group &g, std::span<const std::uint8_t> data,
                             const OffsetContext &ctx, bool allmatch, Scratch &s,
-                            std::vector<Detection> &out, std::span<const FileKind> chain) const {
+                            std::vector<Detection> &out, ContainerChain chain) const {
   for (auto l : g.lsig_always)
     touch_lsig(l, s);
   if (s.touched.empty())
@@ -370,7 +370,7 @@ void Engine::evaluate_lsigs(const Group &g, std::span<const std::uint8_t> data,
 void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
                         const OffsetContext &ctx, bool allmatch, Scratch &s,
                         std::vector<Detection> &out, const ReleaseFn &release,
-                        std::span<const FileKind> chain) const {
+                        ContainerChain chain) const {
   auto stop = [&] { return !allmatch && !out.empty(); };
   const std::uint64_t last = data.empty() ? 0 : data.size() - 1;
   ++s.epoch;
@@ -464,7 +464,7 @@ void Engine::check_hashes(std::span<const std::uint8_t> data, bool allmatch,
 }
 
 ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch, Scratch &s,
-                         const ReleaseFn &release, std::span<const FileKind> chain) const {
+                         const ReleaseFn &release, ContainerChain chain) const {
   if (s.owner != this) {
     s.prefilter = LiteralPrefilter::Scratch();
     for (const auto &g : groups_)

@@ -11,6 +11,7 @@
 #include "engine/body_matcher.hpp"
 #include "engine/file_type.hpp"
 #include "engine/literal_prefilter.hpp"
+#include "engine/logical_conditions.hpp"
 #include "engine/pcre_matcher.hpp"
 #include "signatures/signature_set.hpp"
 
@@ -71,11 +72,15 @@ public:
   // (empty for a plain file); .ldb Container/Intermediates conditions are checked against it.
   ScanOutcome scan(std::span<const std::uint8_t> data, bool allmatch, Scratch &scratch,
                    const ReleaseFn &release = {},
-                   std::span<const FileKind> container_chain = {}) const;
+                   ContainerChain container_chain = {}) const;
 
   // As clamscan's "Known viruses": detecting signatures plus allow-list entries.
   std::uint64_t signature_count() const { return known_; }
   const std::vector<std::string> &databases() const { return set_.databases; }
+  // .cdb signatures: the container recursion matches them against each entry's metadata.
+  const std::vector<ContainerMetadataSignature> &container_metadata() const {
+    return set_.container_metadata;
+  }
 
   struct Stats {
     std::size_t prefiltered = 0;           // body signatures found through an atom
@@ -133,14 +138,14 @@ private:
   void scan_group(const Group &g, std::span<const std::uint8_t> data,
                   const struct OffsetContext &ctx, bool allmatch, Scratch &scratch,
                   std::vector<Detection> &out, const ReleaseFn &release,
-                  std::span<const FileKind> chain) const;
+                  ContainerChain chain) const;
   void count_subsig(std::uint32_t entry, std::span<const std::uint8_t> data,
                     const struct OffsetContext &ctx, std::uint64_t lo, std::uint64_t hi,
                     Scratch &scratch) const;
   void touch_lsig(std::uint32_t lsig, Scratch &scratch) const;
   void evaluate_lsigs(const Group &g, std::span<const std::uint8_t> data,
                       const struct OffsetContext &ctx, bool allmatch, Scratch &scratch,
-                      std::vector<Detection> &out, std::span<const FileKind> chain) const;
+                      std::vector<Detection> &out, ContainerChain chain) const;
   void check_hashes(std::span<const std::uint8_t> data, bool allmatch, std::vector<Detection> &out,
                     const ReleaseFn &release) const;
   bool verify(std::uint32_t entry, std::span<const std::uint8_t> data,

@@ -2,6 +2,7 @@
 
 #include "common/error.hpp"
 #include "common/mapped_file.hpp"
+#include "signatures/container_metadata_line.hpp"
 #include "signatures/cvd_container.hpp"
 #include "signatures/logical_line.hpp"
 #include "signatures/section_hash_line.hpp"
@@ -26,6 +27,7 @@ enum class Format {
   msb,
   imp,
   ldb,
+  cdb,
   container,
   unsupported,
   unknown
@@ -60,11 +62,13 @@ Format format_of(std::string_view path) {
     return Format::msb;
   if (ext == "imp")
     return Format::imp;
+  if (ext == "cdb")
+    return Format::cdb;
   if (ext == "cvd" || ext == "cld" || ext == "cud")
     return Format::container;
   static constexpr std::string_view later[] = {
-      "ldu", "ndu", "hdu", "hsu", "mdu", "msu",  "cdb",  "cbc",  "crb", "idb", "ftm", "pdb",
-      "gdb", "wdb", "cfg", "ign", "yar", "yara", "info", "pwdb", "zmd", "rmd", "db",  "hdu"};
+      "ldu", "ndu", "hdu", "hsu", "mdu",  "msu",  "cbc",  "crb", "idb", "ftm", "pdb", "gdb",
+      "wdb", "cfg", "ign", "yar", "yara", "info", "pwdb", "zmd", "rmd", "db",  "hdu"};
   if (std::find(std::begin(later), std::end(later), ext) != std::end(later))
     return Format::unsupported;
   return Format::unknown;
@@ -193,6 +197,20 @@ void load_database_text(SignatureSet &set, const std::string &path, std::string_
         s->name = official_name(std::move(s->name), official);
         if (!is_ignored(set, s->name))
           set.logicals.push_back(std::move(*s));
+      } else {
+        ++set.skipped_by_level;
+      }
+      break;
+    }
+    case Format::cdb: {
+      auto r = parse_cdb_line(line);
+      if (auto *e = std::get_if<LineError>(&r))
+        throw Error(where, e->reason);
+      if (auto *s = std::get_if<ContainerMetadataSignature>(&r)) {
+        s->origin = origin;
+        s->name = official_name(std::move(s->name), official);
+        if (!is_ignored(set, s->name))
+          set.container_metadata.push_back(std::move(*s));
       } else {
         ++set.skipped_by_level;
       }

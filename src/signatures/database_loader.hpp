@@ -2,7 +2,7 @@
 // Promise: a directory loads every supported file in it (sorted by name, not recursive); a file is
 // loaded by its extension. The first malformed line stops loading with vg::Error whose input is
 // "FILE:LINE" and whose reason says what is wrong — as clamscan refuses a malformed database.
-// Supported here: .hdb .hsb .ndb .ldb .fp .sfp .ign2 .mdb .msb .imp (other ClamAV extensions are
+// Supported here: .hdb .hsb .ndb .ldb .cdb .fp .sfp .ign2 .mdb .msb .imp (other ClamAV extensions are
 // recognised and reported as not supported yet; unknown extensions in a directory are ignored, as
 // clamscan ignores them).
 // ClamAV containers (.cvd .cld .cud) are checked and their members loaded as "CONTAINER/member"

@@ -5,6 +5,7 @@
 #pragma once
 #include "common/digest.hpp"
 #include "signatures/body_pattern.hpp"
+#include "signatures/container_metadata_signature.hpp"
 #include "signatures/hash_table.hpp"
 #include "signatures/logical_signature.hpp"
 #include "signatures/offset_spec.hpp"
@@ -31,20 +32,22 @@ struct BodySignature {
 };
 
 struct SignatureSet {
-  std::vector<std::string> databases;      // paths of the files loaded, in load order
-  HashTable hashes;                        // .hdb .hsb: whole-file hashes that detect
-  HashTable allow;                         // .fp .sfp: whole-file hashes that cancel a detection
-  HashTable sections;                      // .mdb .msb: PE section hashes, keyed by section size
-  HashTable imports;                       // .imp: PE import-table hashes, keyed by its text's size
-  std::vector<BodySignature> bodies;       // .ndb
-  std::vector<LogicalSignature> logicals;  // .ldb (counted in Engine::signature_count())
+  std::vector<std::string> databases;     // paths of the files loaded, in load order
+  HashTable hashes;                       // .hdb .hsb: whole-file hashes that detect
+  HashTable allow;                        // .fp .sfp: whole-file hashes that cancel a detection
+  HashTable sections;                     // .mdb .msb: PE section hashes, keyed by section size
+  HashTable imports;                      // .imp: PE import-table hashes, keyed by its text's size
+  std::vector<BodySignature> bodies;      // .ndb
+  std::vector<LogicalSignature> logicals; // .ldb (counted in Engine::signature_count())
+  std::vector<ContainerMetadataSignature> container_metadata; // .cdb: matched on container entries
   std::unordered_set<std::string> ignored; // .ign2: names (without .UNOFFICIAL) never to report
   std::uint64_t skipped_by_level = 0;      // signatures outside the functionality level
   std::vector<std::string> warnings;       // files passed over (e.g. a format not supported yet)
 
   // Detecting signatures, as clamscan's "Known viruses" counts them.
   std::uint64_t signature_count() const {
-    return hashes.size() + bodies.size() + sections.size() + imports.size();
+    return hashes.size() + bodies.size() + sections.size() + imports.size() +
+           container_metadata.size();
   }
   // Sorts the hash tables; the loader calls it once everything is read.
   void finish() {

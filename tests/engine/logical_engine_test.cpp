@@ -26,7 +26,7 @@ std::shared_ptr<const Engine> engine_for(const std::string &ldb, const std::stri
 }
 
 std::set<std::string> names(const Engine &e, std::string_view data, bool allmatch = true,
-                            std::span<const FileKind> chain = {}) {
+                            ContainerChain chain = {}) {
   Engine::Scratch s;
   auto r = e.scan({reinterpret_cast<const std::uint8_t *>(data.data()), data.size()}, allmatch, s,
                   {}, chain);
@@ -36,7 +36,7 @@ std::set<std::string> names(const Engine &e, std::string_view data, bool allmatc
   return out;
 }
 
-bool fires(const Engine &e, std::string_view data, std::span<const FileKind> chain = {}) {
+bool fires(const Engine &e, std::string_view data, ContainerChain chain = {}) {
   return !names(e, data, true, chain).empty();
 }
 
@@ -172,28 +172,41 @@ TEST(LogicalEngine, ContainerAndIntermediates) {
   auto e = engine_for(
       "InPdf;Engine:51-255,Target:0,Container:CL_TYPE_PDF;0;6162636465\n"
       "InZip;Engine:51-255,Target:0,Container:CL_TYPE_ZIP;0;6162636465\n"
-      "Chain;Engine:51-255,Target:0,Intermediates:CL_TYPE_GZ>CL_TYPE_ANY;0;6162636465\n");
+      "InMail;Engine:51-255,Target:0,Container:CL_TYPE_MAIL;0;6162636465\n"
+      "TopLevel;Engine:51-255,Target:0,Container:CL_TYPE_ANY;0;6162636465\n"
+      "Chain;Engine:51-255,Target:0,Intermediates:CL_TYPE_GZ>CL_TYPE_ANY;0;6162636465\n"
+      "MailZip;Engine:51-255,Target:0,Intermediates:CL_TYPE_MAIL>CL_TYPE_ZIP;0;6162636465\n");
   std::string d = bin("abcde");
-  EXPECT_EQ(names(*e, d), std::set<std::string>{}); // a plain file has no container
-  const FileKind pdf[] = {FileKind::pdf};
+  // A plain file's parent is CL_TYPE_ANY in libclamav: only Container:CL_TYPE_ANY holds.
+  EXPECT_EQ(names(*e, d), std::set<std::string>{"TopLevel"});
+  const ClamType pdf[] = {ClamType::pdf};
   EXPECT_EQ(names(*e, d, true, pdf), std::set<std::string>{"InPdf"});
-  const FileKind gz_pdf[] = {FileKind::gzip, FileKind::pdf};
-  EXPECT_EQ(names(*e, d, true, gz_pdf), (std::set<std::string>{"InPdf", "Chain"}));
-  // FileKind::zip also stands for OOXML: a ZIP container cannot be told apart, never fires.
-  const FileKind zip[] = {FileKind::zip};
-  EXPECT_EQ(names(*e, d, true, zip), std::set<std::string>{});
+  // Intermediates GZ>ANY: ANY uses up no layer, so GZ is compared with the direct parent.
+  const ClamType gz_pdf[] = {ClamType::gz, ClamType::pdf};
+  EXPECT_EQ(names(*e, d, true, gz_pdf), std::set<std::string>{"InPdf"});
+  const ClamType pdf_gz[] = {ClamType::pdf, ClamType::gz};
+  EXPECT_EQ(names(*e, d, true, pdf_gz), std::set<std::string>{"Chain"});
+  const ClamType zip[] = {ClamType::zip};
+  EXPECT_EQ(names(*e, d, true, zip), std::set<std::string>{"InZip"});
+  // CL_TYPE_OOXML_WORD is not CL_TYPE_ZIP.
+  const ClamType docx[] = {ClamType::ooxml_word};
+  EXPECT_EQ(names(*e, d, true, docx), std::set<std::string>{});
+  const ClamType mail_zip[] = {ClamType::mail, ClamType::zip};
+  EXPECT_EQ(names(*e, d, true, mail_zip), (std::set<std::string>{"InZip", "MailZip"}));
+  const ClamType zip_mail[] = {ClamType::zip, ClamType::mail};
+  EXPECT_EQ(names(*e, d, true, zip_mail), std::set<std::string>{"InMail"});
 }
 
 TEST(LogicalEngine, WhatCannotBeEvaluatedNeverFires) {
   auto e = engine_for("Handler;Engine:51-255,Target:0,HandlerType:CL_TYPE_PDF;0;6162636465\n"
                       "Macro;Engine:81-255,Target:0;0|1;6162636465;${1-2}3$\n"
-                      "Mail;Engine:51-255,Target:0,Container:CL_TYPE_MAIL;0;6162636465\n"
+                      "Unknown;Engine:51-255,Target:0,Container:CL_TYPE_NOSUCH;0;6162636465\n"
                       "Ok;Target:0;0;6162636465\n");
   EXPECT_EQ(names(*e, bin("abcde")), std::set<std::string>{"Ok"});
-  const FileKind mail[] = {FileKind::mail};
-  EXPECT_EQ(names(*e, bin("abcde"), true, mail), std::set<std::string>{"Ok"});
+  const ClamType pdf[] = {ClamType::pdf};
+  EXPECT_EQ(names(*e, bin("abcde"), true, pdf), std::set<std::string>{"Ok"});
   EXPECT_EQ(e->stats().logical, 1u);
-  EXPECT_EQ(e->stats().logical_not_evaluable, 3u);
+  EXPECT_EQ(e->stats().logical_not_evaluable, 2u);
 }
 
 TEST(LogicalEngine, PcreRunsWhenItsTriggerHolds) {
@@ -252,10 +265,24 @@ TEST(LogicalEngine, ScratchReusedAcrossFiles) {
 }
 
 TEST(LogicalConditions, TypeNames) {
-  EXPECT_EQ(clamav_type_is("CL_TYPE_MSEXE", FileKind::pe), true);
-  EXPECT_EQ(clamav_type_is("CL_TYPE_MSEXE", FileKind::msdos), true);
-  EXPECT_EQ(clamav_type_is("CL_TYPE_MSEXE", FileKind::elf), false);
-  EXPECT_EQ(clamav_type_is("CL_TYPE_ZIP", FileKind::zip), std::nullopt);
+  EXPECT_EQ(clamav_type_from_name("CL_TYPE_MSEXE"), ClamType::msexe);
+  EXPECT_EQ(clamav_type_from_name("CL_TYPE_POSIX_TAR"), ClamType::posix_tar);
+  EXPECT_EQ(clamav_type_from_name("CL_TYPE_CPIO_NEWC"), ClamType::cpio_newc);
+  EXPECT_EQ(clamav_type_from_name("CL_TYPE_ANY"), std::nullopt);
+  EXPECT_EQ(clamav_type_from_name("CL_TYPE_DMG"), std::nullopt);
+  EXPECT_EQ(clamav_type_from_name("CL_TYPE_NOSUCH"), std::nullopt);
+  // Every name ClamAV accepts either names a ClamType with that exact name or none at all.
+  for (unsigned v = 0; v <= static_cast<unsigned>(ClamType::ignored); ++v) {
+    auto t = static_cast<ClamType>(v);
+    EXPECT_TRUE(is_clamav_type_name(clamav_type_name(t))) << clamav_type_name(t);
+    EXPECT_EQ(clamav_type_from_name(clamav_type_name(t)), t);
+  }
+  const ClamType chain[] = {ClamType::mail, ClamType::zip};
+  EXPECT_TRUE(chain_layer_is(chain, 1, "CL_TYPE_ZIP"));
+  EXPECT_TRUE(chain_layer_is(chain, 2, "CL_TYPE_MAIL"));
+  EXPECT_TRUE(chain_layer_is(chain, 3, "CL_TYPE_ANY"));
+  EXPECT_FALSE(chain_layer_is(chain, 1, "CL_TYPE_ANY"));
+  EXPECT_FALSE(chain_layer_is(chain, 3, "CL_TYPE_MAIL"));
 }
 
 } // namespace

@@ -123,7 +123,8 @@ TEST(CvdContainer, IgnoreListInsideAppliesToTheWholeContainer) {
 
 TEST(CvdContainer, UnsupportedMemberIsPassedOverWithAWarning) {
   auto s = eicar_spec();
-  s.members.push_back({"test.cdb", "Something:CL_TYPE_ZIP:*:x:*:*:*:*:*:*\n"});
+  s.members.push_back({"test.wdb", "X:.+:.+\n"});
+  s.members.push_back({"test.cdb", "Something:CL_TYPE_ZIP:*:x:*:*:*:*:*:*\n"}); // a read format
   s.members.push_back({"a.cbc", "ClamBC bytecode\n"});
   s.members.push_back({"b.cbc", "ClamBC bytecode\n"});
   auto set = load_one("/db/main.cvd", build(s));
@@ -131,8 +132,10 @@ TEST(CvdContainer, UnsupportedMemberIsPassedOverWithAWarning) {
   EXPECT_EQ(set.warnings[0], "/db/main.cvd: 2 .cbc files (a.cbc, ...): database format not "
                              "supported yet, passed over");
   EXPECT_EQ(set.warnings[1],
-            "/db/main.cvd/test.cdb: database format not supported yet, passed over");
+            "/db/main.cvd/test.wdb: database format not supported yet, passed over");
   EXPECT_EQ(set.hashes.size(), 1u);
+  ASSERT_EQ(set.container_metadata.size(), 1u);
+  EXPECT_EQ(set.container_metadata[0].name, "Something");
 }
 
 TEST(CvdContainer, MalformedMemberLineNamesContainerMemberAndLine) {

@@ -1,5 +1,6 @@
 #include "scan/containers/container_scanner.hpp"
 
+#include "scan/containers/archive_entry_metadata.hpp"
 #include "scan/containers/extractor_registry.hpp"
 
 #include <chrono>
@@ -11,18 +12,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Scans an extracted object with the chain of container types above it (for the .ldb
-// Container/Intermediates keys). The chain parameter of Engine::scan is being added alongside this
-// code; until an engine has it, objects are scanned without it.
-template <class E>
-ScanOutcome scan_object(const E &engine, std::span<const std::uint8_t> data, bool allmatch,
-                        Engine::Scratch &scratch, std::span<const FileKind> chain) {
-  if constexpr (requires { engine.scan(data, allmatch, scratch, ReleaseFn{}, chain); })
-    return engine.scan(data, allmatch, scratch, ReleaseFn{}, chain);
-  else
-    return engine.scan(data, allmatch, scratch);
-}
-
 class Driver {
 public:
   Driver(const Engine &engine, const ScanOptions &opts, Engine::Scratch &scratch, FileResult &r,
@@ -32,7 +21,7 @@ public:
         total_(outer_size) {}
 
   void open(std::span<const std::uint8_t> data, ClamType type, std::vector<ChainLink> &chain,
-            std::vector<FileKind> &kinds, unsigned depth);
+            std::vector<ClamType> &types, unsigned depth);
 
   bool stopped() const { return stopped_; }
   bool time_up() {
@@ -72,8 +61,13 @@ public:
     return true;
   }
 
+  // Matches the .cdb signatures against what the container's headers say about each entry
+  // (libclamav's cli_matchmeta(), called by its archive scanners before each entry is scanned).
+  void match_metadata(std::span<const std::uint8_t> data, ClamType type,
+                      std::vector<ChainLink> &chain);
+
   // Scans one extracted object and opens it if it is a container. False: stop this container.
-  bool object(ChildObject &&c, std::vector<ChainLink> &chain, std::vector<FileKind> &kinds,
+  bool object(ChildObject &&c, std::vector<ChainLink> &chain, std::vector<ClamType> &types,
               unsigned depth, const char *family);
 
 private:
@@ -90,8 +84,8 @@ private:
 class Sink final : public ChildSink {
 public:
   Sink(Driver &d, const ScanOptions &opts, std::vector<ChainLink> &chain,
-       std::vector<FileKind> &kinds, unsigned depth, const char *family)
-      : d_(d), opts_(opts), chain_(chain), kinds_(kinds), depth_(depth), family_(family) {}
+       std::vector<ClamType> &types, unsigned depth, const char *family)
+      : d_(d), opts_(opts), chain_(chain), types_(types), depth_(depth), family_(family) {}
 
   std::uint64_t size_cap() const override { return opts_.max_filesize; }
   double max_ratio() const override { return opts_.max_ratio; }
@@ -115,14 +109,14 @@ public:
       full_ = true;
       return false;
     }
-    return d_.object(std::move(c), chain_, kinds_, depth_, family_);
+    return d_.object(std::move(c), chain_, types_, depth_, family_);
   }
 
 private:
   Driver &d_;
   const ScanOptions &opts_;
   std::vector<ChainLink> &chain_;
-  std::vector<FileKind> &kinds_;
+  std::vector<ClamType> &types_;
   unsigned depth_;
   const char *family_;
   std::uint64_t files_ = 0;
@@ -137,7 +131,7 @@ std::string capitalised(const char *family) {
 }
 
 void Driver::open(std::span<const std::uint8_t> data, ClamType type, std::vector<ChainLink> &chain,
-                  std::vector<FileKind> &kinds, unsigned depth) {
+                  std::vector<ClamType> &types, unsigned depth) {
   const Extractor *x = extractor_for(type, data);
   if (!x || stopped_)
     return;
@@ -146,8 +140,10 @@ void Driver::open(std::span<const std::uint8_t> data, ClamType type, std::vector
           "containers nested deeper than " + std::to_string(opts_.max_recursion) + " levels");
     return;
   }
-  kinds.push_back(kind_of(type, data));
-  Sink sink(*this, opts_, chain, kinds, depth, x->family());
+  types.push_back(type);
+  if (!engine_.container_metadata().empty() && has_entry_metadata(type))
+    match_metadata(data, type, chain);
+  Sink sink(*this, opts_, chain, types, depth, x->family());
   try {
     x->extract(data, sink);
   } catch (const std::bad_alloc &) {
@@ -155,10 +151,34 @@ void Driver::open(std::span<const std::uint8_t> data, ClamType type, std::vector
   } catch (const std::exception &e) {
     notice(ScanNotice::Kind::damaged, chain, std::string(x->family()) + ": " + e.what());
   }
-  kinds.pop_back();
+  types.pop_back();
 }
 
-bool Driver::object(ChildObject &&c, std::vector<ChainLink> &chain, std::vector<FileKind> &kinds,
+void Driver::match_metadata(std::span<const std::uint8_t> data, ClamType type,
+                            std::vector<ChainLink> &chain) {
+  const ArchiveMetadataListing listing = list_entry_metadata(type, data, opts_.max_files);
+  ContainerEntryFacts facts;
+  facts.container_type = clamav_type_name(type);
+  facts.container_size = data.size();
+  for (const auto &m : listing.entries) {
+    facts.name = m.name ? std::optional<std::string_view>(*m.name) : std::nullopt;
+    facts.size_in_container = m.size_in_container;
+    facts.size_real = m.size_real;
+    facts.encrypted = m.encrypted;
+    facts.position = m.position;
+    for (const auto &sig : engine_.container_metadata()) {
+      if (stopped_)
+        return;
+      if (!sig.matches(facts))
+        continue;
+      chain.push_back({m.name.value_or(""), "", "metadata"});
+      verdict({sig.name, engine_.databases()[sig.origin.database], "metadata", {}, chain});
+      chain.pop_back();
+    }
+  }
+}
+
+bool Driver::object(ChildObject &&c, std::vector<ChainLink> &chain, std::vector<ClamType> &types,
                     unsigned depth, const char *family) {
   chain.push_back({c.name, "", c.method});
   struct Pop {
@@ -197,7 +217,7 @@ bool Driver::object(ChildObject &&c, std::vector<ChainLink> &chain, std::vector<
   ++r_.objects;
   const ClamType type = detect_clamav_type(c.bytes);
   chain.back().type = clamav_type_name(type);
-  ScanOutcome o = scan_object(engine_, c.bytes, opts_.allmatch, scratch_, kinds);
+  ScanOutcome o = engine_.scan(c.bytes, opts_.allmatch, scratch_, ReleaseFn{}, types);
   if (o.allowlisted)
     r_.allowlisted = true;
   for (const auto &d : o.detections)
@@ -205,7 +225,7 @@ bool Driver::object(ChildObject &&c, std::vector<ChainLink> &chain, std::vector<
              d.kind == Detection::Kind::hash ? "hash" : "body", d.offset, chain});
   if (stopped_)
     return false;
-  open(c.bytes, type, chain, kinds, depth + 1);
+  open(c.bytes, type, chain, types, depth + 1);
   return !stopped_ && !time_up();
 }
 
@@ -215,8 +235,8 @@ void scan_contents(const Engine &engine, const ScanOptions &opts, Engine::Scratc
                    std::span<const std::uint8_t> data, FileResult &result) {
   Driver d(engine, opts, scratch, result, data.size());
   std::vector<ChainLink> chain;
-  std::vector<FileKind> kinds;
-  d.open(data, detect_clamav_type(data), chain, kinds, 0);
+  std::vector<ClamType> types;
+  d.open(data, detect_clamav_type(data), chain, types, 0);
 }
 
 std::string chain_text(const std::vector<ChainLink> &chain) {

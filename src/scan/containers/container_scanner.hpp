@@ -1,8 +1,11 @@
 // container_scanner.hpp — the recursion driver: looks inside a file's containers and scans every
 // object found there with the engine, within the scan's limits.
 // Promise: each object is typed from its bytes (detect_clamav_type), scanned with the engine like a
-// file (with the chain of container types above it, outermost first) and, when it is a container
-// itself, opened in turn. Nothing is written to disk. The limits of ScanOptions hold for the whole
+// file (with the chain of ClamAV container types above it, outermost first, for the .ldb
+// Container/Intermediates keys) and, when it is a container itself, opened in turn. When the
+// engine holds .cdb signatures, each archive's entry metadata (archive_entry_metadata.hpp) is
+// matched against them as the archive is opened (a match is a "metadata" verdict whose chain ends
+// with the entry). Nothing is written to disk. The limits of ScanOptions hold for the whole
 // file: depth (max_recursion), objects (max_files per container), size of each object
 // (max_filesize), bytes scanned in all (max_scansize), extracted/compressed ratio (max_ratio) and
 // time (max_scantime_ms). Every limit reached, encrypted entry and damaged container becomes a

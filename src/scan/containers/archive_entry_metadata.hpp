@@ -1,0 +1,49 @@
+// archive_entry_metadata.hpp — what an archive says about each of its entries, as libclamav hands
+// it to cli_matchmeta() for the .cdb container metadata signatures.
+// Promise: list_entry_metadata() reads only headers (never an entry's data, nothing written to
+// disk), never reads outside the buffer, stops after `max_entries`, and reproduces libclamav
+// 1.4's values and order for the container types it knows:
+//  - CL_TYPE_ZIP (unzip.c): every central-directory record (local headers when there is no
+//    central directory), directories included; compressed and real size from the record (ZIP64
+//    extra field when they are 0xFFFFFFFF), encrypted = general-purpose flag bit 0, position
+//    1, 2, ... in directory order;
+//  - CL_TYPE_POSIX_TAR / CL_TYPE_OLD_TAR (untar): regular files only, size in and out the same,
+//    position counts the regular files from 1;
+//  - CL_TYPE_CPIO_* (cpio.c): entries of non-zero size of any kind, position counts every header
+//    from 1, the name with non-ASCII and any of % \ TAB CR LF replaced by '_' (at most 512 bytes);
+//  - CL_TYPE_7Z (7z_iface.c): files only, compressed size 0 (as libclamav passes), position the
+//    0-based index among all entries, directories included; "encrypted" stays set once an
+//    encrypted entry was met, as libclamav's flag does.
+// Other types yield no entries (RAR: libarchive does not give the packed size; documented gap).
+// `damaged` is set when the headers end early; the entries read until then are kept.
+#pragma once
+#include "engine/file_type.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace vg {
+
+struct ArchiveEntryMetadata {
+  std::optional<std::string> name;
+  std::optional<std::uint64_t> size_in_container; // nullopt: the format does not say
+  std::uint64_t size_real = 0;
+  bool encrypted = false;
+  std::uint64_t position = 0;
+};
+
+struct ArchiveMetadataListing {
+  std::vector<ArchiveEntryMetadata> entries;
+  std::string damaged; // why the headers could not all be read ("" when they could)
+};
+
+// True for the container types whose entries list_entry_metadata() can list.
+bool has_entry_metadata(ClamType type);
+
+ArchiveMetadataListing list_entry_metadata(ClamType type, std::span<const std::uint8_t> data,
+                                           std::uint64_t max_entries);
+
+} // namespace vg
