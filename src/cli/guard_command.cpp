@@ -2,7 +2,9 @@
 // stop, history, restore, unquarantine, check).
 #include "cli/bundled_databases.hpp"
 #include "cli/command.hpp"
+#include "cli/option_parser.hpp"
 #include "common/error.hpp"
+#include "engine/compiled_cache.hpp"
 #include "guard/bpf_lsm_guard.hpp"
 #include "guard/control_socket.hpp"
 #include "guard/discover.hpp"
@@ -47,6 +49,9 @@ const char *kUsage =
     "  check --policy FILE               parse a policy and list what it protects\n"
     "  start --policy FILE               enforce in the foreground: one line, then one JSON event "
     "a line\n"
+    "        [--cache-dir DIR] [--no-cache] [--cache-max-size SIZE]\n"
+    "                                    the cache of the compiled signatures offenders are\n"
+    "                                    scanned with (see voxguard scan --help, COMPILED CACHE)\n"
     "  stop [--policy FILE]              stop the running guard (root only)\n"
     "  history ASSET --policy FILE       journal versions of an asset, with what changed\n"
     "  restore ASSET [--version N] --policy FILE\n"
@@ -61,6 +66,7 @@ struct Args {
   std::string policy, output, journal, action, mode;
   std::vector<std::string> homes;
   std::optional<unsigned> version;
+  vg::CompiledCacheSettings cache;
 };
 
 Args parse_args(int argc, char **argv, int first) {
@@ -84,6 +90,12 @@ Args parse_args(int argc, char **argv, int first) {
       a.action = value("--action");
     else if (s == "--mode")
       a.mode = value("--mode");
+    else if (s == "--no-cache")
+      a.cache.enabled = false;
+    else if (s == "--cache-dir")
+      a.cache.dir = value("--cache-dir");
+    else if (s == "--cache-max-size")
+      a.cache.max_bytes = vg::cli::parse_size("--cache-max-size", value("--cache-max-size"));
     else if (s == "--version") {
       std::string v = value("--version");
       char *end = nullptr;
@@ -144,6 +156,7 @@ int cmd_start(const Args &a) {
       note = "BPF LSM not usable: " + bpf.reason;
   }
   EventLog log(stdout, p.events_file, p.syslog);
+  vg::install_compiled_cache(a.cache);
   ExecutableScan exe_scan(scan_databases(p));
   log.scan_executables_with([&exe_scan](const std::string &path, const std::string &sha256) {
     return exe_scan.verdict(path, sha256);

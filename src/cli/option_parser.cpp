@@ -1,6 +1,7 @@
 #include "cli/option_parser.hpp"
 
 #include "common/error.hpp"
+#include "engine/compiled_cache.hpp"
 
 #include <charconv>
 
@@ -94,6 +95,22 @@ unsigned parse_count(const std::string &option, const std::string &value) {
   if (ec != std::errc() || p != value.data() + value.size() || n == 0 || n > 1024)
     throw Error(option, "'" + value + "' is not a count from 1 to 1024");
   return n;
+}
+
+std::vector<OptionSpec> cache_option_specs(CompiledCacheSettings &settings) {
+  return {
+      {0, "cache-dir", true,
+       [&settings](const std::string &v) {
+         if (v.empty())
+           throw Error("--cache-dir", "needs a directory name");
+         settings.dir = v;
+       }},
+      {0, "cache-max-size", true,
+       [&settings](const std::string &v) {
+         settings.max_bytes = parse_size("--cache-max-size", v);
+       }},
+      {0, "no-cache", false, [&settings](const std::string &) { settings.enabled = false; }},
+  };
 }
 
 } // namespace vg::cli

@@ -9,6 +9,10 @@
 #include <string_view>
 #include <vector>
 
+namespace vg {
+struct CompiledCacheSettings;
+}
+
 namespace vg::cli {
 
 struct OptionSpec {
@@ -24,5 +28,9 @@ std::vector<std::string> parse_options(int argc, char **argv, const std::vector<
 // "100M", "4096", "2G", "512K" -> bytes. Throws vg::Error naming `option`.
 std::uint64_t parse_size(const std::string &option, const std::string &value);
 unsigned parse_count(const std::string &option, const std::string &value);
+
+// The options of every command that builds an engine, applied to `settings`:
+// --cache-dir=DIR, --cache-max-size=SIZE, --no-cache.
+std::vector<OptionSpec> cache_option_specs(CompiledCacheSettings &settings);
 
 } // namespace vg::cli

@@ -3,6 +3,7 @@
 #include "cli/command.hpp"
 #include "cli/option_parser.hpp"
 #include "common/error.hpp"
+#include "engine/compiled_cache.hpp"
 #include "engine/engine.hpp"
 #include "scan/database_locator.hpp"
 #include "scan/progress_line.hpp"
@@ -97,6 +98,30 @@ CONTAINERS
         --no-progress          never draw the progress line (it is drawn only on a terminal)
     -h, --help                 print this help
 
+COMPILED CACHE
+    Compiling the literal prefilters (Vectorscan databases) is the costliest part of loading a
+    large database, so the compiled databases are kept in a cache directory, each under the
+    SHA-256 of everything that determines it (the atoms in order, their flags, the CPU features,
+    the Vectorscan version), and read back at the next start instead of being compiled again.
+    An entry that is truncated, damaged, made by another Vectorscan version, stored under the
+    wrong name, or not a regular file owned by the user is not used: it is compiled again and
+    rewritten, with one line on standard error naming the file and the reason. The directory is
+    created with mode 0700 and must be owned by the user and not writable by group or others;
+    entries are written atomically with mode 0600; beyond the size bound the least recently
+    used entries are removed.
+        --cache-dir=DIR        the cache directory (default: $VOXGUARD_CACHE_DIR, else
+                               $XDG_CACHE_HOME/voxguard, else ~/.cache/voxguard; for root
+                               /var/cache/voxguard). An unusable DIR is an error (exit status
+                               2); an unusable default directory is a warning, and the scan runs
+                               without the cache.
+        --cache-max-size=SIZE  bound on the total size of the cache (default 512M)
+        --no-cache             neither read nor write the cache
+
+ENVIRONMENT
+    VOXGUARD_DB          database directory or file used when no -d is given
+    VOXGUARD_CACHE_DIR   cache directory used when no --cache-dir is given
+    XDG_CACHE_HOME, HOME where the default cache directory lies (see COMPILED CACHE)
+
 EXIT STATUS
     0  no signature matched
     1  a signature matched at least one file
@@ -106,6 +131,7 @@ EXAMPLES
     voxguard scan ~/Downloads
     voxguard scan -z -d /var/lib/clamav --json /srv/upload > report.jsonl
     voxguard scan -i --exclude-dir='.git' -j 2 /home
+    voxguard scan --cache-dir=/var/tmp/vg-cache -d /var/lib/clamav /srv/upload
 )";
 
 // A container limit: a whole number from 0 to 2^32-1 (0 switches the limit off where that makes
@@ -122,6 +148,7 @@ int run_scan_command(int argc, char **argv) {
   vg::ScanOptions opts;
   vg::ReportOptions ropts;
   std::vector<std::string> databases;
+  vg::CompiledCacheSettings cache;
   bool help = false, progress = true;
   using vg::cli::OptionSpec;
   std::vector<OptionSpec> specs = {
@@ -155,6 +182,8 @@ int run_scan_command(int argc, char **argv) {
       {0, "no-progress", false, [&](const std::string &) { progress = false; }},
       {'h', "help", false, [&](const std::string &) { help = true; }},
   };
+  for (auto &spec : vg::cli::cache_option_specs(cache))
+    specs.push_back(std::move(spec));
   try {
     opts.paths = vg::cli::parse_options(argc, argv, specs);
   } catch (const vg::Error &e) {
@@ -181,6 +210,7 @@ int run_scan_command(int argc, char **argv) {
   }
   std::shared_ptr<const vg::Engine> engine;
   try {
+    vg::install_compiled_cache(cache);
     auto set = vg::load_databases(choice.paths);
     for (const auto &w : set.warnings)
       std::fprintf(stderr, "WARNING: %s\n", w.c_str());

@@ -1,13 +1,95 @@
 #include "engine/literal_prefilter.hpp"
 
+#include "common/digest.hpp"
+#include "engine/compiled_cache.hpp"
+
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <stdexcept>
 #include <string>
 
 namespace vg {
+
+namespace {
+
+constexpr unsigned kMode = HS_MODE_BLOCK;
+
+void put_u64(std::vector<std::uint8_t> &out, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i)
+    out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+
+// The cache key: SHA-256 over everything hs_compile_lit_multi is given (the literals in order,
+// their flags and ids, the mode, the target platform) and the Vectorscan version that compiles.
+CacheKey prefilter_key(const std::vector<std::vector<std::uint8_t>> &literals,
+                       const std::vector<unsigned> &flags, const std::vector<unsigned> &ids,
+                       const hs_platform_info_t &platform) {
+  std::vector<std::uint8_t> material;
+  auto put_text = [&](const char *text) {
+    put_u64(material, std::strlen(text));
+    material.insert(material.end(), text, text + std::strlen(text));
+  };
+  put_text("voxguard literal prefilter, hs_compile_lit_multi");
+  put_text(hs_version());
+  put_u64(material, platform.tune);
+  put_u64(material, platform.cpu_features);
+  put_u64(material, platform.reserved1);
+  put_u64(material, platform.reserved2);
+  put_u64(material, kMode);
+  put_u64(material, literals.size());
+  for (std::size_t i = 0; i < literals.size(); ++i) {
+    put_u64(material, ids[i]);
+    put_u64(material, flags[i]);
+    put_u64(material, literals[i].size());
+    material.insert(material.end(), literals[i].begin(), literals[i].end());
+  }
+  Digests d = digest_bytes(material, hash_bit(HashAlgo::sha256));
+  CacheKey key{};
+  std::copy_n(d.sha256->b.begin(), key.size(), key.begin());
+  return key;
+}
+
+// A database from the cache, or nullptr with the reason it cannot be used.
+hs_database_t *deserialize(std::span<const std::uint8_t> payload, std::string &why) {
+  const char *bytes = reinterpret_cast<const char *>(payload.data());
+  // hs_version() is "X.Y.Z DATE"; a database describes itself as "Version: X.Y.Z Features: ..
+  // Mode: ..", and its header holds the version as major << 24 | minor << 16 | patch << 8.
+  std::string version = hs_version();
+  version = version.substr(0, version.find(' '));
+  char *info = nullptr;
+  hs_error_t rc = hs_serialized_database_info(bytes, payload.size(), &info);
+  if (rc == HS_DB_VERSION_ERROR && payload.size() >= 8) {
+    why = "database compiled by another Vectorscan (" + std::to_string(payload[7]) + "." +
+          std::to_string(payload[6]) + "." + std::to_string(payload[5]) + "), this is " + version;
+    return nullptr;
+  }
+  if (rc != HS_SUCCESS || !info) {
+    why = "the payload is not a serialised Vectorscan database (error " + std::to_string(rc) + ")";
+    return nullptr;
+  }
+  std::string described = info;
+  std::free(info);
+  if (!described.starts_with("Version: " + version + " ")) {
+    why = "database compiled by another Vectorscan (" + described + "), this is " + version;
+    return nullptr;
+  }
+  if (!described.ends_with("Mode: BLOCK")) {
+    why = "database is not a block-mode database (" + described + ")";
+    return nullptr;
+  }
+  hs_database_t *db = nullptr;
+  if (hs_error_t rc = hs_deserialize_database(bytes, payload.size(), &db); rc != HS_SUCCESS) {
+    why = "Vectorscan refused the database (error " + std::to_string(rc) + ")";
+    return nullptr;
+  }
+  return db;
+}
+
+} // namespace
 
 void LiteralPrefilter::DbFree::operator()(hs_database *db) const {
   hs_free_database(db);
@@ -35,16 +117,40 @@ LiteralPrefilter::LiteralPrefilter(const std::vector<std::vector<std::uint8_t>> 
     lengths_.push_back(static_cast<std::uint32_t>(literals[i].size()));
     max_length_ = std::max(max_length_, literals[i].size());
   }
+  hs_platform_info_t platform{};
+  if (hs_populate_platform(&platform) != HS_SUCCESS)
+    throw std::runtime_error("Vectorscan could not describe this platform");
+  auto cache = compiled_cache();
+  CacheKey key{};
+  if (cache) {
+    key = prefilter_key(literals, flags, ids, platform);
+    if (auto entry = cache->load(key)) {
+      std::string why;
+      if (hs_database_t *db = deserialize(entry->payload(), why)) {
+        db_.reset(db);
+        return;
+      }
+      cache->reject(key, why);
+    }
+  }
   hs_database_t *db = nullptr;
   hs_compile_error_t *err = nullptr;
   if (hs_compile_lit_multi(exprs.data(), flags.data(), ids.data(), lens.data(),
-                           static_cast<unsigned>(exprs.size()), HS_MODE_BLOCK, nullptr, &db,
+                           static_cast<unsigned>(exprs.size()), kMode, &platform, &db,
                            &err) != HS_SUCCESS) {
     std::string msg = err && err->message ? err->message : "unknown error";
     hs_free_compile_error(err);
     throw std::runtime_error("Vectorscan refused the atom set: " + msg);
   }
   db_.reset(db);
+  if (cache) {
+    char *bytes = nullptr;
+    std::size_t length = 0;
+    if (hs_serialize_database(db, &bytes, &length) == HS_SUCCESS && bytes) {
+      cache->store(key, {reinterpret_cast<const std::uint8_t *>(bytes), length});
+      std::free(bytes);
+    }
+  }
 }
 
 LiteralPrefilter::Scratch &LiteralPrefilter::Scratch::operator=(Scratch &&o) noexcept {

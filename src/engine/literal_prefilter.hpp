@@ -2,7 +2,9 @@
 // Vectorscan. Promise: scan() reports each (literal id, start offset) occurrence in the buffer, in
 // increasing end order, for buffers of any size (scanned in overlapping 4 MiB blocks, so a caller
 // can release what lies behind). The compiled database is immutable and shared by threads; each
-// thread brings its own Scratch.
+// thread brings its own Scratch. When a process-wide CompiledCache is set (compiled_cache.hpp), the
+// compiled database is taken from it if an entry for exactly these literals, flags, platform and
+// Vectorscan version is there and deserialises, else compiled and stored in it.
 #pragma once
 #include <cstddef>
 #include <cstdint>

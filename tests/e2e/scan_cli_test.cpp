@@ -1,16 +1,45 @@
-// End-to-end tests of `voxguard scan`: output format, exit codes, databases, limits, walking.
+// End-to-end tests of `voxguard scan`: output format, exit codes, databases, limits, walking,
+// the compiled cache.
 #include "run_command.hpp"
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <sys/stat.h>
 
 namespace fs = std::filesystem;
 using vg::test::run_command;
 
 namespace {
+
+// Every voxguard this test process runs (this file's tests and the other end-to-end suites linked
+// into the same executable) keeps its compiled cache in a temporary directory of its own, never in
+// the user's ~/.cache or /var/cache, unless the caller chose one with $VOXGUARD_CACHE_DIR.
+class PrivateCompiledCache : public ::testing::Environment {
+public:
+  // In SetUp, not the constructor: listing the tests (gtest_discover_tests) runs no environment.
+  void SetUp() override {
+    if (const char *set = std::getenv("VOXGUARD_CACHE_DIR"); set && *set)
+      return;
+    char tmpl[] = "/tmp/vg-e2e-cache-XXXXXX";
+    if (::mkdtemp(tmpl)) {
+      dir_ = tmpl;
+      ::setenv("VOXGUARD_CACHE_DIR", tmpl, 1);
+    }
+  }
+  void TearDown() override {
+    if (!dir_.empty())
+      fs::remove_all(dir_);
+  }
+
+private:
+  fs::path dir_;
+};
+[[maybe_unused]] ::testing::Environment *const kPrivateCache =
+    ::testing::AddGlobalTestEnvironment(new PrivateCompiledCache);
 
 const std::string kEicar = "X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*";
 
@@ -170,10 +199,107 @@ TEST_F(ScanCli, DatabaseSearchOrderUsesEnvironment) {
   EXPECT_EQ(r.out, f + ": EnvSig.UNOFFICIAL FOUND\n");
 }
 
+std::vector<fs::path> cache_entries(const fs::path &cache) {
+  std::vector<fs::path> out;
+  for (const auto &e : fs::directory_iterator(cache))
+    out.push_back(e.path());
+  return out;
+}
+
+TEST_F(ScanCli, CompiledCacheColdWarmAndDamaged) {
+  // A body signature found anywhere in a file goes through the literal prefilter, which is cached.
+  auto db = write("floating.ndb", "Floating.Cache.Test:0:*:" +
+                                      std::string("766f7867756172642063616368652074657374") + "\n");
+  auto bad = write("eicar.com", kEicar);
+  auto hit = write("hit.txt", "...voxguard cache test...");
+  auto good = write("readme.txt", "hello\n");
+  std::string cache = (dir / "cache").string();
+  auto run = [&] {
+    return scan({"-d", bundled(), "-d", db, "--no-summary", "--cache-dir", cache, bad, hit, good});
+  };
+  auto cold = run();
+  EXPECT_EQ(cold.status, 1) << cold.err;
+  EXPECT_EQ(cold.err, "");
+  EXPECT_NE(cold.out.find(hit + ": Floating.Cache.Test.UNOFFICIAL FOUND\n"), std::string::npos)
+      << cold.out;
+  auto files = cache_entries(cache);
+  ASSERT_FALSE(files.empty()) << "nothing cached in " << cache;
+  struct stat st {};
+  ASSERT_EQ(::stat(cache.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+  for (const auto &f : files) {
+    EXPECT_EQ(f.extension(), ".hsdb") << f;
+    ASSERT_EQ(::stat(f.c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << f;
+  }
+  auto warm = run();
+  EXPECT_EQ(warm.status, 1);
+  EXPECT_EQ(warm.out, cold.out);
+  EXPECT_EQ(warm.err, "");
+  // A truncated entry: the same verdicts, one line naming the file and the reason, rewritten.
+  fs::resize_file(files[0], 40);
+  auto damaged = run();
+  EXPECT_EQ(damaged.status, 1);
+  EXPECT_EQ(damaged.out, cold.out);
+  EXPECT_EQ(damaged.err, "voxguard: compiled cache " + files[0].string() +
+                             ": truncated header (40 bytes, a header is 88); compiling again\n");
+  EXPECT_GT(fs::file_size(files[0]), 88u);
+  auto healed = run();
+  EXPECT_EQ(healed.err, "");
+  EXPECT_EQ(healed.out, cold.out);
+}
+
+TEST_F(ScanCli, NoCacheWritesNothingAndDefaultFollowsEnvironment) {
+  auto f = write("hit.txt", "...voxguard cache test...");
+  auto db = write("floating.ndb", "Floating.Cache.Test:0:*:" +
+                                      std::string("766f7867756172642063616368652074657374") + "\n");
+  fs::path cache = dir / "env-cache";
+  std::vector<std::string> env = {"VOXGUARD_CACHE_DIR=" + cache.string()};
+  auto off = run_command(
+      {VOXGUARD_BINARY, "scan", "--no-progress", "--no-cache", "-d", db, "--no-summary", f}, {},
+      env);
+  EXPECT_EQ(off.status, 1) << off.err;
+  EXPECT_FALSE(fs::exists(cache));
+  auto on =
+      run_command({VOXGUARD_BINARY, "scan", "--no-progress", "-d", db, "--no-summary", f}, {}, env);
+  EXPECT_EQ(on.status, 1) << on.err;
+  EXPECT_EQ(on.out, off.out);
+  ASSERT_TRUE(fs::is_directory(cache));
+  EXPECT_FALSE(cache_entries(cache).empty());
+}
+
+TEST_F(ScanCli, UnsafeCacheDirectoryIsRefused) {
+  auto f = write("eicar.com", kEicar);
+  fs::path open_dir = dir / "open";
+  fs::create_directories(open_dir);
+  ::chmod(open_dir.c_str(), 0777);
+  // Named on the command line: an error, nothing scanned.
+  auto r = scan({"-d", bundled(), "--cache-dir", open_dir.string(), f});
+  EXPECT_EQ(r.status, 2) << r.out;
+  EXPECT_NE(r.err.find(open_dir.string() + ": unsafe cache directory: writable by group or others"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(cache_entries(open_dir).empty());
+  // The default location: a warning, and the scan runs without the cache.
+  auto d =
+      run_command({VOXGUARD_BINARY, "scan", "--no-progress", "-d", bundled(), "--no-summary", f},
+                  {}, {"VOXGUARD_CACHE_DIR=" + open_dir.string()});
+  EXPECT_EQ(d.status, 1);
+  EXPECT_EQ(d.out, f + ": Eicar-Test-Signature.UNOFFICIAL FOUND\n");
+  EXPECT_NE(d.err.find("compiled databases are not cached"), std::string::npos) << d.err;
+  EXPECT_TRUE(cache_entries(open_dir).empty());
+  auto size = scan({"-d", bundled(), "--cache-max-size=lots", f});
+  EXPECT_EQ(size.status, 2);
+  EXPECT_NE(size.err.find("--cache-max-size"), std::string::npos) << size.err;
+}
+
 TEST_F(ScanCli, HelpAndBadOptions) {
   auto h = scan({"--help"});
   EXPECT_EQ(h.status, 0);
   EXPECT_NE(h.out.find("EXIT STATUS"), std::string::npos);
+  for (const char *opt : {"--cache-dir=DIR", "--cache-max-size=SIZE", "--no-cache",
+                          "VOXGUARD_CACHE_DIR", "/var/cache/voxguard"})
+    EXPECT_NE(h.out.find(opt), std::string::npos) << opt;
   auto b = scan({"--no-such-option", "x"});
   EXPECT_EQ(b.status, 2);
   EXPECT_NE(b.err.find("--no-such-option"), std::string::npos);
