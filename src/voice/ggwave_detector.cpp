@@ -28,7 +28,7 @@ namespace {
 constexpr double kGridHz = 46.875; // 48 kHz / 1024 samples per ggwave frame (= 6 kHz / 128)
 constexpr int kMarkerTones = 16;
 constexpr double kFrameS = 1024.0 / 48000.0;
-constexpr double kMaxGridErrorHz = 4.0;
+constexpr double kMaxGridErrorHz = 2.5;
 
 const GgwaveDetector::Family kFamilies[] = {
     {"ggwave audible", "audible", 40, 6, true, true, 2, 1},
@@ -127,12 +127,12 @@ bool GgwaveDetector::marker_comb(std::span<const float> p, int fs, double band, 
 }
 
 GgwaveDetector::Kind GgwaveDetector::classify(std::span<const float> p, const Track &t,
-                                              std::vector<int> &tones, double &grid_error,
+                                              std::vector<int> &tones, std::vector<double> &offsets,
                                               double &level) const {
   const Family &fam = *t.family;
   auto band = [&](double lo, double hi) { return Stft::band_sum(p, bin_hz_, lo, hi); };
   tones.clear();
-  grid_error = 0;
+  offsets.clear();
   const double lo_hz = kGridHz * fam.freq_start - 40,
                hi_hz = kGridHz * (fam.freq_start + 2 * kMarkerTones - 1) + 40;
   const double comb_band = band(lo_hz, hi_hz);
@@ -169,7 +169,7 @@ GgwaveDetector::Kind GgwaveDetector::classify(std::span<const float> p, const Tr
     tones.push_back(best);
     if (unmarked) {
       sum += best_p;
-      grid_error += std::fabs(grid_offset(p, base + best)) / t.groups;
+      offsets.push_back(grid_offset(p, base + best));
     }
   }
   return unmarked && sum < 0.65 * voice ? Kind::none : Kind::data;
@@ -177,15 +177,16 @@ GgwaveDetector::Kind GgwaveDetector::classify(std::span<const float> p, const Tr
 
 void GgwaveDetector::frame(std::uint64_t start, std::span<const float> p) {
   std::vector<int> tones;
+  std::vector<double> offsets;
   for (auto &t : tracks_) {
-    double level = 0, grid_error = 0;
-    const Kind k = classify(p, t, tones, grid_error, level);
-    step(t, start, k, tones, grid_error, level);
+    double level = 0;
+    const Kind k = classify(p, t, tones, offsets, level);
+    step(t, start, k, tones, offsets, level);
   }
 }
 
 void GgwaveDetector::step(Track &t, std::uint64_t start, Kind k, std::vector<int> &tones,
-                          double grid_error, double level) {
+                          std::vector<double> &offsets, double level) {
   const unsigned gap_limit =
       std::max<unsigned>(3, static_cast<unsigned>(0.15 * rate_ / static_cast<double>(hop_)));
   auto begin = [&] {
@@ -194,7 +195,7 @@ void GgwaveDetector::step(Track &t, std::uint64_t start, Kind k, std::vector<int
     t.marker_hops = t.end_hops = 0;
     t.data.clear();
     t.data_start.clear();
-    t.grid_error.clear();
+    t.offsets.clear();
     t.levels.clear();
   };
   switch (k) {
@@ -214,7 +215,7 @@ void GgwaveDetector::step(Track &t, std::uint64_t start, Kind k, std::vector<int
     if (t.active && t.end_hops == 0) {
       t.data.push_back(tones);
       t.data_start.push_back(start);
-      t.grid_error.push_back(grid_error);
+      t.offsets.push_back(offsets);
       if (t.marker_hops == 0)
         t.levels.push_back(level);
       t.last = start;
@@ -238,7 +239,7 @@ void GgwaveDetector::step(Track &t, std::uint64_t start, Kind k, std::vector<int
   if (!t.data.empty() && t.end_hops == 0) {
     t.data.emplace_back(); // a hop straddling two chunks
     t.data_start.push_back(start);
-    t.grid_error.push_back(0);
+    t.offsets.emplace_back();
   }
   if (++t.gap > gap_limit)
     close(t);
@@ -257,16 +258,21 @@ void GgwaveDetector::close(Track &t) {
   // runs of identical tone sets lasting >= 2 hops are the data chunks; the median spacing of their
   // starts is the chunk length
   std::vector<std::uint64_t> run_starts;
-  std::vector<double> run_errors;
+  std::vector<std::vector<int>> run_tones;
+  std::vector<std::vector<double>> run_offsets; // mean measured - grid frequency per tone, Hz
   std::set<std::vector<int>> kinds;
   for (std::size_t i = 0; i < t.data.size();) {
     std::size_t j = i;
-    double err = 0;
-    while (j < t.data.size() && !t.data[i].empty() && t.data[j] == t.data[i])
-      err += t.grid_error[j++];
+    std::vector<double> off(t.offsets[i].size(), 0.0);
+    for (; j < t.data.size() && !t.data[i].empty() && t.data[j] == t.data[i]; ++j)
+      for (std::size_t g = 0; g < off.size() && g < t.offsets[j].size(); ++g)
+        off[g] += t.offsets[j][g];
     if (j - i >= 2) {
+      for (auto &o : off)
+        o /= static_cast<double>(j - i);
       run_starts.push_back(t.data_start[i]);
-      run_errors.push_back(err / static_cast<double>(j - i));
+      run_tones.push_back(t.data[i]);
+      run_offsets.push_back(std::move(off));
       kinds.insert(t.data[i]);
     }
     i = std::max(j, i + 1);
@@ -288,17 +294,40 @@ void GgwaveDetector::close(Track &t) {
   }
   if (best > std::log(1.3))
     speed = nullptr;
-  double grid_error = 0, lock = 0;
+  double grid_error = 0, lock = 0, scale = 0;
   if (!marked) {
     // unmarked: the tones must be ggwave's (on its grid, varied) and keyed by its clock
-    grid_error = median(run_errors);
-    if (!speed || kinds.size() < fam.min_kinds || grid_error > kMaxGridErrorHz)
+    if (!speed || kinds.size() < fam.min_kinds)
       return;
-    const double period = speed->frames_per_tx * kFrameS;
-    std::complex<double> sum;
-    for (auto s : run_starts)
-      sum += std::polar(1.0, 2 * M_PI * static_cast<double>(s - run_starts[0]) / rate_ / period);
-    lock = std::abs(sum) / static_cast<double>(run_starts.size());
+    // the sender's clock scales every tone alike (a microcontroller's resonator): the grid error
+    // is the median chunk error at the best common scale within +-0.3%
+    grid_error = 1e9;
+    for (int k = -6; k <= 6; ++k) {
+      std::vector<double> errors;
+      for (std::size_t r = 0; r < run_tones.size(); ++r) {
+        double e = 0;
+        for (std::size_t g = 0; g < run_tones[r].size(); ++g) {
+          const int bin = fam.freq_start + 16 * static_cast<int>(g) + run_tones[r][g];
+          e += std::fabs(run_offsets[r][g] - kGridHz * bin * 0.0005 * k);
+        }
+        errors.push_back(e / static_cast<double>(run_tones[r].size()));
+      }
+      if (const double m = median(errors); m < grid_error) {
+        grid_error = m;
+        scale = 0.0005 * k;
+      }
+    }
+    if (grid_error > kMaxGridErrorHz)
+      return;
+    // the sender's clock may be off by a few per mille (a microcontroller's resonator): the best
+    // lock within +-3% of the nominal period
+    for (int k = -6; k <= 6; ++k) {
+      const double period = speed->frames_per_tx * kFrameS * (1.0 + 0.005 * k);
+      std::complex<double> sum;
+      for (auto s : run_starts)
+        sum += std::polar(1.0, 2 * M_PI * static_cast<double>(s - run_starts[0]) / rate_ / period);
+      lock = std::max(lock, std::abs(sum) / static_cast<double>(run_starts.size()));
+    }
     if (lock < 0.75)
       return;
   }
@@ -321,10 +350,11 @@ void GgwaveDetector::close(Track &t) {
   else
     std::snprintf(buf, sizeof buf,
                   "ggwave data-over-sound transmission (%s, %s, fixed length: %zu chunks of %d "
-                  "tone%s every %.0f ms on the 46.875 Hz grid from %.0f Hz, %.1f Hz from the grid, "
-                  "clock lock %.2f) in the voice band",
+                  "tone%s every %.0f ms on the 46.875 Hz grid from %.0f Hz, %.1f Hz from the grid "
+                  "scaled by %+.2f%%, clock lock %.2f) in the voice band",
                   f.label.c_str(), fam.name, run_starts.size(), fam.groups,
-                  fam.groups > 1 ? "s" : "", chunk * 1000, *f.frequency_hz, grid_error, lock);
+                  fam.groups > 1 ? "s" : "", chunk * 1000, *f.frequency_hz, grid_error, scale * 100,
+                  lock);
   f.message = buf;
   if (on_confirmed)
     on_confirmed(f);
