@@ -76,7 +76,7 @@ TEST(ArchiveEntryMetadata, ZipDamagedCentralDirectory) {
   zip[central_directory_offset(zip) + 46 + 4] ^= 0xff; // second record's signature ("dir/" first)
   auto l = list_entry_metadata(ClamType::zip, zip, 100);
   EXPECT_EQ(l.entries.size(), 1u);
-  EXPECT_EQ(l.damaged, "zip central directory record 2 unreadable");
+  EXPECT_NE(l.damaged.find("central directory entry 1"), std::string::npos) << l.damaged;
 }
 
 TEST(ArchiveEntryMetadata, TarCountsRegularFilesFromOne) {

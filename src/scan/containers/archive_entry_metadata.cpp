@@ -1,5 +1,8 @@
 #include "scan/containers/archive_entry_metadata.hpp"
 
+#include "common/error.hpp"
+#include "scan/containers/zip_central_directory.hpp"
+
 #include <archive.h>
 #include <archive_entry.h>
 #include <cstring>
@@ -20,102 +23,52 @@ bool fits(std::span<const std::uint8_t> d, std::size_t at, std::size_t n) {
   return at <= d.size() && n <= d.size() - at;
 }
 
-constexpr std::uint32_t kLocal = 0x04034b50, kCentral = 0x02014b50, kEnd = 0x06054b50;
+constexpr std::uint32_t kLocal = 0x04034b50;
+constexpr std::size_t kLocalSize = 30;
 
-// ZIP64 extended information (extra field 0x0001): the 64-bit sizes that replace 0xFFFFFFFF ones,
-// real size first, then compressed size.
-void zip64_sizes(std::span<const std::uint8_t> extra, std::uint64_t &real, std::uint64_t &packed) {
-  std::size_t at = 0;
-  while (fits(extra, at, 4)) {
-    auto id = le(extra, at, 2), len = le(extra, at + 2, 2);
-    if (!fits(extra, at + 4, len))
-      return;
-    if (id == 1) {
-      std::size_t p = at + 4;
-      if (real == 0xFFFFFFFF && p + 8 <= at + 4 + len)
-        real = le(extra, p, 8), p += 8;
-      if (packed == 0xFFFFFFFF && p + 8 <= at + 4 + len)
-        packed = le(extra, p, 8);
-      return;
-    }
-    at += 4 + len;
-  }
-}
-
-std::string zip_name(std::span<const std::uint8_t> d, std::size_t at, std::size_t n) {
-  return std::string(reinterpret_cast<const char *>(d.data() + at), n);
-}
-
-// The end-of-central-directory record: searched backwards over the last 64 KiB + 22 bytes.
-std::optional<std::size_t> find_end_record(std::span<const std::uint8_t> d) {
-  if (d.size() < 22)
-    return std::nullopt;
-  std::size_t lowest = d.size() > 65535 + 22 ? d.size() - 65535 - 22 : 0;
-  for (std::size_t at = d.size() - 22 + 1; at-- > lowest;)
-    if (le(d, at, 4) == kEnd)
-      return at;
-  return std::nullopt;
-}
-
-// Where a zip header keeps what the metadata needs (central directory record, local header).
-struct ZipHeaderLayout {
-  std::size_t fixed, flags, packed, real, name_len, extra_len;
-};
-constexpr ZipHeaderLayout kCentralLayout{46, 8, 20, 24, 28, 30};
-constexpr ZipHeaderLayout kLocalLayout{30, 6, 18, 22, 26, 28};
-
-// The header at `at`; false when its name and extra field run past the buffer.
-bool zip_entry(std::span<const std::uint8_t> d, std::size_t at, const ZipHeaderLayout &h,
-               std::size_t trailing, ArchiveEntryMetadata &e) {
-  const std::size_t nlen = le(d, at + h.name_len, 2), elen = le(d, at + h.extra_len, 2);
-  if (!fits(d, at + h.fixed, nlen + elen + trailing))
-    return false;
-  std::uint64_t packed = le(d, at + h.packed, 4), real = le(d, at + h.real, 4);
-  zip64_sizes(d.subspan(at + h.fixed + nlen, elen), real, packed);
-  e.name = zip_name(d, at + h.fixed, nlen);
-  e.size_in_container = packed;
-  e.size_real = real;
-  e.encrypted = (le(d, at + h.flags, 2) & 1) != 0;
-  return true;
-}
-
-void list_zip(std::span<const std::uint8_t> d, std::uint64_t max, ArchiveMetadataListing &out) {
-  auto end = find_end_record(d);
-  if (end) {
-    std::size_t at = le(d, *end + 16, 4);
-    const std::uint64_t count = le(d, *end + 10, 2);
-    for (std::uint64_t i = 0; i < count && out.entries.size() < max; ++i) {
-      const std::string record = "zip central directory record " + std::to_string(i + 1);
-      if (!fits(d, at, kCentralLayout.fixed) || le(d, at, 4) != kCentral) {
-        out.damaged = record + " unreadable";
-        return;
-      }
-      const std::size_t comment = le(d, at + 32, 2);
+// The central directory (zip_central_directory.hpp), in directory order, positions from 1.
+void list_zip_directory(std::span<const std::uint8_t> d, std::uint64_t max,
+                        ArchiveMetadataListing &out) {
+  try {
+    for_each_zip_entry(d, [&](const ZipEntry &z) {
+      if (out.entries.size() >= max)
+        return false;
       ArchiveEntryMetadata e;
-      if (!zip_entry(d, at, kCentralLayout, comment, e)) {
-        out.damaged = record + " truncated";
-        return;
-      }
-      e.position = i + 1;
-      at += kCentralLayout.fixed + e.name->size() + le(d, at + 30, 2) + comment;
+      e.name = z.name;
+      e.size_in_container = z.packed_size;
+      e.size_real = z.size;
+      e.encrypted = z.encrypted();
+      e.position = out.entries.size() + 1;
       out.entries.push_back(std::move(e));
-    }
-    return;
+      return true;
+    });
+  } catch (const Error &e) {
+    out.damaged = e.input() + ": " + e.reason();
   }
-  // No central directory: walk the local headers while their sizes are known.
+}
+
+// No central directory (a truncated zip): the local headers, while their sizes are known.
+void list_zip_local_headers(std::span<const std::uint8_t> d, std::uint64_t max,
+                            ArchiveMetadataListing &out) {
   std::size_t at = 0;
-  while (out.entries.size() < max && fits(d, at, kLocalLayout.fixed) && le(d, at, 4) == kLocal) {
-    ArchiveEntryMetadata e;
-    if (!zip_entry(d, at, kLocalLayout, 0, e)) {
+  while (out.entries.size() < max && fits(d, at, kLocalSize) && le(d, at, 4) == kLocal) {
+    const std::size_t nlen = le(d, at + 26, 2), elen = le(d, at + 28, 2);
+    if (!fits(d, at + kLocalSize, nlen + elen)) {
       out.damaged = "zip local header truncated";
       return;
     }
+    const auto flags = le(d, at + 6, 2);
+    const std::uint64_t packed = le(d, at + 18, 4);
+    ArchiveEntryMetadata e;
+    e.name = std::string(reinterpret_cast<const char *>(d.data() + at + kLocalSize), nlen);
+    e.size_in_container = packed;
+    e.size_real = le(d, at + 22, 4);
+    e.encrypted = (flags & 1) != 0;
     e.position = out.entries.size() + 1;
-    const std::uint64_t packed = *e.size_in_container;
-    const std::size_t data_at = at + kLocalLayout.fixed + e.name->size() + le(d, at + 28, 2);
     out.entries.push_back(std::move(e));
-    if (le(d, at + 6, 2) & 8)
+    if (flags & 8)
       return; // sizes follow the data: the next header cannot be found without inflating
+    const std::size_t data_at = at + kLocalSize + nlen + elen;
     if (!fits(d, data_at, packed)) {
       out.damaged = "zip entry data truncated";
       return;
@@ -215,11 +168,30 @@ bool has_entry_metadata(ClamType type) {
          type == ClamType::old_tar || is_cpio(type);
 }
 
+std::optional<ArchiveEntryMetadata> child_entry_metadata(ClamType container, const ChildObject &c) {
+  ArchiveEntryMetadata m;
+  m.name = c.name;
+  m.size_real = c.bytes.size();
+  if (container == ClamType::mail && c.method.starts_with("mime:") &&
+      c.method != "mime:message/rfc822" && c.method.find("uuencode") == std::string::npos &&
+      !c.name.empty()) {
+    m.size_in_container = c.bytes.size();
+    return m;
+  }
+  if (container == ClamType::mscab) {
+    m.size_in_container = 0;
+    return m;
+  }
+  return std::nullopt;
+}
+
 ArchiveMetadataListing list_entry_metadata(ClamType type, std::span<const std::uint8_t> data,
                                            std::uint64_t max_entries) {
   ArchiveMetadataListing out;
-  if (type == ClamType::zip)
-    list_zip(data, max_entries, out);
+  if (type == ClamType::zip && has_zip_directory(data))
+    list_zip_directory(data, max_entries, out);
+  else if (type == ClamType::zip)
+    list_zip_local_headers(data, max_entries, out);
   else if (has_entry_metadata(type))
     list_with_libarchive(type, data, max_entries, out);
   return out;

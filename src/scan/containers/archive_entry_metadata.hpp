@@ -3,10 +3,10 @@
 // Promise: list_entry_metadata() reads only headers (never an entry's data, nothing written to
 // disk), never reads outside the buffer, stops after `max_entries`, and reproduces libclamav
 // 1.4's values and order for the container types it knows:
-//  - CL_TYPE_ZIP (unzip.c): every central-directory record (local headers when there is no
-//    central directory), directories included; compressed and real size from the record (ZIP64
-//    extra field when they are 0xFFFFFFFF), encrypted = general-purpose flag bit 0, position
-//    1, 2, ... in directory order;
+//  - CL_TYPE_ZIP (unzip.c): every central-directory record (zip_central_directory.hpp: zip64,
+//    leading bytes allowed), directories included, or the local headers when there is no central
+//    directory; compressed and real size from the record, encrypted = general-purpose flag bit 0,
+//    position 1, 2, ... in directory order;
 //  - CL_TYPE_POSIX_TAR / CL_TYPE_OLD_TAR (untar): regular files only, size in and out the same,
 //    position counts the regular files from 1;
 //  - CL_TYPE_CPIO_* (cpio.c): entries of non-zero size of any kind, position counts every header
@@ -15,9 +15,14 @@
 //    0-based index among all entries, directories included; "encrypted" stays set once an
 //    encrypted entry was met, as libclamav's flag does.
 // Other types yield no entries (RAR: libarchive does not give the packed size; documented gap).
-// `damaged` is set when the headers end early; the entries read until then are kept.
+// child_entry_metadata() gives the metadata libclamav passes for a child it only knows once
+// extracted: a mail part with a file name that is not uuencoded (mbox.c: the name, its decoded size
+// as both sizes, position 0; libclamav also passes unnamed text parts as "unknown" with its own
+// text size, which is not reproduced) and a cabinet file (cab.c: the name, packed size 0, the size,
+// position 0). `damaged` is set when the headers end early; the entries read until then are kept.
 #pragma once
 #include "engine/file_type.hpp"
+#include "scan/containers/child_object.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -42,6 +47,8 @@ struct ArchiveMetadataListing {
 
 // True for the container types whose entries list_entry_metadata() can list.
 bool has_entry_metadata(ClamType type);
+
+std::optional<ArchiveEntryMetadata> child_entry_metadata(ClamType container, const ChildObject &c);
 
 ArchiveMetadataListing list_entry_metadata(ClamType type, std::span<const std::uint8_t> data,
                                            std::uint64_t max_entries);

@@ -65,6 +65,10 @@ public:
   // (libclamav's cli_matchmeta(), called by its archive scanners before each entry is scanned).
   void match_metadata(std::span<const std::uint8_t> data, ClamType type,
                       std::vector<ChainLink> &chain);
+  // The same for the containers whose entries libclamav only knows as it extracts them (mail
+  // attachments, cabinet files): the child `c` of a container of `type` and `size` bytes.
+  void match_child_metadata(const ChildObject &c, ClamType type, std::uint64_t size,
+                            std::vector<ChainLink> &chain);
 
   // Scans one extracted object and opens it if it is a container. False: stop this container.
   bool object(ChildObject &&c, std::vector<ChainLink> &chain, std::vector<ClamType> &types,
@@ -79,13 +83,18 @@ private:
   bool stopped_ = false;
   std::uint64_t total_ = 0;
   std::set<std::string> alerted_;
+
+  void match_entry(ContainerEntryFacts &facts, const ArchiveEntryMetadata &m,
+                   std::vector<ChainLink> &chain);
 };
 
 class Sink final : public ChildSink {
 public:
   Sink(Driver &d, const ScanOptions &opts, std::vector<ChainLink> &chain,
-       std::vector<ClamType> &types, unsigned depth, const char *family)
-      : d_(d), opts_(opts), chain_(chain), types_(types), depth_(depth), family_(family) {}
+       std::vector<ClamType> &types, unsigned depth, const char *family,
+       std::uint64_t container_size)
+      : d_(d), opts_(opts), chain_(chain), types_(types), depth_(depth), family_(family),
+        container_size_(container_size) {}
 
   std::uint64_t size_cap() const override { return opts_.max_filesize; }
   double max_ratio() const override { return opts_.max_ratio; }
@@ -109,6 +118,7 @@ public:
       full_ = true;
       return false;
     }
+    d_.match_child_metadata(c, types_.back(), container_size_, chain_);
     return d_.object(std::move(c), chain_, types_, depth_, family_);
   }
 
@@ -119,6 +129,7 @@ private:
   std::vector<ClamType> &types_;
   unsigned depth_;
   const char *family_;
+  std::uint64_t container_size_;
   std::uint64_t files_ = 0;
   bool full_ = false;
 };
@@ -143,7 +154,7 @@ void Driver::open(std::span<const std::uint8_t> data, ClamType type, std::vector
   types.push_back(type);
   if (!engine_.container_metadata().empty() && has_entry_metadata(type))
     match_metadata(data, type, chain);
-  Sink sink(*this, opts_, chain, types, depth, x->family());
+  Sink sink(*this, opts_, chain, types, depth, x->family(), data.size());
   try {
     x->extract(data, sink);
   } catch (const std::bad_alloc &) {
@@ -160,21 +171,38 @@ void Driver::match_metadata(std::span<const std::uint8_t> data, ClamType type,
   ContainerEntryFacts facts;
   facts.container_type = clamav_type_name(type);
   facts.container_size = data.size();
-  for (const auto &m : listing.entries) {
-    facts.name = m.name ? std::optional<std::string_view>(*m.name) : std::nullopt;
-    facts.size_in_container = m.size_in_container;
-    facts.size_real = m.size_real;
-    facts.encrypted = m.encrypted;
-    facts.position = m.position;
-    for (const auto &sig : engine_.container_metadata()) {
-      if (stopped_)
-        return;
-      if (!sig.matches(facts))
-        continue;
-      chain.push_back({m.name.value_or(""), "", "metadata"});
-      verdict({sig.name, engine_.databases()[sig.origin.database], "metadata", {}, chain});
-      chain.pop_back();
-    }
+  for (const auto &m : listing.entries)
+    match_entry(facts, m, chain);
+}
+
+void Driver::match_child_metadata(const ChildObject &c, ClamType type, std::uint64_t size,
+                                  std::vector<ChainLink> &chain) {
+  if (engine_.container_metadata().empty())
+    return;
+  auto m = child_entry_metadata(type, c);
+  if (!m)
+    return;
+  ContainerEntryFacts facts;
+  facts.container_type = clamav_type_name(type);
+  facts.container_size = size;
+  match_entry(facts, *m, chain);
+}
+
+void Driver::match_entry(ContainerEntryFacts &facts, const ArchiveEntryMetadata &m,
+                         std::vector<ChainLink> &chain) {
+  facts.name = m.name ? std::optional<std::string_view>(*m.name) : std::nullopt;
+  facts.size_in_container = m.size_in_container;
+  facts.size_real = m.size_real;
+  facts.encrypted = m.encrypted;
+  facts.position = m.position;
+  for (const auto &sig : engine_.container_metadata()) {
+    if (stopped_)
+      return;
+    if (!sig.matches(facts))
+      continue;
+    chain.push_back({m.name.value_or(""), "", "metadata"});
+    verdict({sig.name, engine_.databases()[sig.origin.database], "metadata", {}, chain});
+    chain.pop_back();
   }
 }
 
