@@ -1,8 +1,12 @@
-// ggwave's audible protocols (issue 6): a test-side encoder written from ggwave's published
-// encoding (src/ggwave.cpp GGWave::encode, include/ggwave/ggwave.h protocol table) produces the
-// three audible speeds; each must be found and named with its onset, at 48 kHz and at 8 kHz
-// (G.711), while speech, music, DTMF, a steady tone and Bell 202 are not called ggwave.
+// ggwave's audible, dual-tone and mono-tone protocols (issue 6): a test-side encoder written from
+// ggwave's published encoding (src/ggwave.cpp GGWave::encode, include/ggwave/ggwave.h protocol
+// table) produces the nine protocols, with and without markers, and an Arduino buzzer's MT; each
+// must be found and named with its onset at 48, 16 and 8 kHz (and through RTP/G.711), while speech,
+// music, DTMF, steady tones, Bell 202, melodies, MFSK, SIT and glides are not called ggwave.
+#include "voice/audio_codec.hpp"
 #include "voice/data_carrier_detector.hpp"
+#include "voice/udp_datagram.hpp"
+#include "voice/voice_inspector.hpp"
 #include "voice/wav_file.hpp"
 
 #include <gtest/gtest.h>
@@ -235,6 +239,51 @@ TEST(Ggwave, OnsetCarriesTheStreamOffsetAndSurvivesBackgroundNoise) {
   ASSERT_EQ(d.findings.size(), 1u);
   EXPECT_EQ(d.findings[0].label, "ggwave audible fast");
   EXPECT_NEAR(*d.findings[0].onset_s, 12.3, 0.05);
+}
+
+// the path of `voice inspect`: MT fastest (16 bytes) at 8 kHz in 20 ms µ-law RTP packets (static
+// PT 0, no SDP) one second into the stream: one ggwave finding for the stream, at its onset
+TEST(Ggwave, MonoToneInsideAPcmuRtpStreamIsFound) {
+  auto audio = silence(8000, 1.0);
+  const auto g = ggwave(8000, "Hello!", kMonoTone[2], 16);
+  audio.insert(audio.end(), g.begin(), g.end());
+  const auto tail = silence(8000, 0.5);
+  audio.insert(audio.end(), tail.begin(), tail.end());
+  vg::voice::VoiceInspector inspector;
+  std::vector<std::uint8_t> packet(12 + 160);
+  for (std::size_t i = 0, off = 0; off + 160 <= audio.size(); ++i, off += 160) {
+    const auto seq = static_cast<std::uint32_t>(i), ts = static_cast<std::uint32_t>(off);
+    const std::uint8_t header[12] = {0x80,
+                                     0,
+                                     static_cast<std::uint8_t>(seq >> 8),
+                                     static_cast<std::uint8_t>(seq),
+                                     static_cast<std::uint8_t>(ts >> 24),
+                                     static_cast<std::uint8_t>(ts >> 16),
+                                     static_cast<std::uint8_t>(ts >> 8),
+                                     static_cast<std::uint8_t>(ts),
+                                     0x11,
+                                     0x22,
+                                     0x33,
+                                     0x44};
+    std::copy(std::begin(header), std::end(header), packet.begin());
+    for (std::size_t k = 0; k < 160; ++k)
+      packet[12 + k] = vg::voice::float_to_ulaw(audio[off + k]);
+    vg::voice::UdpDatagram d;
+    d.time_s = 1000.0 + 0.02 * static_cast<double>(i);
+    d.frame = i + 1;
+    d.src = {"192.0.2.1", 40000};
+    d.dst = {"192.0.2.2", 20000};
+    d.payload = packet;
+    inspector.add(d);
+  }
+  inspector.finish();
+  std::vector<vg::voice::Finding> found;
+  for (const auto &f : inspector.findings())
+    if (f.label.rfind("ggwave", 0) == 0)
+      found.push_back(f);
+  ASSERT_EQ(found.size(), 1u) << messages(inspector.findings());
+  EXPECT_EQ(found[0].label, "ggwave MT fastest");
+  EXPECT_NEAR(*found[0].onset_s, 1.0, 0.05);
 }
 
 std::vector<float> tones(unsigned rate, std::initializer_list<double> freqs, double seconds) {
