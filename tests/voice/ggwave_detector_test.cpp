@@ -252,20 +252,12 @@ TEST(Ggwave, MonoToneInsideAPcmuRtpStreamIsFound) {
   vg::voice::VoiceInspector inspector;
   std::vector<std::uint8_t> packet(12 + 160);
   for (std::size_t i = 0, off = 0; off + 160 <= audio.size(); ++i, off += 160) {
-    const auto seq = static_cast<std::uint32_t>(i), ts = static_cast<std::uint32_t>(off);
-    const std::uint8_t header[12] = {0x80,
-                                     0,
-                                     static_cast<std::uint8_t>(seq >> 8),
-                                     static_cast<std::uint8_t>(seq),
-                                     static_cast<std::uint8_t>(ts >> 24),
-                                     static_cast<std::uint8_t>(ts >> 16),
-                                     static_cast<std::uint8_t>(ts >> 8),
-                                     static_cast<std::uint8_t>(ts),
-                                     0x11,
-                                     0x22,
-                                     0x33,
-                                     0x44};
-    std::copy(std::begin(header), std::end(header), packet.begin());
+    // RTP version 2, PT 0, sequence i, timestamp = sample offset, SSRC 0x11223344 (big-endian)
+    const std::uint64_t fields[] = {0x8000u, i, off, 0x11223344u};
+    const std::size_t at[] = {0, 2, 4, 8}, width[] = {2, 2, 4, 4};
+    for (std::size_t f = 0; f < 4; ++f)
+      for (std::size_t b = 0; b < width[f]; ++b)
+        packet[at[f] + b] = static_cast<std::uint8_t>(fields[f] >> (8 * (width[f] - 1 - b)));
     for (std::size_t k = 0; k < 160; ++k)
       packet[12 + k] = vg::voice::float_to_ulaw(audio[off + k]);
     vg::voice::UdpDatagram d;
