@@ -193,9 +193,7 @@ int cmd_start(const Args &a) {
           (exe_scan.loaded() ? "; offenders scanned with " : "; offenders not scanned, ") +
           exe_scan.summary());
   ControlSocket control(p.pid_file + ".sock", [&](pid_t pid, bool allow) -> std::string {
-    if (!fan)
-      return "guard edit is not available in bpf-lsm mode yet";
-    return fan->allow_editor(pid, allow);
+    return fan ? fan->allow_editor(pid, allow) : lsm->allow_editor(pid, allow);
   });
   std::thread control_thread([&] { control.serve(g_stop); });
   int rc = 0;

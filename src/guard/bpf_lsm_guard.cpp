@@ -10,6 +10,7 @@
 #if VOXGUARD_HAVE_BPF
 #include "common/digest.hpp"
 #include "common/mapped_file.hpp"
+#include "guard/assets/asset_format.hpp"
 #include "guard/bpf/guard_maps.h"
 #include "guard/process_info.hpp"
 #include "guard/response.hpp"
@@ -24,6 +25,7 @@
 #include <glob.h>
 #include <linux/magic.h>
 #include <map>
+#include <mutex>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/syscall.h>
@@ -145,6 +147,18 @@ struct BpfLsmGuard::State {
   std::size_t trusted_exes = 0, seeded = 0;
   std::string setattr_variant, truncate_note, pin_note;
   BpfLsmGuard *owner = nullptr;
+  // `guard edit` allowances: editor tgid → its grant and start time (control thread and run()
+  // share them). An ended allowance (revoked, or the editor gone) stays listed, no longer in the
+  // kernel, until run() has scanned the files once more, so what the editor saved is journaled
+  // and reported as its edit however late the scan comes.
+  struct Edit {
+    __u64 grant = 0;
+    std::uint64_t start_time = 0;
+    bool ended = false;
+  };
+  std::mutex edit_mu;
+  std::map<pid_t, Edit> edits;
+  __u64 next_grant = 0;
   ~State() {
     if (rb)
       ring_buffer__free(rb);
@@ -398,6 +412,24 @@ void BpfLsmGuard::run(const std::atomic<bool> &stop) {
     if (std::chrono::steady_clock::now() < next_scan)
       continue;
     next_scan = std::chrono::steady_clock::now() + std::chrono::milliseconds(200);
+    // Editors that are gone (`guard edit` killed before it could revoke): their grant ends, so
+    // nothing they left running keeps it. Allowances that ended before this scan are dropped
+    // after it.
+    std::string editor;
+    std::vector<pid_t> ended;
+    {
+      std::lock_guard lock(s.edit_mu);
+      for (auto &[pid, edit] : s.edits) {
+        auto p = read_process(pid);
+        if (!edit.ended && (!p || p->start_time != edit.start_time)) {
+          bpf_map__delete_elem(s.skel->maps.edit_grants, &edit.grant, sizeof(__u64), 0);
+          edit.ended = true;
+        }
+        if (edit.ended)
+          ended.push_back(pid);
+        editor += (editor.empty() ? "" : ", ") + std::to_string(pid);
+      }
+    }
     // New files that a glob names (a trusted Jami adds a contact profile): protected from now on.
     for (std::size_t i = 0; i < policy_.assets.size(); ++i) {
       const auto &rule = policy_.assets[i];
@@ -433,14 +465,20 @@ void BpfLsmGuard::run(const std::atomic<bool> &stop) {
       }
       std::string digest = digest_bytes(bytes, hash_bit(HashAlgo::sha256)).sha256->hex();
       if (good && good->sha256 != digest) {
+        auto before = journal_.content(*good);
+        std::string detail =
+            editor.empty() ? "" : "one-time allowance (voxguard guard edit), editor pid " + editor;
+        if (policy_.alert_on_number_change && changes_a_number(rule.format, f.path, before, bytes))
+          detail += (detail.empty() ? "" : "; ") + std::string(kNumberChangeAlert);
         GuardEvent e{.event = "changed",
                      .decision = "accept",
-                     .hook = "lsm:trusted-writer",
+                     .hook = editor.empty() ? "lsm:trusted-writer" : "lsm:guard-edit",
                      .asset = rule.path,
                      .path = f.path,
-                     .changes =
-                         describe_change(rule.format, f.path, journal_.content(*good), bytes)};
-        journal_.record(f.path, bytes, FileMeta::from_stat(st), "trusted writer");
+                     .changes = describe_change(rule.format, f.path, before, bytes),
+                     .detail = detail};
+        journal_.record(f.path, bytes, FileMeta::from_stat(st),
+                        editor.empty() ? "trusted writer" : "guard edit");
         log_.emit(e);
       } else if (!good) {
         journal_.record(f.path, bytes, FileMeta::from_stat(st), "trusted writer (new file)");
@@ -456,11 +494,55 @@ void BpfLsmGuard::run(const std::atomic<bool> &stop) {
         f.present = true;
       }
     }
+    std::lock_guard lock(s.edit_mu);
+    for (pid_t pid : ended)
+      if (auto it = s.edits.find(pid); it != s.edits.end() && it->second.ended)
+        s.edits.erase(it);
   }
+}
+
+std::string BpfLsmGuard::allow_editor(pid_t pid, bool allow) {
+  State &s = *state_;
+  std::lock_guard lock(s.edit_mu);
+  if (!allow) {
+    auto it = s.edits.find(pid);
+    if (it == s.edits.end() || it->second.ended)
+      return "no allowance for pid " + std::to_string(pid);
+    // Ending the grant ends it for every task that inherited it; the storage dies with the tasks.
+    bpf_map__delete_elem(s.skel->maps.edit_grants, &it->second.grant, sizeof(__u64), 0);
+    it->second.ended = true;
+    return "";
+  }
+  auto p = read_process(pid);
+  if (!p)
+    return "process " + std::to_string(pid) + " is gone";
+  int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+  if (pidfd < 0)
+    return "pidfd_open(" + std::to_string(pid) + "): " + std::strerror(errno);
+  if (auto it = s.edits.find(pid); it != s.edits.end() && !it->second.ended)
+    bpf_map__delete_elem(s.skel->maps.edit_grants, &it->second.grant, sizeof(__u64), 0);
+  __u64 grant = ++s.next_grant;
+  __u32 tgid = static_cast<__u32>(pid);
+  std::string err;
+  if (bpf_map__update_elem(s.skel->maps.edit_grants, &grant, sizeof grant, &tgid, sizeof tgid,
+                           BPF_NOEXIST) != 0)
+    err = std::string("cannot record the grant: ") + std::strerror(errno);
+  else if (bpf_map__update_elem(s.skel->maps.task_edit, &pidfd, sizeof pidfd, &grant, sizeof grant,
+                                BPF_ANY) != 0) {
+    err = std::string("cannot mark the editor: ") + std::strerror(errno);
+    bpf_map__delete_elem(s.skel->maps.edit_grants, &grant, sizeof grant, 0);
+  }
+  close(pidfd);
+  if (err.empty())
+    s.edits[pid] = {grant, p->start_time};
+  return err;
 }
 
 #else
 
+std::string BpfLsmGuard::allow_editor(pid_t, bool) {
+  return "this voxguard was built without the BPF sensor";
+}
 void BpfLsmGuard::pin() {}
 void BpfLsmGuard::start() {
   throw Error("bpf-lsm", "this voxguard was built without the BPF sensor");

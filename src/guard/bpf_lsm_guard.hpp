@@ -11,7 +11,11 @@
 // so the programs keep denying after this process dies (killed, crashed) until remove_pins()
 // (`guard stop`); a new guard replaces a previous guard's pins once its own are in place, and the
 // guard's own exemption is bound to its pid and start time, so a later process with the same pid
-// is not exempt.
+// is not exempt. allow_editor() gives one `guard edit` editor (and its threads and children) a
+// one-time allowance in the kernel, bound to that task, not to its pid; it ends on revoke or when
+// the editor is gone (checked every 200 ms), and the editor's changes are journaled and reported
+// like a trusted writer's. A trusted writer that replaces an asset by rename while this process is
+// dead keeps it protected: the kernel program moves the protection to the new inode itself.
 #pragma once
 #include "guard/executable_digests.hpp"
 #include "guard/guard_event.hpp"
@@ -21,6 +25,7 @@
 #include <atomic>
 #include <memory>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace vg::guard {
@@ -38,6 +43,9 @@ public:
   void start();
   std::string summary() const;
   void run(const std::atomic<bool> &stop);
+  // Grants (allow) or ends the allowance of editor process `pid`; "" or why it was refused.
+  // Thread-safe (called from the control socket's thread while run() works).
+  std::string allow_editor(pid_t pid, bool allow);
 
   // The pinned objects in `pin_dir` (enforcement left by a guard, running or not).
   static std::vector<std::string> pins(const std::string &pin_dir = kBpfPinDir);

@@ -1,6 +1,7 @@
 #include "guard/doctor.hpp"
 
 #include "guard/bpf_lsm_guard.hpp"
+#include "guard/guard_event.hpp"
 #include "guard/ptrace_scope.hpp"
 
 #include <cerrno>
@@ -71,11 +72,23 @@ DoctorReport run_doctor(const Policy *policy) {
     // softphone: the guard raises Yama's ptrace_scope to 2 while it runs in fanotify mode.
     auto scope = PtraceScope::read_value(kYamaPtraceScope);
     std::string d;
-    if (!scope)
-      d = "Yama is not in this kernel: in fanotify mode a process of the softphone's user can "
-          "ptrace or process_vm_writev it unnoticed (only writes by a traced softphone are "
-          "refused); use BPF LSM mode or a kernel with CONFIG_SECURITY_YAMA=y";
-    else if (*scope >= 2)
+    if (!scope) {
+      d = "Yama is not in this kernel: in fanotify mode nothing stops a process of the "
+          "softphone's user from writing into a trusted writer's memory with process_vm_writev or "
+          "/proc/PID/mem (no attach needed; a traced softphone is no longer trusted) and making "
+          "it save what the attacker wants; fanotify sees only the trusted writer's own, allowed "
+          "write. Such a change is flagged after the fact: a trusted writer's change that takes "
+          "a number away from an existing contact is reported "
+          "with \"" +
+          std::string(kNumberChangeAlert) + "\"";
+      if (policy)
+        d += policy->alert_on_number_change
+                 ? " (alert_on_number_change = true in this policy)"
+                 : " — but alert_on_number_change = false in this policy: such changes are "
+                   "journaled without an alert";
+      d += ". Use BPF LSM mode (ptrace_access_check denies it in the kernel) or a kernel with "
+           "CONFIG_SECURITY_YAMA=y";
+    } else if (*scope >= 2)
       d = "ptrace_scope " + std::to_string(*scope) + ": attaching already needs CAP_SYS_PTRACE";
     else
       d = "ptrace_scope " + std::to_string(*scope) +

@@ -683,18 +683,9 @@ void FanotifyGuard::reconcile(const std::string &path, const Pending &why) {
     if (exists) {
       e.changes = describe_change(rule.format, path, before, bytes);
       journal_.record(path, bytes, meta, writer);
-      bool number_changed = false;
-      if (has_contacts(rule.format) && good) {
-        try {
-          for (const auto &c : diff_books(parse_asset(rule.format, before, path),
-                                          parse_asset(rule.format, bytes, path)))
-            number_changed = number_changed || c.number_changed();
-        } catch (const Error &) {
-          number_changed = true;
-        }
-      }
-      if (number_changed && policy_.alert_on_number_change)
-        e.detail = "alert: a trusted writer changed an existing contact's number";
+      if (good && policy_.alert_on_number_change &&
+          changes_a_number(rule.format, path, before, bytes))
+        e.detail = kNumberChangeAlert;
     }
     std::lock_guard lock(mu_);
     File &live = files_[by_path_.at(path)];

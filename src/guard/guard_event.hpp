@@ -59,4 +59,9 @@ private:
 
 std::string utc_now_iso();
 
+// The detail of a "changed" event whose trusted writer gave an existing contact another number
+// (policy switch alert_on_number_change): a hijacked trusted writer is still a trusted writer.
+inline constexpr const char *kNumberChangeAlert =
+    "alert: a trusted writer changed an existing contact's number";
+
 } // namespace vg::guard

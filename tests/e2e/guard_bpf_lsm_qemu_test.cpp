@@ -3,7 +3,10 @@
 // this build's voxguard with `mode = "bpf-lsm"` against every tampering vector on a baresip
 // contacts file, a Linphone friends.db and a Jami profiles folder (the profile swap), checks that
 // the owners still write their way (in place, SQLite journal and WAL, Jami's lock + rewrite), that
-// enforcement stays when the guard is killed (pinned programs) until `guard stop`, and that the
+// `guard edit` lets its editor (a script as $EDITOR) change the contact while an attacker running
+// at the same time is denied, that enforcement stays when the guard is killed (pinned programs)
+// until `guard stop` and follows a file the owner replaces by temp + rename meanwhile (re-keyed in
+// the kernel, the replaced inode's entry dropped), and that the
 // fanotify mode raises Yama's ptrace_scope while it runs. Script:
 // tests/guard/scripts/qemu_bpf_lsm.sh (skips with exit 77 when qemu, busybox-static or the kernel
 // package are not available). Bounded: 900 s per kernel (TCG on a shared 2-core machine).
@@ -70,8 +73,11 @@ void check_kernel(const std::string &kernel) {
       // Jami profiles folder
       "j-plant", "j-move-in", "j-rename-to-attacker", "j-mv-over", "j-link-in", "j-symlink-in",
       "j-mkdir", "j-swap-folder", "j-unlink", "j-sed-i", "j-new-profile-sed-i",
-      // after the guard was killed (pinned programs)
-      "after-kill-append", "after-kill-unlink", "after-kill-jami-plant"};
+      // once `guard edit` is over, its editor's command is an attack again
+      "after-edit-sed-i",
+      // after the guard was killed (pinned programs), and after the owner's temp + rename then
+      "after-kill-append", "after-kill-unlink", "after-kill-jami-plant", "after-kill-rekey-append",
+      "after-kill-rekey-sed-i", "after-kill-rekey-truncate"};
   for (const char *v : expected) {
     ASSERT_TRUE(r.vectors.contains(v)) << v << "\n" << r.output;
     EXPECT_TRUE(r.vectors[v].ends_with(" blocked")) << v << ": " << r.vectors[v];
@@ -84,6 +90,18 @@ void check_kernel(const std::string &kernel) {
   EXPECT_TRUE(r.result["preload"].ends_with(" refused")) << r.output;
   EXPECT_FALSE(r.result.contains("planted-exists")) << r.output;
   EXPECT_GE(std::stoi(r.result["events"].empty() ? "0" : r.result["events"]), 30) << r.output;
+  // guard edit: the editor wrote, the attacker at the same time did not, the edit was reported.
+  EXPECT_TRUE(r.result["edit"].starts_with("rc=0 wrote")) << r.output;
+  EXPECT_TRUE(r.result["edit-attacker"].ends_with(" blocked")) << r.output;
+  EXPECT_FALSE(r.result["edit-attacker"].starts_with("rc=0,") ||
+               r.result["edit-attacker"].ends_with(",0 blocked"))
+      << r.output;
+  EXPECT_NE(r.result["edit-event"].find("sip:7654321@127.0.0.1:5070"), std::string::npos)
+      << r.output;
+  // Re-keyed in the kernel while no guard runs: the new inode protected, the old entry dropped.
+  EXPECT_EQ(r.result["after-kill-rekey-trusted"], "rc=0 wrote") << r.output;
+  EXPECT_FALSE(r.result["rekey-map-before"].empty()) << r.output;
+  EXPECT_EQ(r.result["rekey-map-after"], r.result["rekey-map-before"]) << r.output;
   // Fail closed: pinned while running, still enforcing after SIGKILL, removed by `guard stop`.
   EXPECT_NE(r.result["banner"].find("pinned in /sys/fs/bpf/voxguard"), std::string::npos);
   EXPECT_GT(std::stoi(r.result["pins-before-kill"].empty() ? "0" : r.result["pins-before-kill"]),

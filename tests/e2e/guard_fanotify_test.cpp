@@ -5,6 +5,7 @@
 // SHA-256) still write the way their apps do. Needs root and fanotify; skips otherwise.
 #include "common/digest.hpp"
 #include "common/mapped_file.hpp"
+#include "guard/guard_event.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -927,4 +928,79 @@ TEST_F(GuardE2E, ATracedSoftphoneIsNoLongerTrusted) {
   EXPECT_NE(ev->value("detail", "").find("traced by pid " + std::to_string(attacker)),
             std::string::npos)
       << ev->dump();
+}
+
+// What fanotify mode cannot stop on a kernel without Yama: a process of the softphone's user writes
+// into the trusted softphone's memory (process_vm_writev, no ptrace attach), and the softphone then
+// saves the attacker's number itself. `guard doctor` says so, and the guard flags the change: a
+// trusted writer gave an existing contact another number (alert_on_number_change).
+TEST_F(GuardE2E, ProcessVmWritevIntoATrustedWriterIsNotStoppedButFlagged) {
+  if (std::ifstream("/proc/sys/kernel/yama/ptrace_scope"))
+    GTEST_SKIP() << "Yama is here: the guard raises ptrace_scope (tested under QEMU)";
+  FILE *doc = popen((std::string(VOXGUARD_BINARY) + " guard doctor 2>&1").c_str(), "r");
+  ASSERT_TRUE(doc);
+  std::string doctor;
+  char buf[4096];
+  while (std::size_t n = fread(buf, 1, sizeof buf, doc))
+    doctor.append(buf, n);
+  pclose(doc);
+  EXPECT_NE(doctor.find("[fail] ptrace of trusted processes"), std::string::npos) << doctor;
+  EXPECT_NE(doctor.find("process_vm_writev"), std::string::npos) << doctor;
+  EXPECT_NE(doctor.find("an existing contact's number"), std::string::npos) << doctor;
+
+  fs::path save = dir / "save", addr = dir / "addr", go = dir / "go";
+  put(save, kOriginal);
+  fs::remove(addr);
+  fs::remove(go);
+  const std::string target = "1234567@127.0.0.1:5070", evil = "9876543@127.0.0.1:5071";
+  std::size_t offset = kOriginal.find(target);
+  pid_t holder = fork();
+  if (holder == 0) {
+    std::string code =
+        "import ctypes,os,time\nb=ctypes.create_string_buffer(open('" + save.string() +
+        "','rb').read())\nopen('" + addr.string() + "','w').write(str(ctypes.addressof(b)+" +
+        std::to_string(offset) + "))\nwhile not os.path.exists('" + go.string() +
+        "'): time.sleep(0.01)\nopen('" + contacts.string() + "','wb').write(b.raw[:-1])\n";
+    execl((dir / "softphone-py").c_str(), (dir / "softphone-py").c_str(), "-c", code.c_str(),
+          nullptr);
+    _exit(127);
+  }
+  std::string where;
+  for (int i = 0; i < 300 && (where = slurp(addr)).empty(); ++i)
+    std::this_thread::sleep_for(10ms);
+  ASSERT_FALSE(where.empty()) << "the softphone did not start";
+  std::size_t from = events().size();
+  std::string py = real("/usr/bin/python3");
+  int attack =
+      run({py, "-c",
+           "import ctypes\nl=ctypes.CDLL(None,use_errno=True)\n"
+           "class V(ctypes.Structure): _fields_=[('b',ctypes.c_void_p),('n',ctypes.c_size_t)]\n"
+           "e=ctypes.create_string_buffer(b'" +
+               evil + "')\nloc=V(ctypes.addressof(e)," + std::to_string(evil.size()) + ")\nrem=V(" +
+               where + "," + std::to_string(evil.size()) + ")\nr=l.process_vm_writev(" +
+               std::to_string(holder) + ",ctypes.byref(loc),1,ctypes.byref(rem),1,0)\nassert r==" +
+               std::to_string(evil.size()) + ", ctypes.get_errno()\nopen('" + go.string() +
+               "','w').write('1')\n"});
+  int hs = 0;
+  for (int i = 0; i < 300 && waitpid(holder, &hs, WNOHANG) == 0; ++i)
+    std::this_thread::sleep_for(10ms);
+  kill(holder, SIGKILL);
+  waitpid(holder, nullptr, 0);
+  ASSERT_TRUE(WIFEXITED(attack) && WEXITSTATUS(attack) == 0)
+      << "process_vm_writev into the softphone failed: nothing left to show here";
+  // Not stopped: the trusted softphone saved the attacker's number ...
+  EXPECT_EQ(slurp(contacts), kTampered);
+  // ... and the guard reported it as a trusted change that gives "Bank" another number.
+  auto ev = wait_event(from, {"changed"}, (dir / "softphone-py").string());
+  ASSERT_TRUE(ev);
+  EXPECT_EQ(ev->value("decision", ""), "accept");
+  ASSERT_TRUE(ev->contains("changes"));
+  EXPECT_EQ((*ev)["changes"][0].get<std::string>(), kBankChange);
+  EXPECT_EQ(ev->value("detail", ""), vg::guard::kNumberChangeAlert);
+  // and back, so the other tests see the original
+  put(dir / "o", kOriginal);
+  int status = run({softphone.string(), (dir / "o").string(), contacts.string()});
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  EXPECT_TRUE(intact_within(1000ms));
+  std::this_thread::sleep_for(300ms);
 }

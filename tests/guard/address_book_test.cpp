@@ -193,6 +193,22 @@ TEST(DescribeChange, OpaqueAndUnparsable) {
   EXPECT_EQ(d, std::vector<std::string>{"contact \"B\" added: sip:2@x"});
 }
 
+TEST(ChangesANumber, OnlyAnExistingContactsNumberCounts) {
+  const char *book = "\"Alice\" <sip:2223344@x>\n\"Bank\" <sip:1234567@x>\n";
+  auto f = AssetFormat::baresip_contacts;
+  EXPECT_TRUE(changes_a_number(f, "c", span_of(book),
+                               span_of("\"Alice\" <sip:2223344@x>\n\"Bank\" <sip:9876543@x>\n")));
+  EXPECT_FALSE(changes_a_number(f, "c", span_of(book), span_of(book)));
+  // a new contact: no existing number changed; a removed contact: its number is gone
+  EXPECT_FALSE(changes_a_number(
+      f, "c", span_of(book),
+      span_of("\"Alice\" <sip:2223344@x>\n\"Bank\" <sip:1234567@x>\n\"Carol\" <sip:5@x>\n")));
+  EXPECT_TRUE(changes_a_number(f, "c", span_of(book), span_of("\"Bank\" <sip:1234567@x>\n")));
+  // a book that no longer parses cannot be vouched for
+  EXPECT_TRUE(changes_a_number(f, "c", span_of(book), span_of("\"Bank\" <sip:1234567@x\n")));
+  EXPECT_FALSE(changes_a_number(AssetFormat::opaque, "accounts", span_of("a"), span_of("b")));
+}
+
 // Regression (fuzzer): a row whose sip_uri does not parse threw from inside the SQLite row
 // callback, leaving the statement unfinalised and the database unclosable (leak).
 TEST(LinphoneFriendsDb, BadRowIsNamedAndNothingLeaks) {

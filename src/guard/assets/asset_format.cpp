@@ -122,4 +122,18 @@ std::vector<std::string> describe_change(AssetFormat f, const std::string &path,
   return out;
 }
 
+bool changes_a_number(AssetFormat f, const std::string &path, std::span<const std::uint8_t> before,
+                      std::span<const std::uint8_t> after) {
+  if (!has_contacts(f))
+    return false;
+  try {
+    for (const auto &c : diff_books(parse_asset(f, before, path), parse_asset(f, after, path)))
+      if (c.number_changed())
+        return true;
+  } catch (const Error &) {
+    return true;
+  }
+  return false;
+}
+
 } // namespace vg::guard

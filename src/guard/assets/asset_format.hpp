@@ -2,7 +2,7 @@
 // Promise: parse_asset() dispatches to the parser for the format (every parser throws vg::Error
 // naming the input on bad bytes); describe_change() never throws: it says which contacts changed,
 // or why it cannot tell (e.g. the new version does not parse), or that an opaque file's digest
-// changed.
+// changed. changes_a_number() never throws either: a book that stops parsing counts as changed.
 #pragma once
 #include "guard/assets/contact_book.hpp"
 
@@ -39,5 +39,11 @@ ContactBook parse_asset(AssetFormat f, std::span<const std::uint8_t> bytes,
 std::vector<std::string> describe_change(AssetFormat f, const std::string &path,
                                          std::span<const std::uint8_t> before,
                                          std::span<const std::uint8_t> after);
+
+// Whether the change takes a number away from an existing contact (another number, or the contact
+// removed): what `alert_on_number_change` flags even when a trusted writer made it, since a
+// hijacked softphone is still a trusted writer.
+bool changes_a_number(AssetFormat f, const std::string &path, std::span<const std::uint8_t> before,
+                      std::span<const std::uint8_t> after);
 
 } // namespace vg::guard

@@ -5,7 +5,14 @@
 // digest checked by user space when it fills the map) and loses the trust as soon as it maps code
 // from a file that is not root-owned or is group/other-writable; trusted tasks cannot be ptraced
 // (nor /proc/PID/mem, pidfd_getfd) by untrusted ones. Denials return -EPERM and are reported on
-// `events`.
+// `events`. A `guard edit` editor gets a one-time allowance: user space stores a grant number on
+// the editor's task (`task_edit`, set through its pidfd), the editor's threads and children inherit
+// it at task_alloc, and it counts only while the grant is in `edit_grants` (revoked: the whole
+// family loses it at once; the storage dies with each task, so pid reuse inherits nothing).
+// Protection follows the file without user space: when a trusted writer renames a file over a
+// protected inode, the renamed inode is protected with the same flags, and a protected key is
+// forgotten when its inode is freed with no name left (so a reused inode number is not protected by
+// accident).
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
@@ -58,6 +65,20 @@ struct {
 } task_trust SEC(".maps");
 
 struct {
+  __uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+  __uint(map_flags, BPF_F_NO_PREALLOC);
+  __type(key, int);
+  __type(value, __u64); // grant number of a `guard edit` allowance (inherited by children)
+} task_edit SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, 64);
+  __type(key, __u64);   // grant number
+  __type(value, __u32); // the editor's tgid (for user space)
+} edit_grants SEC(".maps");
+
+struct {
   __uint(type, BPF_MAP_TYPE_ARRAY);
   __uint(max_entries, 1);
   __type(key, __u32);
@@ -104,11 +125,20 @@ static __always_inline int is_guard(void) {
   return start / 10000000ULL == c->guard_start_ticks; // USER_HZ = 100
 }
 
+// Whether `task` carries a `guard edit` grant that is still in force.
+static __always_inline int editing(struct task_struct *task) {
+  __u64 *grant = bpf_task_storage_get(&task_edit, task, 0, 0);
+  return grant && bpf_map_lookup_elem(&edit_grants, grant) != 0;
+}
+
 // Whether the current task may change an object with protection `p`.
 static __always_inline int may_change(struct vg_protected *p) {
   if (is_guard())
     return 1;
-  __u32 trust = trust_of(bpf_get_current_task_btf());
+  struct task_struct *task = bpf_get_current_task_btf();
+  if (editing(task))
+    return 1;
+  __u32 trust = trust_of(task);
   if (!trust)
     return 0;
   return p->apps == 0 || (trust & p->apps) != 0;
@@ -158,6 +188,28 @@ void BPF_PROG(vg_bprm_committed_creds, struct linux_binprm *bprm) {
   } else {
     bpf_task_storage_delete(&task_trust, task);
   }
+}
+
+// Threads and children of a `guard edit` editor share its allowance (as in the fanotify mode, where
+// the editor's descendants are allowed too); trust of a trusted writer passes to its threads and
+// forks (an exec of anything else takes it away again).
+SEC("lsm/task_alloc")
+int BPF_PROG(vg_task_alloc, struct task_struct *task, unsigned long clone_flags) {
+  struct task_struct *cur = bpf_get_current_task_btf();
+  __u64 *grant = bpf_task_storage_get(&task_edit, cur, 0, 0);
+  if (grant && bpf_map_lookup_elem(&edit_grants, grant)) {
+    __u64 g = *grant;
+    __u64 *child = bpf_task_storage_get(&task_edit, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (child)
+      *child = g;
+  }
+  __u32 trust = trust_of(cur);
+  if (trust) {
+    __u32 *t = bpf_task_storage_get(&task_trust, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+    if (t)
+      *t = trust;
+  }
+  return 0;
 }
 
 SEC("lsm/file_open")
@@ -299,7 +351,38 @@ int BPF_PROG(vg_inode_rename, struct inode *old_dir, struct dentry *old_dentry,
   int r = name_change(VG_HOOK_INODE_RENAME, old_dir, old_dentry);
   if (r)
     return r;
-  return name_change(VG_HOOK_INODE_RENAME, new_dir, new_dentry); // over an asset, or exchange
+  r = name_change(VG_HOOK_INODE_RENAME, new_dir, new_dentry); // over an asset, or exchange
+  if (r)
+    return r;
+  // Allowed (a trusted writer, an editor, the guard): if the name it replaces is a protected file,
+  // the file taking its place is protected from now on, by the kernel, whether the user-space
+  // guard is alive or not. The replaced inode keeps its entry until it is freed (vg_inode_free).
+  struct inode *target = BPF_CORE_READ(new_dentry, d_inode);
+  struct vg_protected *p = protected_of(target);
+  if (!p)
+    return 0;
+  struct vg_protected v = *p;
+  if (!(v.flags & VG_OBJ_ASSET))
+    return 0;
+  struct inode *source = BPF_CORE_READ(old_dentry, d_inode);
+  if (!source)
+    return 0;
+  struct vg_inode_key k = key_of(source);
+  bpf_map_update_elem(&protected_inodes, &k, &v, BPF_NOEXIST);
+  return 0;
+}
+
+// A protected inode that is freed with no name left (replaced by a rename, unlinked by its owner)
+// leaves the map: its number may be given to an unrelated new file. An inode merely evicted from
+// the cache still has its links and keeps its protection.
+SEC("lsm/inode_free_security")
+void BPF_PROG(vg_inode_free, struct inode *inode) {
+  if (BPF_CORE_READ(inode, __i_nlink) != 0)
+    return;
+  struct vg_inode_key k = key_of(inode);
+  struct vg_protected *p = bpf_map_lookup_elem(&protected_inodes, &k);
+  if (p && (p->flags & VG_OBJ_ASSET))
+    bpf_map_delete_elem(&protected_inodes, &k);
 }
 
 SEC("lsm/inode_link")

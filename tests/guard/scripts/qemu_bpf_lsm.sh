@@ -2,66 +2,24 @@
 # Runs the BPF LSM attack matrix inside a stock Debian 12 kernel under QEMU (TCG): the host root is
 # shared read-only over 9p (the guest uses the host's voxguard and tools), a work folder read-write.
 # Assets: a baresip contacts file, a Linphone friends.db (SQLite) and a Jami profiles folder; then
-# fail-closed (the guard is killed: the pinned programs keep denying until `guard stop`), then the
+# `guard edit` (a script as $EDITOR changes the contact while an attacker running at the same time is
+# denied), fail-closed (the guard is killed: the pinned programs keep denying until `guard stop`, and
+# a trusted writer's temp + rename moves the protection to the new inode in the kernel), then the
 # fanotify mode's ptrace fallback (Yama ptrace_scope raised while the guard runs, restored after).
 # usage: qemu_bpf_lsm.sh VOXGUARD_BINARY [KERNEL_VERSION]   (default 6.1.0-56-amd64)
 # Exit 77 = skipped (no qemu, no busybox, kernel package not obtainable); prints RESULT lines.
 set -u
 VG=$(readlink -f "$1"); KV=${2:-6.1.0-56-amd64}
-VMDIR=${VMDIR:-/var/tmp/voxguard-vm}
-command -v qemu-system-x86_64 >/dev/null || { echo "SKIP qemu-system-x86_64 is not installed"; exit 77; }
-[ -x /bin/busybox ] || { echo "SKIP busybox-static is not installed"; exit 77; }
-mkdir -p "$VMDIR"
-ROOT=$VMDIR/root-$KV
-if [ ! -f "$ROOT/boot/vmlinuz-$KV" ]; then
-  ( cd "$VMDIR" && apt-get download "linux-image-$KV" >/dev/null 2>&1 && dpkg -x linux-image-"$KV"_*.deb "$ROOT" ) ||
-    { echo "SKIP kernel package linux-image-$KV not obtainable"; exit 77; }
-fi
-INITRD=$VMDIR/initrd-$KV-$(sha256sum "$0" | cut -c1-12).gz # rebuilt when this script changes
-if [ ! -f "$INITRD" ]; then
-  IR=$(mktemp -d); mkdir -p "$IR"/{bin,mods,proc,sys,dev,mnt}
-  cp /bin/busybox "$IR/bin/busybox"
-  M=$ROOT/lib/modules/$KV
-  declare -A seen; order=()
-  visit() { local m=${1//-/_}; [[ ${seen[$m]:-} ]] && return; seen[$m]=1
-    local p; p=$(find "$M" -name "$m.ko*" | head -1); [[ -z $p ]] && p=$(find "$M" -name "${1//_/-}.ko*" | head -1)
-    [[ -z $p ]] && return
-    local out; out=$IR/mods/$(basename "${p%.xz}")
-    case $p in *.xz) xz -dc "$p" > "$out" ;; *.zst) zstd -qdc "$p" > "$out" ;; *) cp "$p" "$out" ;; esac
-    objcopy -O binary --only-section=.modinfo "$out" "$IR/modinfo" # (objcopy cannot write to a pipe)
-    local d; d=$(tr '\0' '\n' < "$IR/modinfo" | sed -n 's/^depends=//p'); rm -f "$IR/modinfo"
-    for x in ${d//,/ }; do visit "$x"; done; order+=("$(basename "$out")"); }
-  for m in virtio_pci 9pnet_virtio 9p; do visit $m; done
-  printf '%s\n' "${order[@]}" > "$IR/mods/order"
-  cat > "$IR/init" <<'INIT'
-#!/bin/busybox sh
-/bin/busybox --install -s /bin
-mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-for m in $(cat /mods/order); do insmod /mods/$m 2>/dev/null; done
-mount -t 9p -o trans=virtio,version=9p2000.L,ro hostroot /mnt || { echo "9p root failed"; poweroff -f; }
-mount -t proc proc /mnt/proc; mount -t sysfs sys /mnt/sys; mount -t devtmpfs dev /mnt/dev
-mount -t securityfs securityfs /mnt/sys/kernel/security; mount -t bpf bpf /mnt/sys/fs/bpf
-W=$(sed -n 's/.*vgwork=\([^ ]*\).*/\1/p' /proc/cmdline)
-mount -t 9p -o trans=virtio,version=9p2000.L,rw work /mnt$W || echo "work share failed"
-mount -t tmpfs tmpfs /mnt/tmp; mount -t tmpfs tmpfs /mnt/run
-echo "GUEST: kernel $(uname -r), lsm=$(cat /mnt/sys/kernel/security/lsm)"
-chroot /mnt /bin/bash -c "PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root bash $W/guest.sh" 2>&1
-sync; poweroff -f
-INIT
-  chmod +x "$IR/init"
-  ( cd "$IR" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -1 > "$INITRD" )
-  rm -rf "$IR"
-fi
-WORK=$(mktemp -d "$VMDIR/work-XXXXXX")
-trap 'rm -rf "$WORK"' EXIT
-cat > "$WORK/guest.sh" <<GUEST
+GS=$(mktemp /tmp/vg-guest-XXXXXX.sh)
+trap 'rm -f "$GS"' EXIT
+cat > "$GS" <<GUEST
 VG=$VG
 GUEST
-cat >> "$WORK/guest.sh" <<'GUEST'
+cat >> "$GS" <<'GUEST'
 H=/tmp/h; C=$H/.baresip/contacts; mkdir -p $H/.baresip
 printf '"Alice" <sip:2223344@127.0.0.1:5072>\n"Bank" <sip:1234567@127.0.0.1:5070>;access=allow\n' > $C
 printf '"Alice" <sip:2223344@127.0.0.1:5072>\n"Bank" <sip:9876543@127.0.0.1:5071>;access=allow\n' > /tmp/t
-cp $C /tmp/orig; cp /usr/bin/cp /tmp/softphone
+cp $C /tmp/orig; cp /usr/bin/cp /tmp/softphone; cp /usr/bin/mv /tmp/softphone-mv
 # Linphone friends.db (liblinphone 5.1 schema), its trusted writer a copy of sqlite3.
 LD=$H/.local/share/linphone; F=$LD/friends.db; mkdir -p $LD
 SCHEMA="CREATE TABLE friends_lists (id INTEGER PRIMARY KEY AUTOINCREMENT, display_name TEXT, rls_uri TEXT, uri TEXT, revision INTEGER);
@@ -101,6 +59,10 @@ protect_directory = true
 [[trusted]]
 path = "/tmp/softphone"
 sha256 = "$(sha256sum /tmp/softphone | cut -d' ' -f1)"
+app = "baresip"
+[[trusted]]
+path = "/tmp/softphone-mv"
+sha256 = "$(sha256sum /tmp/softphone-mv | cut -d' ' -f1)"
 app = "baresip"
 [[trusted]]
 path = "/tmp/linphone"
@@ -178,6 +140,27 @@ v j-new-profile-sed-i "sed -i s/5556677/9876543/ $P/NTU1NjY3Nw==.vcf"
 LD_PRELOAD=/tmp/evil.so true 2>/dev/null
 cp /usr/lib/x86_64-linux-gnu/libz.so.1 /tmp/evil.so; chmod 666 /tmp/evil.so
 cp /tmp/orig /tmp/o3; LD_PRELOAD=/tmp/evil.so /tmp/softphone /tmp/o3 $C 2>/dev/null; echo "RESULT preload rc=$? $(cmp -s $C /tmp/t && echo refused || echo wrote)"
+# guard edit: the editor (this script as $EDITOR, and the sed -i it runs: temp file + rename in the
+# protected folder) may change the contact; an attacker running meanwhile is still denied.
+/tmp/softphone /tmp/orig $C
+cat > /tmp/editor.sh <<'ED'
+#!/bin/bash
+touch /tmp/editing
+for i in $(seq 400); do [ -e /tmp/attacked ] && break; sleep 0.05; done
+sed -i s/1234567@127.0.0.1:5070/7654321@127.0.0.1:5070/ "$1"
+ED
+chmod +x /tmp/editor.sh
+EDITOR=/tmp/editor.sh $VG guard edit $C --policy /tmp/policy.toml > /tmp/edit.out 2>&1 &
+EP=$!
+for i in $(seq 400); do [ -e /tmp/editing ] && break; sleep 0.05; done
+bash -c "echo '\"Bank\" <sip:9876543@127.0.0.1:5071>' >> $C" 2>/dev/null; a1=$?
+sed -i s/1234567/9876543/ $C 2>/dev/null; a2=$?
+touch /tmp/attacked; wait $EP; rc=$?
+echo "RESULT edit rc=$rc $(grep -q 'sip:7654321@127.0.0.1:5070' $C && echo wrote || echo refused) $(tr '\n' ' ' < /tmp/edit.out)"
+echo "RESULT edit-attacker rc=$a1,$a2 $(grep -q 9876543 $C && echo CHANGED || echo blocked)"
+for i in $(seq 100); do grep -q '"hook":"lsm:guard-edit"' /tmp/guard.out && break; sleep 0.1; done
+echo "RESULT edit-event $(grep '"hook":"lsm:guard-edit"' /tmp/guard.out | grep -o 'contact[^"]*\\"Bank\\"[^"]*' | head -1)"
+v after-edit-sed-i "sed -i s/7654321/9876543/ $C"
 sleep 0.5
 echo "RESULT events $(grep -c '"event":"denied"' /tmp/guard.out)"
 grep '"event":"denied"' /tmp/guard.out | head -3 | cut -c1-300 | sed 's/^/RESULT sample /'
@@ -187,6 +170,18 @@ kill -9 $GP; wait $GP 2>/dev/null; sleep 0.3
 v after-kill-append "echo evil >> $C"
 v after-kill-unlink "rm -f $C"
 v after-kill-jami-plant "cp /tmp/evil.vcf $P/$E"
+# Protection follows the file with no user space: the owner replaces it (temp file + rename), the
+# kernel program protects the new inode and forgets the replaced one once it is freed.
+mapcount() { bpftool -j map show 2>/dev/null | python3 -c "import json,subprocess,sys
+ids=[m['id'] for m in json.load(sys.stdin) if m.get('name','').startswith('protected_inode')]
+print(sum(len(json.loads(subprocess.run(['bpftool','-j','map','dump','id',str(i)],capture_output=True,text=True).stdout or '[]')) for i in ids))"; }
+echo "RESULT rekey-map-before $(mapcount)"
+/tmp/softphone /tmp/t $C.new && /tmp/softphone-mv $C.new $C; echo "RESULT after-kill-rekey-trusted rc=$? $(cmp -s $C /tmp/t && echo wrote || echo refused)"
+v after-kill-rekey-append "echo evil >> $C"
+v after-kill-rekey-sed-i "sed -i s/9876543/5550000/ $C"
+v after-kill-rekey-truncate "truncate -s 0 $C"
+sleep 0.3
+echo "RESULT rekey-map-after $(mapcount)"
 /tmp/softphone /tmp/orig $C; echo "RESULT after-kill-trusted rc=$? $(cmp -s $C /tmp/orig && echo wrote || echo refused)"
 $VG guard stop --policy /tmp/policy.toml > /tmp/stop.out 2>&1; echo "RESULT stop rc=$? $(tr '\n' ' ' < /tmp/stop.out)"
 echo "RESULT pins-after-stop $(ls /sys/fs/bpf/voxguard 2>/dev/null | wc -l)"
@@ -218,9 +213,4 @@ echo "RESULT yama-after $(cat $YS 2>/dev/null || echo none)"
 echo "RESULT yama-attach-after $($NB python3 -c "$ATTACH")"
 kill $VP 2>/dev/null
 GUEST
-timeout ${VMTIMEOUT:-400} qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 2048 -smp 2 -nographic -no-reboot \
-  -kernel "$ROOT/boot/vmlinuz-$KV" -initrd "$INITRD" \
-  -append "console=ttyS0 rdinit=/init panic=-1 quiet vgwork=$WORK" \
-  -fsdev local,id=r,path=/,security_model=none,readonly=on -device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
-  -fsdev local,id=w,path="$WORK",security_model=none -device virtio-9p-pci,fsdev=w,mount_tag=work 2>&1 |
-  grep -E "^(GUEST|RESULT)|failed"
+bash "$(dirname "$0")/qemu_vm.sh" "$KV" "$GS"
