@@ -23,7 +23,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     if (s->name.empty() || (s->container_type && s->container_type->empty()))
       std::abort();
     vg::ContainerEntryFacts facts;
-    facts.container_type = s->container_type ? *s->container_type : "CL_TYPE_ZIP";
+    facts.container_type =
+        s->container_type ? std::string_view(*s->container_type) : std::string_view("CL_TYPE_ZIP");
     facts.container_size = s->container_size.min;
     facts.name = name;
     facts.size_in_container = s->size_in_container.max;

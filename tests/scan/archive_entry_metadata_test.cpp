@@ -102,6 +102,52 @@ TEST(ArchiveEntryMetadata, CpioSkipsEmptyEntriesAndSanitisesNames) {
   EXPECT_EQ(l.entries[1].position, 3u); // the empty entry's header still counts
 }
 
+// Fuzzer finding: libarchive's cpio reader allocated the stated name size (here 0xDDDDDDDD bytes,
+// 3.7 GB) before noticing the file is 300 bytes long. The walk is now by hand, as libclamav's.
+TEST(ArchiveEntryMetadata, HugeCpioNameSizeIsDamageNotAnAllocation) {
+  std::string h = "070701" + std::string(48, '0') + "0000002D" + std::string(32, '0') + "DDDDDDDD" +
+                  std::string(8, '0') + std::string(300, 'D');
+  auto l = list_entry_metadata(ClamType::cpio_newc, bytes_of(h), 100);
+  EXPECT_TRUE(l.entries.empty());
+  EXPECT_EQ(l.damaged, "cpio header 1: name runs past the end");
+}
+
+// Old binary cpio, either byte order: the magic 070707 decides whether every 16-bit field swaps.
+TEST(ArchiveEntryMetadata, BinaryCpioBothByteOrders) {
+  auto header = [](bool big, std::uint16_t namesize, std::uint32_t size) {
+    Bytes b;
+    auto put = [&](std::uint16_t v) {
+      b.push_back(static_cast<std::uint8_t>(big ? v >> 8 : v));
+      b.push_back(static_cast<std::uint8_t>(big ? v : v >> 8));
+    };
+    put(070707);
+    for (int i = 0; i < 9; ++i)
+      put(0);
+    put(namesize);
+    put(static_cast<std::uint16_t>(size >> 16));
+    put(static_cast<std::uint16_t>(size));
+    return b;
+  };
+  for (bool big : {false, true}) {
+    Bytes a = header(big, 6, 3); // "a.exe\0" + 3 bytes + 1 pad
+    for (char c : std::string("a.exe", 6))
+      a.push_back(static_cast<std::uint8_t>(c));
+    a.insert(a.end(), {'x', 'y', 'z', 0});
+    Bytes t = header(big, 11, 0);
+    for (char c : std::string("TRAILER!!!", 11))
+      t.push_back(static_cast<std::uint8_t>(c));
+    t.push_back(0);
+    a.insert(a.end(), t.begin(), t.end());
+    a.insert(a.end(), 26, 0);
+    auto l = list_entry_metadata(ClamType::cpio_old, a, 100);
+    ASSERT_EQ(l.entries.size(), 1u) << big;
+    EXPECT_EQ(*l.entries[0].name, "a.exe");
+    EXPECT_EQ(l.entries[0].size_real, 3u);
+    EXPECT_EQ(l.entries[0].position, 1u);
+    EXPECT_EQ(l.damaged, "");
+  }
+}
+
 TEST(ArchiveEntryMetadata, SevenZipPositionsFromZeroWithoutPackedSize) {
   Bytes sz = test::libarchive_write(archive_write_set_format_7zip, nullptr,
                                     {{"one", bytes_of("1111")}, {"two", bytes_of("22")}});

@@ -86,15 +86,111 @@ bool is_cpio(ClamType t) {
          t == ClamType::cpio_crc;
 }
 
-std::string cpio_name(std::string name) {
-  if (name.size() > 512)
-    name.resize(512);
-  for (char &c : name) {
-    auto u = static_cast<unsigned char>(c);
-    if (u >= 0x80 || std::strchr("%\\\t\n\r", c))
-      c = '_';
+// sscanf("%o") / sscanf("%x") over a fixed-width header field: leading blanks, then digits of
+// `base` up to the first other character; false when there is no digit.
+bool header_number(std::span<const std::uint8_t> field, unsigned base, std::uint32_t &v) {
+  std::size_t i = 0;
+  while (i < field.size() && (field[i] == ' ' || field[i] == '\t'))
+    ++i;
+  bool any = false;
+  v = 0;
+  for (; i < field.size(); ++i) {
+    const int c = field[i];
+    const int digit = c >= '0' && c <= '9'   ? c - '0'
+                      : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                      : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                             : 99;
+    if (digit >= static_cast<int>(base))
+      break;
+    v = v * base + static_cast<std::uint32_t>(digit);
+    any = true;
   }
-  return name;
+  return any;
+}
+
+// libclamav's cpio.c: every header counts (from 1); an entry of non-zero size is passed with its
+// name as read (at most 512 bytes, up to a NUL, non-ASCII and % \ TAB LF CR made '_'); a header
+// without a name keeps the previous one; the walk ends at the trailer or at a bad header.
+void list_cpio(ClamType type, std::span<const std::uint8_t> d, std::uint64_t max,
+               ArchiveMetadataListing &out) {
+  const bool binary = type == ClamType::cpio_old;
+  const bool newc = type == ClamType::cpio_newc || type == ClamType::cpio_crc;
+  const std::size_t header = binary ? 26 : newc ? 110 : 76;
+  std::string name;
+  std::uint64_t pos = 0, file = 0;
+  bool trailer = false;
+  auto bad = [&](const char *why) {
+    out.damaged = "cpio header " + std::to_string(file + 1) + ": " + why;
+  };
+  while (out.entries.size() < max && fits(d, pos, header)) {
+    const auto h = d.subspan(pos, header);
+    pos += header;
+    bool swap = false;
+    if (binary) {
+      const auto magic = le(h, 0, 2);
+      if (magic == 0 && trailer)
+        return;
+      if (magic != 070707 && magic != 0143561)
+        return bad("bad magic");
+      swap = magic == 0143561;
+    } else {
+      if (h[0] == 0 && trailer)
+        return;
+      const char *magic = type == ClamType::cpio_newc  ? "070701"
+                          : type == ClamType::cpio_crc ? "070702"
+                                                       : "070707";
+      if (std::memcmp(h.data(), magic, 6) != 0)
+        return bad("bad magic");
+    }
+    auto u16 = [&](std::size_t at) {
+      const auto v = static_cast<std::uint32_t>(le(h, at, 2));
+      return swap ? (v >> 8 | (v & 0xff) << 8) : v;
+    };
+    std::uint32_t stated_name = 0, size = 0;
+    if (binary)
+      stated_name = u16(20);
+    else if (!header_number(h.subspan(newc ? 94 : 59, newc ? 8 : 6), newc ? 16 : 8, stated_name))
+      return bad("bad name size");
+    ++file;
+    if (stated_name) {
+      const std::size_t taken = std::min<std::size_t>(513, stated_name);
+      if (!fits(d, pos, taken)) {
+        --file;
+        return bad("name runs past the end");
+      }
+      const auto *p = reinterpret_cast<const char *>(d.data() + pos);
+      name.assign(p, strnlen(p, taken - 1));
+      for (char &c : name)
+        if (static_cast<unsigned char>(c) >= 0x80 || std::strchr("%\\\t\n\r", c))
+          c = '_';
+      if (name == "TRAILER!!!")
+        trailer = true;
+      pos += stated_name; // the part of a longer name that was not read is passed over
+      if (binary)
+        pos += stated_name % 2;
+      else if (newc)
+        pos += (4 - (110 + stated_name) % 4) % 4;
+    }
+    if (binary)
+      size = u16(22) << 16 | u16(24);
+    else if (!header_number(h.subspan(newc ? 54 : 65, newc ? 8 : 11), newc ? 16 : 8, size)) {
+      --file;
+      return bad("bad file size");
+    }
+    if (size == 0)
+      continue;
+    ArchiveEntryMetadata m;
+    m.name = name;
+    m.size_in_container = size;
+    m.size_real = size;
+    m.position = file;
+    out.entries.push_back(std::move(m));
+    pos += size;
+    if (binary)
+      pos += size % 2;
+    else if (newc)
+      pos += (4 - size % 4) % 4;
+  }
 }
 
 void list_with_libarchive(ClamType type, std::span<const std::uint8_t> d, std::uint64_t max,
@@ -104,8 +200,6 @@ void list_with_libarchive(ClamType type, std::span<const std::uint8_t> d, std::u
     throw std::bad_alloc();
   if (type == ClamType::sevenzip)
     archive_read_support_format_7zip(a.get());
-  else if (is_cpio(type))
-    archive_read_support_format_cpio(a.get());
   else
     archive_read_support_format_tar(a.get());
   if (archive_read_open_memory(a.get(), d.data(), d.size()) != ARCHIVE_OK) {
@@ -142,13 +236,6 @@ void list_with_libarchive(ClamType type, std::span<const std::uint8_t> d, std::u
       m.size_real = size;
       m.encrypted = encrypted_seen;
       m.position = index - 1;
-    } else if (is_cpio(type)) {
-      if (size == 0)
-        continue;
-      m.name = cpio_name(std::move(name));
-      m.size_in_container = size;
-      m.size_real = size;
-      m.position = index;
     } else {
       if (!is_file)
         continue;
@@ -192,6 +279,8 @@ ArchiveMetadataListing list_entry_metadata(ClamType type, std::span<const std::u
     list_zip_directory(data, max_entries, out);
   else if (type == ClamType::zip)
     list_zip_local_headers(data, max_entries, out);
+  else if (is_cpio(type))
+    list_cpio(type, data, max_entries, out);
   else if (has_entry_metadata(type))
     list_with_libarchive(type, data, max_entries, out);
   return out;

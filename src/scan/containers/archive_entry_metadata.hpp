@@ -1,16 +1,19 @@
 // archive_entry_metadata.hpp — what an archive says about each of its entries, as libclamav hands
 // it to cli_matchmeta() for the .cdb container metadata signatures.
 // Promise: list_entry_metadata() reads only headers (never an entry's data, nothing written to
-// disk), never reads outside the buffer, stops after `max_entries`, and reproduces libclamav
-// 1.4's values and order for the container types it knows:
+// disk), never reads outside the buffer nor allocates what a header merely states, stops after
+// `max_entries`, and reproduces libclamav 1.4's values and order for the container types it knows:
 //  - CL_TYPE_ZIP (unzip.c): every central-directory record (zip_central_directory.hpp: zip64,
 //    leading bytes allowed), directories included, or the local headers when there is no central
 //    directory; compressed and real size from the record, encrypted = general-purpose flag bit 0,
 //    position 1, 2, ... in directory order;
 //  - CL_TYPE_POSIX_TAR / CL_TYPE_OLD_TAR (untar): regular files only, size in and out the same,
 //    position counts the regular files from 1;
-//  - CL_TYPE_CPIO_* (cpio.c): entries of non-zero size of any kind, position counts every header
-//    from 1, the name with non-ASCII and any of % \ TAB CR LF replaced by '_' (at most 512 bytes);
+//  - CL_TYPE_CPIO_* (cpio.c, walked by hand like libclamav: libarchive's reader allocates the
+//    stated name size before checking it): entries of non-zero size of any kind, position counts
+//    every header from 1, the name with non-ASCII and any of % \ TAB CR LF replaced by '_' (at
+//    most 512 bytes; a header without a name keeps the previous name), the walk ends at the
+//    trailer or at the first bad header;
 //  - CL_TYPE_7Z (7z_iface.c): files only, compressed size 0 (as libclamav passes), position the
 //    0-based index among all entries, directories included; "encrypted" stays set once an
 //    encrypted entry was met, as libclamav's flag does.
