@@ -150,6 +150,8 @@ GgwaveDetector::Kind GgwaveDetector::classify(std::span<const float> p, const Tr
   if (unmarked && level < -50.0)
     return Kind::none;
   const double voice = unmarked ? band(200, std::min(3800.0, rate_ / 2.0 - bin_hz_)) : 0.0;
+  if (unmarked && comb_band < 0.5 * voice) // the tones cannot hold 65% of it (speech, music)
+    return Kind::none;
   double sum = 0;
   for (int g = 0; g < t.groups; ++g) {
     const int base = fam.freq_start + 16 * g;
