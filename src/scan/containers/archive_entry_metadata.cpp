@@ -81,6 +81,12 @@ struct ArchiveCloser {
   void operator()(archive *a) const { archive_read_free(a); }
 };
 
+// Types libclamav opens with its zip reader (unzip.c), OOXML documents included.
+bool is_zip(ClamType t) {
+  return t == ClamType::zip || t == ClamType::ooxml_word || t == ClamType::ooxml_ppt ||
+         t == ClamType::ooxml_xl || t == ClamType::ooxml_hwp;
+}
+
 bool is_cpio(ClamType t) {
   return t == ClamType::cpio_old || t == ClamType::cpio_odc || t == ClamType::cpio_newc ||
          t == ClamType::cpio_crc;
@@ -251,7 +257,7 @@ void list_with_libarchive(ClamType type, std::span<const std::uint8_t> d, std::u
 } // namespace
 
 bool has_entry_metadata(ClamType type) {
-  return type == ClamType::zip || type == ClamType::sevenzip || type == ClamType::posix_tar ||
+  return is_zip(type) || type == ClamType::sevenzip || type == ClamType::posix_tar ||
          type == ClamType::old_tar || is_cpio(type);
 }
 
@@ -275,9 +281,9 @@ std::optional<ArchiveEntryMetadata> child_entry_metadata(ClamType container, con
 ArchiveMetadataListing list_entry_metadata(ClamType type, std::span<const std::uint8_t> data,
                                            std::uint64_t max_entries) {
   ArchiveMetadataListing out;
-  if (type == ClamType::zip && has_zip_directory(data))
+  if (is_zip(type) && has_zip_directory(data))
     list_zip_directory(data, max_entries, out);
-  else if (type == ClamType::zip)
+  else if (is_zip(type))
     list_zip_local_headers(data, max_entries, out);
   else if (is_cpio(type))
     list_cpio(type, data, max_entries, out);

@@ -3,7 +3,8 @@
 // Promise: list_entry_metadata() reads only headers (never an entry's data, nothing written to
 // disk), never reads outside the buffer nor allocates what a header merely states, stops after
 // `max_entries`, and reproduces libclamav 1.4's values and order for the container types it knows:
-//  - CL_TYPE_ZIP (unzip.c): every central-directory record (zip_central_directory.hpp: zip64,
+//  - CL_TYPE_ZIP and the OOXML types (unzip.c; the container type is the document's): every
+//  central-directory record (zip_central_directory.hpp: zip64,
 //    leading bytes allowed), directories included, or the local headers when there is no central
 //    directory; compressed and real size from the record, encrypted = general-purpose flag bit 0,
 //    position 1, 2, ... in directory order;
