@@ -21,9 +21,10 @@
 // speed's period (resultant >= 0.75; the period may be off by up to 3%, a sender's clock) — pure
 // tones off the grid, glides, speech harmonics and melodies without ggwave's clock are not
 // ggwave. Only nibble groups below the Nyquist limit are used (8 kHz G.711 keeps 2 of 6 audible
-// groups and all of DT/MT). Not recognised: unmarked audible transmissions, marked ones whose
-// start marker was missed, DT/MT under loud speech or music (the tones must hold the band), DT/MT
-// moved off freqStart 24 (ggwave lets a sketch shift it), and unmarked DT of fewer than 4 bytes.
+// groups and all of DT/MT). Not recognised: audible transmissions without a start marker (fixed
+// length, or joined mid-way; a DT one joined mid-way is still found from its chunks), DT/MT under
+// loud speech or music (the tones must hold the band), DT/MT moved off freqStart 24 (ggwave lets a
+// sketch shift it), and unmarked DT of fewer than 4 bytes.
 #pragma once
 #include "voice/finding.hpp"
 #include "voice/stft.hpp"

@@ -200,6 +200,16 @@ TEST(Ggwave, EachDualToneSpeedIsNamedWithItsOnset) {
     }
 }
 
+// a call joined after a DT transmission's start marker: the chunks alone still name it
+TEST(Ggwave, DualToneJoinedMidwayIsFoundFromItsChunks) {
+  for (unsigned rate : {48000u, 8000u}) {
+    SCOPED_TRACE(std::to_string(rate) + " Hz");
+    auto g = ggwave(rate, "hello ggwave", kDualTone[1]);
+    g.erase(g.begin(), g.begin() + static_cast<long>(0.45 * rate)); // marker and 1 chunk gone
+    expect_named(rate, g, "ggwave DT fast");
+  }
+}
+
 // MT: fixed length only (ggwave refuses variable-length mono-tone); 2 bytes is 8 tones
 TEST(Ggwave, EachMonoToneSpeedIsNamedWithItsOnset) {
   for (unsigned rate : {48000u, 16000u, 8000u})
