@@ -15,6 +15,7 @@ using test::bytes_of;
 FileResult scan_with(const std::string &cdb, const Bytes &data, bool allmatch) {
   SignatureSet set;
   load_database_text(set, "m.cdb", cdb);
+  load_database_text(set, "marker.ndb", test::marker_ndb());
   auto engine = Engine::build(std::move(set));
   ScanOptions opts;
   opts.allmatch = allmatch;
@@ -65,6 +66,28 @@ TEST(ContainerMetadataScan, FirstVerdictEndsTheScanWithoutAllmatch) {
   for (int i = 0; i < 5; ++i)
     z2.add("f" + std::to_string(i), bytes_of("x"), false);
   EXPECT_EQ(scan_with(cdb, z2.finish(), true).verdicts.size(), 5u);
+}
+
+// As libclamav: its zip reader matches every central-directory entry's metadata before it scans
+// any content, its tar reader each entry's metadata just before that entry. Without allmatch the
+// first verdict shows the order.
+TEST(ContainerMetadataScan, MetadataOrderFollowsLibclamav) {
+  const std::vector<std::pair<std::string, Bytes>> files = {
+      {"first.bin", bytes_of(std::string("\x7f\x01") + std::string(test::kMarker))},
+      {"second.exe", bytes_of("MZ")}};
+  test::ZipBuilder z;
+  for (const auto &[name, data] : files)
+    z.add(name, data, false);
+  const Bytes zip = z.finish();
+  const Bytes tar = test::libarchive_write(archive_write_set_format_ustar, nullptr, files);
+  const std::string second = "Second:*:*:second:*:*:*:*:*:*\n",
+                    first = "First:*:*:first:*:*:*:*:*:*\n";
+  auto first_verdict = [](const FileResult &r) {
+    return r.verdicts.empty() ? std::string("none") : r.verdicts[0].name;
+  };
+  EXPECT_EQ(first_verdict(scan_with(second, zip, false)), "Second.UNOFFICIAL");
+  EXPECT_EQ(first_verdict(scan_with(second, tar, false)), "Test.Container.Marker.UNOFFICIAL");
+  EXPECT_EQ(first_verdict(scan_with(first, tar, false)), "First.UNOFFICIAL");
 }
 
 } // namespace

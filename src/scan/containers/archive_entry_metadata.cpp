@@ -261,6 +261,10 @@ bool has_entry_metadata(ClamType type) {
          type == ClamType::old_tar || is_cpio(type);
 }
 
+bool metadata_before_content(ClamType type) {
+  return is_zip(type);
+}
+
 std::optional<ArchiveEntryMetadata> child_entry_metadata(ClamType container, const ChildObject &c) {
   ArchiveEntryMetadata m;
   m.name = c.name;

@@ -52,6 +52,11 @@ struct ArchiveMetadataListing {
 // True for the container types whose entries list_entry_metadata() can list.
 bool has_entry_metadata(ClamType type);
 
+// True when libclamav matches every entry's metadata before it scans any content (its zip reader
+// walks the central directory first); otherwise each entry's metadata is matched just before
+// that entry is scanned.
+bool metadata_before_content(ClamType type);
+
 std::optional<ArchiveEntryMetadata> child_entry_metadata(ClamType container, const ChildObject &c);
 
 ArchiveMetadataListing list_entry_metadata(ClamType type, std::span<const std::uint8_t> data,

@@ -61,9 +61,11 @@ public:
     return true;
   }
 
-  // Matches the .cdb signatures against what the container's headers say about each entry
-  // (libclamav's cli_matchmeta(), called by its archive scanners before each entry is scanned).
-  void match_metadata(std::span<const std::uint8_t> data, ClamType type,
+  // Matches the .cdb signatures against what the container's headers say about its entries
+  // (libclamav's cli_matchmeta(), called by its archive scanners before each entry is scanned):
+  // the listed entries from `cursor` on, up to the first one named `upto` (all when nullopt).
+  void match_metadata(const ArchiveMetadataListing &listing, std::size_t &cursor,
+                      std::optional<std::string_view> upto, ClamType type, std::uint64_t size,
                       std::vector<ChainLink> &chain);
   // The same for the containers whose entries libclamav only knows as it extracts them (mail
   // attachments, cabinet files): the child `c` of a container of `type` and `size` bytes.
@@ -92,9 +94,14 @@ class Sink final : public ChildSink {
 public:
   Sink(Driver &d, const ScanOptions &opts, std::vector<ChainLink> &chain,
        std::vector<ClamType> &types, unsigned depth, const char *family,
-       std::uint64_t container_size)
+       std::uint64_t container_size, const ArchiveMetadataListing &listing)
       : d_(d), opts_(opts), chain_(chain), types_(types), depth_(depth), family_(family),
-        container_size_(container_size) {}
+        container_size_(container_size), listing_(listing) {}
+
+  // The listed entries not matched yet (at the end of the container).
+  void finish_metadata() {
+    d_.match_metadata(listing_, cursor_, std::nullopt, types_.back(), container_size_, chain_);
+  }
 
   std::uint64_t size_cap() const override { return opts_.max_filesize; }
   double max_ratio() const override { return opts_.max_ratio; }
@@ -118,6 +125,11 @@ public:
       full_ = true;
       return false;
     }
+    // An entry's metadata is matched just before its content (when the format has not had all of
+    // it matched first), as libclamav does.
+    d_.match_metadata(listing_, cursor_, c.name, types_.back(), container_size_, chain_);
+    if (d_.stopped())
+      return false;
     d_.match_child_metadata(c, types_.back(), container_size_, chain_);
     return d_.object(std::move(c), chain_, types_, depth_, family_);
   }
@@ -130,6 +142,8 @@ private:
   unsigned depth_;
   const char *family_;
   std::uint64_t container_size_;
+  const ArchiveMetadataListing &listing_;
+  std::size_t cursor_ = 0;
   std::uint64_t files_ = 0;
   bool full_ = false;
 };
@@ -152,9 +166,12 @@ void Driver::open(std::span<const std::uint8_t> data, ClamType type, std::vector
     return;
   }
   types.push_back(type);
+  ArchiveMetadataListing listing;
   if (!engine_.container_metadata().empty() && has_entry_metadata(type))
-    match_metadata(data, type, chain);
-  Sink sink(*this, opts_, chain, types, depth, x->family(), data.size());
+    listing = list_entry_metadata(type, data, opts_.max_files);
+  Sink sink(*this, opts_, chain, types, depth, x->family(), data.size(), listing);
+  if (metadata_before_content(type))
+    sink.finish_metadata();
   try {
     x->extract(data, sink);
   } catch (const std::bad_alloc &) {
@@ -162,17 +179,27 @@ void Driver::open(std::span<const std::uint8_t> data, ClamType type, std::vector
   } catch (const std::exception &e) {
     notice(ScanNotice::Kind::damaged, chain, std::string(x->family()) + ": " + e.what());
   }
+  sink.finish_metadata();
   types.pop_back();
 }
 
-void Driver::match_metadata(std::span<const std::uint8_t> data, ClamType type,
+void Driver::match_metadata(const ArchiveMetadataListing &listing, std::size_t &cursor,
+                            std::optional<std::string_view> upto, ClamType type, std::uint64_t size,
                             std::vector<ChainLink> &chain) {
-  const ArchiveMetadataListing listing = list_entry_metadata(type, data, opts_.max_files);
+  std::size_t end = listing.entries.size();
+  if (upto) {
+    end = cursor;
+    while (end < listing.entries.size() && listing.entries[end].name != *upto)
+      ++end;
+    if (end == listing.entries.size())
+      return; // not listed (a part the headers do not name): nothing to match before it
+    ++end;
+  }
   ContainerEntryFacts facts;
   facts.container_type = clamav_type_name(type);
-  facts.container_size = data.size();
-  for (const auto &m : listing.entries)
-    match_entry(facts, m, chain);
+  facts.container_size = size;
+  for (; cursor < end && !stopped_; ++cursor)
+    match_entry(facts, listing.entries[cursor], chain);
 }
 
 void Driver::match_child_metadata(const ChildObject &c, ClamType type, std::uint64_t size,
