@@ -1,6 +1,6 @@
 #!/bin/bash
 # bench/guard_overhead.sh — what the guard costs, in one run, on this machine (fanotify mode: the
-# mode this kernel allows; BPF LSM mode only runs under QEMU here, where timings mean nothing).
+# mode this kernel allows; BPF LSM mode only runs under QEMU here: bench/guard_overhead_qemu.sh).
 #   1. 1,000,000 open/close of an unrelated file, guard off vs on;
 #   2. realistic file work: extract a tar of headers (~1,200 small files) and compile 50
 #      small C files, guard off vs on, alternating rounds, ratio on/off of the medians and of the
@@ -23,21 +23,7 @@ trap cleanup EXIT
 mkdir -p "$W/home/.baresip" "$W/src"
 printf '"Alice" <sip:2223344@127.0.0.1:5072>\n"Bank" <sip:1234567@127.0.0.1:5070>\n' > "$W/home/.baresip/contacts"
 echo unrelated > "$W/unrelated"
-cat > "$W/oc.c" <<'C'
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
-int main(int c, char **v) {
-  long n = atol(v[2]); struct timespec a, b; clock_gettime(CLOCK_MONOTONIC, &a);
-  for (long i = 0; i < n; i++) { int fd = open(v[1], O_RDONLY); if (fd < 0) { perror("open"); return 1; } close(fd); }
-  clock_gettime(CLOCK_MONOTONIC, &b);
-  printf("%.1f\n", ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / n);
-  return 0;
-}
-C
-cc -O2 -o "$W/oc" "$W/oc.c" || exit 2
+cc -O2 -o "$W/oc" "$(dirname "$0")/guard_overhead_open_close.c" || exit 2
 # Kernel and libc headers: ~1,200 small files, 10 MB (small enough that dirty-page writeback of one
 # round does not throttle the next one on a shared disk).
 tar -C /usr -cf "$W/include.tar" include/linux include/x86_64-linux-gnu include/asm-generic 2>/dev/null
