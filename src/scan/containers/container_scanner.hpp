@@ -4,14 +4,15 @@
 // file (with the chain of ClamAV container types above it, outermost first, for the .ldb
 // Container/Intermediates keys) and, when it is a container itself, opened in turn. When the
 // engine holds .cdb signatures, each archive's entry metadata (archive_entry_metadata.hpp) is
-// matched against them as the archive is opened (a match is a "metadata" verdict whose chain ends
-// with the entry). Nothing is written to disk. The limits of ScanOptions hold for the whole
-// file: depth (max_recursion), objects (max_files per container), size of each object
-// (max_filesize), bytes scanned in all (max_scansize), extracted/compressed ratio (max_ratio) and
-// time (max_scantime_ms). Every limit reached, encrypted entry and damaged container becomes a
-// ScanNotice; with alert_exceeds_max a limit is also a Heuristics.Limits.Exceeded.<Limit> verdict,
-// with alert_encrypted an encrypted entry a Heuristics.Encrypted.<Family> verdict. Without allmatch
-// the first verdict ends the file's scan, as clamscan does.
+// matched against them in libclamav's order (a zip's whole central directory first, otherwise each
+// entry just before its content; a match is a "metadata" verdict whose chain ends with the entry).
+// Nothing is written to disk. The limits of ScanOptions hold for the whole file: depth
+// (max_recursion), objects (max_files per container), size of each object (max_filesize), bytes
+// scanned in all (max_scansize), extracted/compressed ratio (max_ratio) and time (max_scantime_ms).
+// Every limit reached, encrypted entry and damaged container becomes a ScanNotice; with
+// alert_exceeds_max a limit is also a Heuristics.Limits.Exceeded.<Limit> verdict, with
+// alert_encrypted an encrypted entry a Heuristics.Encrypted.<Family> verdict. Without allmatch the
+// first verdict ends the file's scan, as clamscan does.
 #pragma once
 #include "engine/engine.hpp"
 #include "scan/file_result.hpp"
