@@ -24,3 +24,14 @@ if ! dpkg -s "${packages[@]}" >/dev/null 2>&1; then
   apt-get update
   apt-get install -y --no-install-recommends "${packages[@]}"
 fi
+# ggwave's own encoder (the author's C++ library compiled to WebAssembly, published on npm only) is the
+# real peer of the ggwave detector test. The machine's Node.js and npm install it; without them, or
+# without the registry, the test says SKIPPED and why.
+if command -v npm >/dev/null 2>&1; then
+  if ! NODE_PATH="$(npm root -g)" node -e "require('ggwave')" >/dev/null 2>&1; then
+    timeout 300 npm install -g --no-fund --no-audit ggwave@0.4.0 ||
+      echo "deps.sh: npm install ggwave@0.4.0 failed; the ggwave real-peer test will be skipped" >&2
+  fi
+else
+  echo "deps.sh: npm not found; the ggwave real-peer test will be skipped" >&2
+fi
