@@ -1,9 +1,11 @@
-// libFuzzer target: the Deflate64 decoder on arbitrary bytes, and the same bytes as the Deflate64
-// entry of a zip read through the archive extractor. Checks that output never passes the limit,
-// that `consumed` stays inside the input, and that only vg::Error escapes the decoder.
+// libFuzzer target: the Deflate64 decoder on arbitrary bytes, the same bytes as the Deflate64
+// entry of a zip read through the archive extractor, and the same bytes as a whole zip for the
+// hand-read central directory. Checks that output never passes the limit, that `consumed` and
+// every entry's data stay inside the input, and that only vg::Error escapes.
 #include "common/error.hpp"
 #include "scan/containers/archive_extractor.hpp"
 #include "scan/containers/inflate64.hpp"
+#include "scan/containers/zip_central_directory.hpp"
 
 #include <cstdlib>
 #include <vector>
@@ -61,6 +63,19 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
     auto d = vg::inflate64({data, size}, kLimit);
     if (d.bytes.size() > kLimit || d.consumed > size || (d.cut && d.bytes.size() != kLimit))
       std::abort();
+  } catch (const vg::Error &) {
+  }
+  try {
+    const std::span<const std::uint8_t> zip(data, size);
+    vg::for_each_zip_entry(zip, [&](const vg::ZipEntry &e) {
+      try {
+        auto d = vg::zip_entry_data(zip, e);
+        if (d.data() < data || d.data() + d.size() > data + size)
+          std::abort();
+      } catch (const vg::Error &) {
+      }
+      return true;
+    });
   } catch (const vg::Error &) {
   }
   BoundedSink sink;
