@@ -19,6 +19,7 @@ packages=(
   iptables # voice guard in line via xt_NFQUEUE (kernels without the nft queue expression)
   # real peers the tests and benchmarks compare against
   clamav clamav-testfiles yara python3 time
+  p7zip-full zip unzip # 7-Zip Deflate64 zips, unzip cross-check, container bench
 )
 if ! dpkg -s "${packages[@]}" >/dev/null 2>&1; then
   apt-get update
