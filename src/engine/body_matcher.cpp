@@ -15,6 +15,8 @@
 #include <cmath>
 #include <deque>
 #include <limits>
+#include <mutex>
+#include <utility>
 
 namespace vg {
 namespace {
@@ -104,51 +106,77 @@ constexpr std::array<double, 256> kByteBits = {
     9.3,  10.7, 8.8,  10.2, 10.4, 10.5, 9.6,  10.0, 9.1,  9.9,  9.6,  9.5,  9.0,  9.5,  9.1,  5.5,
 };
 
-double byte_bits(std::uint8_t b, bool caseless) {
-  bool letter = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
-  if (!caseless || !letter)
-    return kByteBits[b];
-  double p1 = std::exp2(-kByteBits[b | 0x20]), p2 = std::exp2(-kByteBits[b & ~0x20]);
-  return -std::log2(p1 + p2);
+// -log2 of the probability of a letter in either case, per byte (the plain value for non-letters).
+const std::array<double, 256> &caseless_bits() {
+  static const std::array<double, 256> table = [] {
+    std::array<double, 256> t{};
+    for (std::size_t b = 0; b < 256; ++b) {
+      bool letter = (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
+      if (!letter) {
+        t[b] = kByteBits[b];
+        continue;
+      }
+      double p1 = std::exp2(-kByteBits[b | 0x20]), p2 = std::exp2(-kByteBits[b & ~0x20u]);
+      t[b] = -std::log2(p1 + p2);
+    }
+    return t;
+  }();
+  return table;
 }
 
-double score_bytes(std::span<const std::uint8_t> bytes, std::span<const bool> caseless) {
-  if (bytes.empty())
-    return 0;
-  std::array<bool, 256> seen{};
-  double s = 0;
-  bool all_fill = true;
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    std::uint8_t b = bytes[i];
+// The score of a byte run built one byte at a time: after add() of bytes[0..l), score() equals the
+// score of that run (byte j's weight depends only on bytes[0..j]).
+class ScoreAccumulator {
+public:
+  void add(std::uint8_t b, bool caseless) {
     double w = 1.0;
-    if (i > 0 && bytes[i - 1] == b)
+    if (length_ > 0 && last_ == b)
       w = 0.2; // runs of one byte say little
-    else if (seen[b])
+    else if (seen(b))
       w = 0.5;
-    if (i >= 12)
+    if (length_ >= 12)
       w *= 0.25; // beyond 12 bytes extra length barely helps a literal prefilter
-    else if (i >= 8)
+    else if (length_ >= 8)
       w *= 0.5;
-    seen[b] = true;
-    all_fill = all_fill && (b == 0x00 || b == 0xff || b == 0x20);
-    s += w * byte_bits(b, !caseless.empty() && caseless[i]);
+    seen_[b >> 6] |= std::uint64_t{1} << (b & 63);
+    all_fill_ = all_fill_ && (b == 0x00 || b == 0xff || b == 0x20);
+    sum_ += w * (caseless ? caseless_bits()[b] : kByteBits[b]);
+    last_ = b;
+    ++length_;
   }
-  static constexpr double kShort[] = {0, 0.3, 0.6, 0.85};
-  if (bytes.size() < 4)
-    s *= kShort[bytes.size()];
-  if (all_fill)
-    s *= 0.5;
-  return s;
-}
+  double score() const {
+    static constexpr double kShort[] = {0, 0.3, 0.6, 0.85};
+    double s = sum_;
+    if (length_ < 4)
+      s *= kShort[length_];
+    if (all_fill_)
+      s *= 0.5;
+    return s;
+  }
+
+private:
+  bool seen(std::uint8_t b) const { return (seen_[b >> 6] >> (b & 63)) & 1; }
+  std::array<std::uint64_t, 4> seen_{};
+  std::size_t length_ = 0;
+  double sum_ = 0;
+  std::uint8_t last_ = 0;
+  bool all_fill_ = true;
+};
 
 // The compiled form behind BodyMatcher::Compiled.
 struct CompiledForm {
   enum class Kind : std::uint8_t { run, alt, boundary, gap };
   struct Step {
     Kind kind;
-    std::size_t element;          // index into the pattern's elements
+    std::uint32_t element;        // index into the pattern's elements
     std::int32_t byte_table = -1; // alternations of single bytes: index into tables
-    std::uint64_t gap_min = 0, gap_max = 0;
+    std::uint32_t gap_min = 0, gap_max = 0;
+  };
+  // The bytes a single-byte alternation accepts, one bit each.
+  struct ByteSet {
+    std::array<std::uint64_t, 4> bits{};
+    void set(std::uint8_t b) { bits[b >> 6] |= std::uint64_t{1} << (b & 63); }
+    bool test(std::uint8_t b) const { return (bits[b >> 6] >> (b & 63)) & 1; }
   };
   struct Segment {
     std::vector<Step> steps;
@@ -157,8 +185,7 @@ struct CompiledForm {
     std::uint64_t min_len = 0, max_len = 0;
   };
   std::vector<Segment> segments;
-  std::vector<std::array<bool, 256>> tables;
-  std::uint64_t min_len = 0;
+  std::vector<ByteSet> tables;
 };
 
 struct Scratch {
@@ -197,7 +224,7 @@ void segment_min_ends(const CompiledForm &c, const CompiledForm::Segment &seg,
       if (st.byte_table >= 0) {
         const auto &tab = c.tables[static_cast<std::size_t>(st.byte_table)];
         for (std::uint64_t i = 0; i < len; ++i)
-          cur[i] = (i + 1 < len && tab[d[a + i]]) ? next[i + 1] : kInf;
+          cur[i] = (i + 1 < len && tab.test(d[a + i])) ? next[i + 1] : kInf;
         break;
       }
       const std::uint64_t neg_len = alt.alternatives.empty() ? 0 : alt.alternatives[0].size();
@@ -250,66 +277,95 @@ void segment_min_ends(const CompiledForm &c, const CompiledForm::Segment &seg,
   }
 }
 
-} // namespace
+// The smallest and largest number of bytes an element spans (kInf: unbounded).
+std::pair<std::uint64_t, std::uint64_t> element_span(const PatternElement &el) {
+  if (auto *r = std::get_if<ByteRun>(&el))
+    return {r->size(), r->size()};
+  if (auto *a = std::get_if<Alternation>(&el)) {
+    if (a->alternatives.empty())
+      return {0, 0};
+    if (a->negated)
+      return {a->alternatives[0].size(), a->alternatives[0].size()};
+    std::uint64_t lo = kInf, hi = 0;
+    for (const auto &r : a->alternatives)
+      lo = std::min<std::uint64_t>(lo, r.size()), hi = std::max<std::uint64_t>(hi, r.size());
+    return {lo, hi};
+  }
+  if (auto *g = std::get_if<Gap>(&el))
+    return {g->min, g->max == Gap::kUnbounded ? kInf : std::max(g->min, g->max)};
+  return {0, 0}; // a boundary is zero-width
+}
 
-struct BodyMatcher::Compiled : CompiledForm {};
-
-BodyMatcher::BodyMatcher(BodyPattern pattern) : pattern_(std::move(pattern)) {
-  auto c = std::make_shared<Compiled>();
-  c->segments.emplace_back();
-  for (std::size_t i = 0; i < pattern_.elements.size(); ++i) {
-    const auto &el = pattern_.elements[i];
-    auto &seg = c->segments.back();
-    Compiled::Step st{Compiled::Kind::run, i};
-    std::uint64_t lo = 0, hi = 0;
-    if (auto *r = std::get_if<ByteRun>(&el)) {
-      lo = hi = r->size();
-    } else if (auto *a = std::get_if<Alternation>(&el)) {
-      st.kind = Compiled::Kind::alt;
-      if (a->alternatives.empty()) {
-        lo = hi = 0;
-      } else {
-        lo = kInf;
-        for (const auto &r : a->alternatives)
-          lo = std::min<std::uint64_t>(lo, r.size()), hi = std::max<std::uint64_t>(hi, r.size());
-        if (a->negated)
-          lo = hi = a->alternatives[0].size();
-      }
+CompiledForm compile_form(const BodyPattern &pattern) {
+  using Kind = CompiledForm::Kind;
+  CompiledForm c;
+  const auto &elements = pattern.elements;
+  c.segments.emplace_back();
+  for (std::size_t i = 0; i < elements.size(); ++i) {
+    const auto &el = elements[i];
+    CompiledForm::Step st{Kind::run, static_cast<std::uint32_t>(i)};
+    auto [lo, hi] = element_span(el);
+    if (auto *a = std::get_if<Alternation>(&el)) {
+      st.kind = Kind::alt;
       bool single =
           !a->alternatives.empty() && std::all_of(a->alternatives.begin(), a->alternatives.end(),
                                                   [](const ByteRun &r) { return r.size() == 1; });
       if (single) {
-        std::array<bool, 256> tab{};
+        CompiledForm::ByteSet tab;
         for (int b = 0; b < 256; ++b) {
           bool any = false;
           for (const auto &r : a->alternatives)
             any = any || r[0].matches(static_cast<std::uint8_t>(b));
-          tab[static_cast<std::size_t>(b)] = any != a->negated;
+          if (any != a->negated)
+            tab.set(static_cast<std::uint8_t>(b));
         }
-        st.byte_table = static_cast<std::int32_t>(c->tables.size());
-        c->tables.push_back(tab);
+        st.byte_table = static_cast<std::int32_t>(c.tables.size());
+        c.tables.push_back(tab);
       }
     } else if (std::holds_alternative<Boundary>(el)) {
-      st.kind = Compiled::Kind::boundary;
-    } else {
-      const auto &g = std::get<Gap>(el);
-      if (g.max == Gap::kUnbounded) {
-        c->min_len = sat_add(c->min_len, g.min);
-        c->segments.emplace_back();
-        c->segments.back().gap_before = g.min;
+      st.kind = Kind::boundary;
+    } else if (auto *g = std::get_if<Gap>(&el)) {
+      if (g->max == Gap::kUnbounded) {
+        c.segments.emplace_back();
+        c.segments.back().gap_before = g->min;
         continue;
       }
-      st.kind = Compiled::Kind::gap;
-      st.gap_min = g.min;
-      st.gap_max = std::max(g.min, g.max);
-      lo = st.gap_min;
-      hi = st.gap_max;
+      st.kind = Kind::gap;
+      st.gap_min = static_cast<std::uint32_t>(lo);
+      st.gap_max = static_cast<std::uint32_t>(hi);
     }
+    auto &seg = c.segments.back();
     seg.steps.push_back(st);
     seg.min_len = sat_add(seg.min_len, lo);
     seg.max_len = sat_add(seg.max_len, hi);
-    c->min_len = sat_add(c->min_len, lo);
   }
+  for (auto &seg : c.segments)
+    seg.steps.shrink_to_fit();
+  return c;
+}
+
+} // namespace
+
+// The pattern, its minimum length, and its compiled form, built on the first search: most patterns
+// of a large database are never verified, and the form is about as large as the pattern.
+struct BodyMatcher::Compiled {
+  BodyPattern pattern;
+  std::uint64_t min_len = 0;
+  const CompiledForm &form() const {
+    std::call_once(once_, [this] { form_ = compile_form(pattern); });
+    return form_;
+  }
+
+private:
+  mutable std::once_flag once_;
+  mutable CompiledForm form_;
+};
+
+BodyMatcher::BodyMatcher(BodyPattern pattern) {
+  auto c = std::make_shared<Compiled>();
+  c->pattern = std::move(pattern);
+  for (const auto &el : c->pattern.elements)
+    c->min_len = sat_add(c->min_len, element_span(el).first);
   compiled_ = std::move(c);
 }
 
@@ -325,20 +381,22 @@ std::optional<BodyMatch> BodyMatcher::match_at(std::span<const std::uint8_t> dat
 
 std::optional<BodyMatch> BodyMatcher::find(std::span<const std::uint8_t> data, std::size_t lo,
                                            std::size_t hi) const {
-  const Compiled &c = *compiled_;
-  const auto &els = pattern_.elements;
+  const Compiled &m = *compiled_;
+  const auto &els = m.pattern.elements;
   const std::uint64_t n = data.size();
-  if (lo > n || c.min_len > n)
+  if (lo > n || m.min_len > n)
     return std::nullopt;
-  std::uint64_t last = std::min<std::uint64_t>({hi, n, n - c.min_len});
+  std::uint64_t last = std::min<std::uint64_t>({hi, n, n - m.min_len});
   if (lo > last)
     return std::nullopt;
+  const CompiledForm &c = m.form();
 
   Scratch sc, sc_later;
   // Per later segment: earliest end of a match starting at or after a threshold, remembered.
   struct Memo {
-    std::uint64_t from = kInf, start = 0, end = kInf; // answer for thresholds in [from, start]
-    std::uint64_t fails_from = kInf;                  // no match starts at or after this
+    std::uint64_t from = kInf, start = 0,
+                  end = kInf;        // answer for thresholds in [from, start]
+    std::uint64_t fails_from = kInf; // no match starts at or after this
   };
   std::vector<Memo> memo(c.segments.size());
 
@@ -403,52 +461,63 @@ std::optional<BodyMatch> BodyMatcher::find(std::span<const std::uint8_t> data, s
 }
 
 double atom_score(std::span<const std::uint8_t> bytes) {
-  return score_bytes(bytes, {});
+  ScoreAccumulator acc;
+  for (std::uint8_t b : bytes)
+    acc.add(b, false);
+  return bytes.empty() ? 0 : acc.score();
 }
 
+// Every start i of an exact run is extended one byte at a time up to kMaxAtom bytes; the score of
+// each prefix is built from the previous one (ScoreAccumulator), so choosing costs O(run length x
+// kMaxAtom) and gives every candidate exactly the score atom_score() gives it.
 Atom BodyMatcher::choose_atom() const {
   struct Pos {
     std::uint8_t byte;
     bool caseless;
-    std::uint64_t dmin, dmax; // distance from pattern start; dmax kInf when unbounded
+    std::uint64_t dmin,
+        dmax; // distance from pattern start; dmax kInf when unbounded
   };
-  Atom best;
+  struct Best {
+    std::array<std::uint8_t, kMaxAtom> bytes{};
+    std::size_t length = 0;
+    bool caseless = false;
+    double score = 0;
+    std::uint64_t dmin = 0, dmax = 0;
+  } best;
   double best_rank = -std::numeric_limits<double>::infinity();
   std::uint64_t best_width = kInf;
   std::vector<Pos> run;
+  run.reserve(64);
   auto flush = [&] {
     for (std::size_t i = 0; i < run.size(); ++i) {
-      std::vector<std::uint8_t> bytes;
-      std::array<bool, kMaxAtom> cl{};
+      const std::size_t max_len = std::min(kMaxAtom, run.size() - i);
+      const std::uint8_t first = run[i].byte;
+      const double gap_penalty = run[i].dmax == kInf ? 6.0 : 0.0;
+      const double slow_start = (first == 0x00 || first == 0xff) ? 4.0 : 0.0;
+      const std::uint64_t width = run[i].dmax == kInf ? kInf : run[i].dmax - run[i].dmin;
+      ScoreAccumulator acc;
       bool caseless = false;
-      for (std::size_t l = 1; l <= kMaxAtom && i + l <= run.size(); ++l) {
-        bytes.push_back(run[i + l - 1].byte);
-        cl[l - 1] = run[i + l - 1].caseless;
-        caseless = caseless || cl[l - 1];
-        double score = score_bytes(bytes, std::span<const bool>(cl.data(), l));
+      for (std::size_t l = 1; l <= max_len; ++l) {
+        const Pos &p = run[i + l - 1];
+        acc.add(p.byte, p.caseless);
+        caseless = caseless || p.caseless;
+        double score = acc.score();
         // Rank: rarity, less for caseless literals and for atoms behind an unbounded gap (their
         // hits leave the start of the match wide open).
         // A single byte is a last resort whatever it is: it hits everywhere. Literals starting
         // with 00 or ff slow a Vectorscan literal set down (DESIGN.md measurements).
-        double rank = score - (caseless ? 2.0 : 0.0) - (run[i].dmax == kInf ? 6.0 : 0.0) -
-                      (l == 1 ? 100.0 : 0.0) -
-                      ((bytes[0] == 0x00 || bytes[0] == 0xff) ? 4.0 : 0.0); // slow literal starts
-        std::uint64_t width = run[i].dmax == kInf ? kInf : run[i].dmax - run[i].dmin;
+        double rank =
+            score - (caseless ? 2.0 : 0.0) - gap_penalty - (l == 1 ? 100.0 : 0.0) - slow_start;
         if (rank > best_rank + 1e-9 || (std::abs(rank - best_rank) <= 1e-9 && width < best_width)) {
           best_rank = rank;
           best_width = width;
-          best.bytes = bytes;
+          for (std::size_t k = 0; k < l; ++k)
+            best.bytes[k] = run[i + k].byte;
+          best.length = l;
           best.caseless = caseless;
           best.score = score;
-          best.min_distance =
-              static_cast<std::uint32_t>(std::min<std::uint64_t>(run[i].dmin, Gap::kUnbounded - 1));
-          best.max_distance = run[i].dmax >= Gap::kUnbounded
-                                  ? Gap::kUnbounded
-                                  : static_cast<std::uint32_t>(run[i].dmax);
-          if (best.caseless)
-            for (auto &b : best.bytes)
-              if (b >= 'A' && b <= 'Z')
-                b = static_cast<std::uint8_t>(b | 0x20);
+          best.dmin = run[i].dmin;
+          best.dmax = run[i].dmax;
         }
       }
     }
@@ -459,7 +528,7 @@ Atom BodyMatcher::choose_atom() const {
     dmin = sat_add(dmin, lo);
     dmax = (dmax == kInf || hi == kInf) ? kInf : sat_add(dmax, hi);
   };
-  for (const auto &el : pattern_.elements) {
+  for (const auto &el : pattern().elements) {
     if (auto *r = std::get_if<ByteRun>(&el)) {
       for (const auto &m : *r) {
         if (m.mask == 0xff)
@@ -493,7 +562,25 @@ Atom BodyMatcher::choose_atom() const {
     }
   }
   flush();
-  return best;
+  Atom atom;
+  if (best.length == 0)
+    return atom;
+  atom.bytes.assign(best.bytes.begin(), best.bytes.begin() + static_cast<long>(best.length));
+  atom.caseless = best.caseless;
+  atom.score = best.score;
+  atom.min_distance =
+      static_cast<std::uint32_t>(std::min<std::uint64_t>(best.dmin, Gap::kUnbounded - 1));
+  atom.max_distance =
+      best.dmax >= Gap::kUnbounded ? Gap::kUnbounded : static_cast<std::uint32_t>(best.dmax);
+  if (atom.caseless)
+    for (auto &b : atom.bytes)
+      if (b >= 'A' && b <= 'Z')
+        b = static_cast<std::uint8_t>(b | 0x20);
+  return atom;
+}
+
+const BodyPattern &BodyMatcher::pattern() const {
+  return compiled_->pattern;
 }
 
 } // namespace vg

@@ -4,10 +4,10 @@
 // cost is bounded (no exponential backtracking). choose_atom() returns the rarest exact byte run of
 // the pattern together with the distance range from the pattern's start to the atom's start, so
 // that a prefilter hit at position p means a match can only start in [p - max_distance, p -
-// min_distance]. Cost: find() is linear in (hi - lo) plus the bytes the pattern can span, except
-// that after an unbounded gap (* or {n-}) it searches forward for the earliest end of the next
-// piece, up to the end of the data when that piece does not occur. Memory is proportional to the
-// searched window.
+// min_distance]; it costs O(exact bytes x 16). Cost: find() is linear in (hi - lo) plus the bytes
+// the pattern can span, except that after an unbounded gap (* or {n-}) it searches forward for the
+// earliest end of the next piece, up to the end of the data when that piece does not occur. Memory
+// is proportional to the searched window.
 #pragma once
 #include "signatures/body_pattern.hpp"
 
@@ -48,13 +48,13 @@ public:
 
   // Minimum number of bytes any match spans.
   std::size_t min_length() const;
-  const BodyPattern &pattern() const { return pattern_; }
+  const BodyPattern &pattern() const;
 
   Atom choose_atom() const;
 
 private:
-  BodyPattern pattern_;
-  // Implementation-private compiled form lives in body_matcher.cpp.
+  // The pattern and its compiled form (body_matcher.cpp), immutable and shared by copies: copying a
+  // BodyMatcher costs a reference count, not the pattern.
   struct Compiled;
   std::shared_ptr<const Compiled> compiled_;
 };

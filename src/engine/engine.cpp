@@ -9,8 +9,10 @@
 #include "signatures/offset_spec.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <limits>
-#include <map>
+#include <optional>
+#include <string_view>
 #include <unordered_map>
 
 namespace vg {
@@ -68,9 +70,9 @@ std::vector<std::uint32_t> count_caps(const LogicalSignature &sig) {
   for (const auto &sub : sig.subsigs) {
     if (sub.kind == LogicalSubsignature::Kind::pcre)
       for (std::size_t i = 0; i < caps.size(); ++i)
-        caps[i] = std::max(caps[i], sub.trigger.count_cap(static_cast<std::uint32_t>(i)));
+        caps[i] = std::max(caps[i], sub.trigger().count_cap(static_cast<std::uint32_t>(i)));
     if (sub.kind == LogicalSubsignature::Kind::byte_compare)
-      caps[sub.byte_compare.trigger] = std::numeric_limits<std::uint32_t>::max();
+      caps[sub.byte_compare().trigger] = std::numeric_limits<std::uint32_t>::max();
   }
   return caps;
 }
@@ -94,45 +96,150 @@ void defer(std::vector<std::uint32_t> &seen, std::vector<std::uint64_t> &hi_of,
 // Atoms shorter than this are not selective enough for the prefilter; such signatures are searched
 // in full (the weak tier).
 constexpr std::size_t kMinAtomLength = 3;
+
+// One prefilter atom of one entry, gathered flat while building; sorted by (target, bytes,
+// caseless, order) the equal atoms are adjacent and share one literal id.
+struct AtomRef {
+  std::array<std::uint8_t, kMaxPrefilterAtom> bytes{};
+  std::uint8_t length = 0;
+  bool caseless = false;
+  std::uint8_t target = 0;
+  std::uint32_t entry = 0; // body entry, or subsignature entry | kSubsigBit
+  std::uint32_t order = 0; // position in the build, to keep each literal's entries in order
+  std::span<const std::uint8_t> view() const { return {bytes.data(), length}; }
+  bool same_literal(const AtomRef &o) const {
+    return target == o.target && caseless == o.caseless && std::ranges::equal(view(), o.view());
+  }
+};
+
+bool literal_order(const AtomRef &a, const AtomRef &b) {
+  if (a.target != b.target)
+    return a.target < b.target;
+  auto x = a.view(), y = b.view();
+  if (std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end()))
+    return true;
+  if (std::lexicographical_compare(y.begin(), y.end(), x.begin(), x.end()))
+    return false;
+  if (a.caseless != b.caseless)
+    return b.caseless;
+  return a.order < b.order;
+}
+
+AtomRef atom_ref(const Atom &atom, std::size_t target, std::uint32_t entry, std::size_t order) {
+  AtomRef r;
+  std::copy(atom.bytes.begin(), atom.bytes.end(), r.bytes.begin());
+  r.length = static_cast<std::uint8_t>(atom.bytes.size());
+  r.caseless = atom.caseless;
+  r.target = static_cast<std::uint8_t>(target);
+  r.entry = entry;
+  r.order = static_cast<std::uint32_t>(order);
+  return r;
+}
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// The scan tiers of Engine::ScanTimes, in its field order.
+// (In a struct, so that the tier names do not enter the namespace.)
+struct Tier {
+  enum : std::size_t { file_typing, hashing, prefilter, verification, weak, pcre, logical };
+};
+
+// Adds the time from construction to destruction to `ns` when timing is on; reads no clock
+// otherwise.
+class TierTimer {
+public:
+  TierTimer(bool on, std::uint64_t &ns) : ns_(on ? &ns : nullptr) {
+    if (ns_)
+      t0_ = Clock::now();
+  }
+  ~TierTimer() {
+    if (ns_)
+      *ns_ += static_cast<std::uint64_t>(
+          std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - t0_).count());
+  }
+  TierTimer(const TierTimer &) = delete;
+  TierTimer &operator=(const TierTimer &) = delete;
+
+private:
+  std::uint64_t *ns_;
+  Clock::time_point t0_;
+};
 } // namespace
 
-std::shared_ptr<const Engine> Engine::build(SignatureSet set) {
+std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOptions &options) {
+  const auto t_build = Clock::now();
   std::shared_ptr<Engine> e(new Engine());
+  e->timing_ = options.timing;
   e->set_ = std::move(set);
   e->set_.finish();
   e->known_ = e->set_.signature_count() + e->set_.logicals.size() + e->set_.allow.size();
   e->bodies_.reserve(e->set_.bodies.size());
-  // Atom (bytes, caseless) -> body entries and (with kSubsigBit) subsignature entries.
-  std::array<std::map<std::pair<std::vector<std::uint8_t>, bool>, std::vector<std::uint32_t>>,
-             kTargetTypeCount>
-      atoms;
-  for (const auto &sig : e->set_.bodies) {
+  Stats &st = e->stats_;
+  double matcher_s = 0, atom_s = 0, pcre_s = 0;
+  // The pattern is moved into its matcher (the scan needs nothing else of it); the time of each
+  // step is added up. Anchored patterns are checked where their offset points: they need no atom.
+  auto compile = [&](BodyPattern &pattern, bool anchored, Atom &atom) {
+    auto t0 = Clock::now();
+    BodyMatcher m(std::move(pattern));
+    matcher_s += seconds_since(t0);
+    if (!anchored) {
+      auto t1 = Clock::now();
+      atom = prefilter_atom(m);
+      atom_s += seconds_since(t1);
+    }
+    return m;
+  };
+  std::vector<AtomRef> atoms;
+  atoms.reserve(e->set_.bodies.size());
+  for (auto &sig : e->set_.bodies) {
     auto id = static_cast<std::uint32_t>(e->bodies_.size());
-    BodyMatcher m(sig.pattern);
-    Atom atom = prefilter_atom(m);
+    Atom atom;
+    BodyMatcher m = compile(sig.pattern, sig.offset.anchored(), atom);
     auto t = static_cast<std::size_t>(sig.target);
     Group &g = e->groups_[t];
     if (sig.offset.needs_exe() || needs_target_info(sig))
       e->needs_exe_[t] = true;
     if (sig.offset.anchored()) {
       g.anchored.push_back(id);
-      ++e->stats_.anchored;
+      ++st.anchored;
     } else if (atom.bytes.size() >= kMinAtomLength) {
-      atoms[t][{atom.bytes, atom.caseless}].push_back(id);
-      ++e->stats_.prefiltered;
+      atoms.push_back(atom_ref(atom, t, id, atoms.size()));
+      ++st.prefiltered;
     } else {
       g.weak.push_back(id);
-      ++e->stats_.weak;
+      ++st.weak;
     }
-    e->bodies_.push_back(BodyEntry{std::move(m), std::move(atom), &sig});
+    e->bodies_.push_back(BodyEntry{std::move(m), {atom.min_distance, atom.max_distance}, &sig});
   }
   const std::vector<std::uint32_t> no_matches(64, 0);
-  // A quarter of the real databases' subsignatures repeat one another: their matcher and atom are
-  // built once (choosing an atom is the costly part of building).
-  std::unordered_map<std::string, std::pair<BodyMatcher, Atom>> built;
-  for (const auto &sig : e->set_.logicals) {
+  std::size_t patterns = 0;
+  for (const auto &sig : e->set_.logicals)
+    for (const auto &sub : sig.subsigs)
+      patterns += sub.patterns.size();
+  e->subsigs_.reserve(patterns);
+  e->logicals_.reserve(e->set_.logicals.size());
+  atoms.reserve(atoms.size() + patterns);
+  // A quarter of the real databases' subsignatures repeat one another (same text: same offset,
+  // pattern and modifiers): their matchers and atoms are built once and shared. Keyed by the
+  // subsignature's text in set_, mapped to the first entry of its patterns.
+  std::unordered_map<std::string_view, std::uint32_t> built;
+  built.reserve(patterns);
+  std::vector<AtomRef> atom_of; // per subsignature entry, while building
+  atom_of.reserve(patterns);
+  for (auto &sig : e->set_.logicals) {
+    auto release_patterns = [&sig] {
+      for (auto &sub : sig.subsigs) {
+        std::vector<BodyPattern>().swap(sub.patterns);
+        std::string().swap(sub.text);
+      }
+    };
     if (!subsigs_evaluable(sig) || !tdb_evaluable(sig.tdb)) {
-      ++e->stats_.logical_not_evaluable; // never fires: see logical_signature.hpp
+      ++st.logical_not_evaluable; // never fires: see logical_signature.hpp
+      release_patterns();
       continue;
     }
     const std::vector<std::uint32_t> caps = count_caps(sig);
@@ -145,20 +252,23 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set) {
         entry.byte_compares.push_back(static_cast<std::uint32_t>(i));
       if (sub.kind != LogicalSubsignature::Kind::pcre)
         continue;
-      auto c = PcreMatcher::compile(sub.pcre);
+      auto t0 = Clock::now();
+      auto c = PcreMatcher::compile(sub.pcre());
+      pcre_s += seconds_since(t0);
       if (!c.ok()) {
         compiled = false; // PCRE2 refuses the regex: the signature cannot be evaluated
         break;
       }
       // A trigger that holds with no match runs its regex on every file.
-      runs_without_match = runs_without_match || sub.trigger.evaluate(no_matches);
+      runs_without_match = runs_without_match || sub.trigger().evaluate(no_matches);
       entry.pcre.push_back(PcreUnit{static_cast<std::uint32_t>(i), caps[i], std::move(*c.matcher)});
     }
     if (!compiled) {
-      ++e->stats_.logical_not_evaluable;
+      ++st.logical_not_evaluable;
+      release_patterns();
       continue;
     }
-    ++e->stats_.logical;
+    ++st.logical;
     auto lsig = static_cast<std::uint32_t>(e->logicals_.size());
     e->logicals_.push_back(std::move(entry));
     auto t = static_cast<std::size_t>(sig.tdb.target);
@@ -166,22 +276,31 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set) {
     if (sig.tdb.entry_point || sig.tdb.number_of_sections)
       e->needs_exe_[t] = true;
     for (std::size_t i = 0; i < sig.subsigs.size(); ++i) {
-      const LogicalSubsignature &sub = sig.subsigs[i];
+      LogicalSubsignature &sub = sig.subsigs[i];
       if (sub.kind != LogicalSubsignature::Kind::body)
         continue;
+      const auto first = static_cast<std::uint32_t>(e->subsigs_.size());
+      auto [it, fresh] = built.try_emplace(std::string_view(sub.text), first);
+      if (fresh)
+        st.distinct_subsigs += sub.patterns.size();
       for (std::size_t p = 0; p < sub.patterns.size(); ++p) {
         auto id = static_cast<std::uint32_t>(e->subsigs_.size());
-        std::string key = sub.text;
-        key += static_cast<char>('0' + p);
-        auto it = built.find(key);
-        if (it == built.end()) {
-          BodyMatcher m(sub.patterns[p]);
-          Atom a = prefilter_atom(m);
-          it = built.emplace(std::move(key), std::make_pair(std::move(m), std::move(a))).first;
+        Atom a;
+        std::optional<BodyMatcher> m;
+        if (fresh) {
+          m = compile(sub.patterns[p], sub.offset.anchored(), a);
+          atom_of.push_back(atom_ref(a, t, id | kSubsigBit, 0));
+        } else {
+          const std::uint32_t same = it->second + static_cast<std::uint32_t>(p);
+          m = e->subsigs_[same].matcher;
+          a.min_distance = e->subsigs_[same].atom.min_distance;
+          a.max_distance = e->subsigs_[same].atom.max_distance;
+          atom_of.push_back(atom_of[same]);
+          atom_of.back().entry = id | kSubsigBit;
         }
-        SubsigEntry entry{it->second.first,
-                          it->second.second,
-                          sub.offset,
+        SubsigEntry entry{std::move(*m),
+                          {a.min_distance, a.max_distance},
+                          &sub.offset,
                           lsig,
                           e->counters_ + static_cast<std::uint32_t>(i),
                           caps[i],
@@ -190,31 +309,62 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set) {
           e->needs_exe_[t] = true;
         if (sub.offset.anchored()) {
           g.subsig_anchored.push_back(id);
-          ++e->stats_.subsigs_anchored;
-        } else if (entry.atom.bytes.size() >= kMinAtomLength) {
-          atoms[t][{entry.atom.bytes, entry.atom.caseless}].push_back(id | kSubsigBit);
-          ++e->stats_.subsigs_prefiltered;
+          ++st.subsigs_anchored;
+        } else if (atom_of.back().length >= kMinAtomLength) {
+          AtomRef r = atom_of.back();
+          r.target = static_cast<std::uint8_t>(t);
+          r.order = static_cast<std::uint32_t>(atoms.size());
+          atoms.push_back(r);
+          ++st.subsigs_prefiltered;
         } else {
           g.subsig_weak.push_back(id);
-          ++e->stats_.subsigs_weak;
+          ++st.subsigs_weak;
         }
         e->subsigs_.push_back(std::move(entry));
       }
+      if (!fresh)
+        std::vector<BodyPattern>().swap(sub.patterns);
     }
     e->counters_ += static_cast<std::uint32_t>(sig.subsigs.size());
     if (runs_without_match)
       g.lsig_always.push_back(lsig);
   }
+  st.matcher_seconds = matcher_s;
+  st.atom_seconds = atom_s;
+  st.pcre_compile_seconds = pcre_s;
+
+  // Equal atoms of one target type become one literal, in the order of their bytes.
+  const auto t_prefilter = Clock::now();
+  std::sort(atoms.begin(), atoms.end(), literal_order);
+  std::size_t from = 0;
   for (std::size_t t = 0; t < kTargetTypeCount; ++t) {
     std::vector<std::vector<std::uint8_t>> literals;
     std::vector<bool> caseless;
-    for (auto &[key, ids] : atoms[t]) {
-      literals.push_back(key.first);
-      caseless.push_back(key.second);
-      e->groups_[t].literal_sigs.push_back(std::move(ids));
+    Group &g = e->groups_[t];
+    while (from < atoms.size() && atoms[from].target == t) {
+      std::size_t to = from + 1;
+      while (to < atoms.size() && atoms[to].same_literal(atoms[from]))
+        ++to;
+      literals.emplace_back(atoms[from].view().begin(), atoms[from].view().end());
+      caseless.push_back(atoms[from].caseless);
+      g.literal_first.push_back(static_cast<std::uint32_t>(g.literal_entries.size()));
+      for (std::size_t k = from; k < to; ++k)
+        g.literal_entries.push_back(atoms[k].entry);
+      from = to;
     }
-    e->groups_[t].prefilter = LiteralPrefilter(literals, caseless);
+    g.literal_first.push_back(static_cast<std::uint32_t>(g.literal_entries.size()));
+    st.literals += literals.size();
+    g.prefilter = LiteralPrefilter(literals, caseless);
   }
+  st.prefilter_compile_seconds = seconds_since(t_prefilter);
+  // What only the build needed goes last: hundreds of thousands of small chunks freed before the
+  // Vectorscan compile made it ~40% slower (glibc's allocator then walks fragmented free lists).
+  std::vector<AtomRef>().swap(atom_of);
+  built = {};
+  for (auto &sig : e->set_.logicals) // the texts keyed `built`; the scan does not read them
+    for (auto &sub : sig.subsigs)
+      std::string().swap(sub.text);
+  st.build_seconds = seconds_since(t_build);
   return e;
 }
 
@@ -282,7 +432,7 @@ void Engine::count_subsig(std::uint32_t entry, std::span<const std::uint8_t> dat
   const SubsigEntry &se = subsigs_[entry];
   if (se.target_info && !ctx.entry_point)
     return; // the executable header did not parse: ClamAV has no offsets for it
-  auto range = resolve(se.offset, ctx);
+  auto range = resolve(*se.offset, ctx);
   if (!range)
     return;
   touch_lsig(se.lsig, s);
@@ -293,7 +443,7 @@ void Engine::count_subsig(std::uint32_t entry, std::span<const std::uint8_t> dat
   if (last != kNoStart)
     lo = std::max(lo, last + 1);
   hi = std::min(hi, range->hi);
-  if (se.offset.base == OffsetSpec::Base::version_info) {
+  if (se.offset->base == OffsetSpec::Base::version_info) {
     for (std::uint64_t start : *ctx.version_info) {
       if (count >= se.cap)
         return;
@@ -323,7 +473,8 @@ void Engine::evaluate_lsigs(const Group &g, std::span<const std::uint8_t> data,
     touch_lsig(l, s);
   if (s.touched.empty())
     return;
-  std::sort(s.touched.begin(), s.touched.end()); // ClamAV evaluates in load order
+  std::sort(s.touched.begin(),
+            s.touched.end()); // ClamAV evaluates in load order
   LogicalFileFacts facts;
   facts.size = data.size();
   facts.exe_parsed = ctx.entry_point.has_value() && ctx.sections != nullptr;
@@ -337,10 +488,11 @@ void Engine::evaluate_lsigs(const Group &g, std::span<const std::uint8_t> data,
     // PCRE subsignatures, in order, each once its trigger holds; then byte-compares, at the last
     // match start of their trigger.
     for (const PcreUnit &u : le.pcre) {
-      if (!le.sig->subsigs[u.subsig].trigger.evaluate(counts))
+      if (!le.sig->subsigs[u.subsig].trigger().evaluate(counts))
         continue;
       std::uint32_t &count = counts[u.subsig];
       std::uint64_t &last_start = lasts[u.subsig];
+      TierTimer timer(timing_, s.tier_ns[Tier::pcre]);
       u.matcher.scan(data, ctx, [&](std::uint64_t start) {
         if (last_start != kNoStart && start <= last_start)
           return true;
@@ -350,7 +502,7 @@ void Engine::evaluate_lsigs(const Group &g, std::span<const std::uint8_t> data,
       });
     }
     for (auto b : le.byte_compares) {
-      const auto &bc = le.sig->subsigs[b].byte_compare;
+      const auto &bc = le.sig->subsigs[b].byte_compare();
       if (counts[bc.trigger] == 0 || counts[b] > 0)
         continue;
       const std::uint64_t start = lasts[bc.trigger];
@@ -378,30 +530,47 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
   s.touched.clear();
   s.sub_pending.clear();
   const std::uint32_t epoch = s.epoch;
-  for (auto id : g.anchored) {
-    if (verify(id, data, ctx, 0, last, out, release) && stop())
-      return;
+  auto &ns = s.tier_ns;
+  {
+    TierTimer timer(timing_, ns[Tier::verification]);
+    for (auto id : g.anchored) {
+      if (verify(id, data, ctx, 0, last, out, release) && stop())
+        return;
+    }
   }
-  for (auto id : g.weak) {
-    if (verify(id, data, ctx, 0, last, out, release) && stop())
-      return;
+  {
+    TierTimer timer(timing_, ns[Tier::weak]);
+    for (auto id : g.weak) {
+      if (verify(id, data, ctx, 0, last, out, release) && stop())
+        return;
+    }
   }
-  for (auto id : g.subsig_anchored)
-    count_subsig(id, data, ctx, 0, last, s);
-  for (auto id : g.subsig_weak)
-    count_subsig(id, data, ctx, 0, last, s);
+  {
+    TierTimer timer(timing_, ns[Tier::verification]);
+    for (auto id : g.subsig_anchored)
+      count_subsig(id, data, ctx, 0, last, s);
+  }
+  {
+    TierTimer timer(timing_, ns[Tier::weak]);
+    for (auto id : g.subsig_weak)
+      count_subsig(id, data, ctx, 0, last, s);
+  }
   // Atom hits: bounded-distance signatures are verified at once around the hit; those whose atom
   // may sit any distance after the start (a * or {n-} before it) are verified once after the scan,
-  // over every start that could place the atom at or before its last hit.
-  if (!g.prefilter.empty())
+  // over every start that could place the atom at or before its last hit. The prefilter's time is
+  // the pass's minus the verification its hits call for.
+  const std::uint64_t verified_before = ns[Tier::verification];
+  std::uint64_t pass_ns = 0;
+  if (!g.prefilter.empty()) {
+    TierTimer pass(timing_, pass_ns);
     g.prefilter.scan(
         data, s.prefilter,
         [&](std::uint32_t lit, std::size_t pos) {
-          for (auto id : g.literal_sigs[lit]) {
+          for (auto id : g.entries_of(lit)) {
             if (id & kSubsigBit) {
               id &= ~kSubsigBit;
               const SubsigEntry &se = subsigs_[id];
-              const Atom &a = se.atom;
+              const AtomPlace &a = se.atom;
               if (pos < a.min_distance)
                 continue;
               if (s.lsig_epoch[se.lsig] == epoch && s.counts[se.counter] >= se.cap)
@@ -411,12 +580,13 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
                 defer(s.sub_epoch, s.sub_hi, s.sub_pending, id, epoch, hi);
                 continue;
               }
+              TierTimer timer(timing_, ns[Tier::verification]);
               count_subsig(id, data, ctx, pos >= a.max_distance ? pos - a.max_distance : 0, hi, s);
               continue;
             }
             if (s.seen_epoch[id] == epoch + 0x80000000u)
               continue; // already matched in this file
-            const Atom &a = bodies_[id].atom;
+            const AtomPlace &a = bodies_[id].atom;
             if (pos < a.min_distance)
               continue;
             std::uint64_t hi = pos - a.min_distance;
@@ -425,6 +595,7 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
               continue;
             }
             std::uint64_t lo = pos >= a.max_distance ? pos - a.max_distance : 0;
+            TierTimer timer(timing_, ns[Tier::verification]);
             if (verify(id, data, ctx, lo, hi, out, release)) {
               s.seen_epoch[id] = epoch + 0x80000000u;
               if (stop())
@@ -434,17 +605,29 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
           return true;
         },
         release);
+  }
+  ns[Tier::prefilter] += pass_ns - std::min(pass_ns, ns[Tier::verification] - verified_before);
   if (stop())
     return;
-  for (auto id : s.pending) {
-    if (s.seen_epoch[id] == epoch + 0x80000000u)
-      continue;
-    if (verify(id, data, ctx, 0, s.hi_hit[id], out, release) && stop())
-      return;
+  {
+    TierTimer timer(timing_, ns[Tier::verification]);
+    for (auto id : s.pending) {
+      if (s.seen_epoch[id] == epoch + 0x80000000u)
+        continue;
+      if (verify(id, data, ctx, 0, s.hi_hit[id], out, release) && stop())
+        return;
+    }
+    for (auto id : s.sub_pending)
+      count_subsig(id, data, ctx, 0, s.sub_hi[id], s);
   }
-  for (auto id : s.sub_pending)
-    count_subsig(id, data, ctx, 0, s.sub_hi[id], s);
-  evaluate_lsigs(g, data, ctx, allmatch, s, out, chain);
+  // Logical evaluation's time is the whole step's minus the PCRE searches inside it.
+  const std::uint64_t pcre_before = ns[Tier::pcre];
+  std::uint64_t logical_ns = 0;
+  {
+    TierTimer timer(timing_, logical_ns);
+    evaluate_lsigs(g, data, ctx, allmatch, s, out, chain);
+  }
+  ns[Tier::logical] += logical_ns - std::min(logical_ns, ns[Tier::pcre] - pcre_before);
 }
 
 void Engine::check_hashes(std::span<const std::uint8_t> data, bool allmatch,
@@ -487,19 +670,24 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch, Scra
     s.epoch = 0;
   }
   ScanOutcome r;
+  auto &ns = s.tier_ns;
+  std::optional<TierTimer> typing(std::in_place, timing_, ns[Tier::file_typing]);
   const ClamType ctype = detect_clamav_type(data);
   r.kind = kind_of(ctype, data);
   auto done = [&] { return !allmatch && !r.detections.empty(); };
 
   // The buffers ClamAV scans for a file of this type: the raw bytes and/or normalised text/HTML,
   // each with the target types whose signatures run on it (see text_normalize.hpp).
+  const std::vector<ScanBuffer> buffers = scan_buffers(data, ctype);
+  typing.reset();
   unsigned raw_done = 0; // targets already run on the raw bytes
-  for (const ScanBuffer &buf : scan_buffers(data, ctype)) {
+  for (const ScanBuffer &buf : buffers) {
     std::span<const std::uint8_t> bytes = buf.raw ? data : std::span<const std::uint8_t>(buf.data);
     // Only the file's own bytes can be released; normalised copies live on the heap.
     const ReleaseFn no_release;
     const ReleaseFn &rel = buf.raw ? release : no_release;
     if (buf.hashed) {
+      TierTimer timer(timing_, ns[Tier::hashing]);
       check_hashes(bytes, allmatch, r.detections, rel);
       if (rel)
         rel(0, bytes.size());
@@ -516,6 +704,7 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch, Scra
       wants_exe = wants_exe || needs_exe_[static_cast<std::size_t>(t)];
     if (buf.raw && wants_exe &&
         (r.kind == FileKind::pe || r.kind == FileKind::elf || r.kind == FileKind::macho)) {
+      TierTimer timer(timing_, ns[Tier::file_typing]);
       exe = parse_exe_info(data, r.kind);
       ctx.entry_point = exe.entry_point;
       for (const auto &sec : exe.sections)
@@ -546,6 +735,7 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch, Scra
   }
   // PE section and import-table hashes, which ClamAV checks after the file's raw scan.
   if (!done() && r.kind == FileKind::pe) {
+    TierTimer timer(timing_, ns[Tier::hashing]);
     std::vector<HashTable::Hit> hits;
     check_pe_hashes(data, set_.sections, set_.imports, allmatch, hits, release);
     for (const auto &h : hits)
@@ -566,6 +756,7 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch, Scra
   // Allow-lists cancel detections of a file whose whole-file hash they name (ClamAV's .fp/.sfp).
   if (!r.detections.empty() && !set_.allow.empty()) {
     if (HashMask need = set_.allow.needs(data.size())) {
+      TierTimer timer(timing_, ns[Tier::hashing]);
       Digests d = digest_bytes(data, need, release);
       std::vector<HashTable::Hit> hits;
       set_.allow.lookup(data.size(), d, hits);
@@ -575,6 +766,29 @@ ScanOutcome Engine::scan(std::span<const std::uint8_t> data, bool allmatch, Scra
       }
     }
   }
+  if (timing_) {
+    for (std::size_t t = 0; t < kTierCount; ++t) {
+      tier_ns_[t].fetch_add(ns[t], std::memory_order_relaxed);
+      ns[t] = 0;
+    }
+    timed_files_.fetch_add(1, std::memory_order_relaxed);
+  }
+  return r;
+}
+
+Engine::ScanTimes Engine::scan_times() const {
+  auto sec = [&](std::size_t t) {
+    return static_cast<double>(tier_ns_[t].load(std::memory_order_relaxed)) * 1e-9;
+  };
+  ScanTimes r;
+  r.files = timed_files_.load(std::memory_order_relaxed);
+  r.file_typing = sec(Tier::file_typing);
+  r.hashing = sec(Tier::hashing);
+  r.prefilter = sec(Tier::prefilter);
+  r.verification = sec(Tier::verification);
+  r.weak = sec(Tier::weak);
+  r.pcre = sec(Tier::pcre);
+  r.logical = sec(Tier::logical);
   return r;
 }
 

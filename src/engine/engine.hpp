@@ -6,7 +6,9 @@
 // detection) names the file's size, every needed digest in one pass; body signatures run through
 // one literal prefilter per target type (any + the file's own type), are verified only around atom
 // hits, and anchored signatures (absolute, EOF-n, EP, Sx, SEx, SL) are checked only where they
-// point.
+// point. stats() tells how the signatures were split and how long each build phase took; with
+// EngineOptions::timing, scan_times() adds up the time scans spend per tier (without it, no clock
+// is read while scanning).
 #pragma once
 #include "engine/body_matcher.hpp"
 #include "engine/file_type.hpp"
@@ -16,6 +18,7 @@
 #include "signatures/signature_set.hpp"
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -34,6 +37,10 @@ struct Detection {
   std::optional<std::uint64_t> offset; // start of the match, for body signatures
 };
 
+struct EngineOptions {
+  bool timing = false; // add up per-tier scan times (Engine::scan_times())
+};
+
 struct ScanOutcome {
   FileKind kind = FileKind::binary;
   std::vector<Detection> detections; // empty: clean
@@ -42,6 +49,8 @@ struct ScanOutcome {
 
 class Engine {
 public:
+  static constexpr std::size_t kTierCount = 7; // ScanTimes' time fields
+
   class Scratch {
   public:
     Scratch() = default;
@@ -62,17 +71,17 @@ public:
     std::vector<std::uint64_t> sub_hi;
     std::vector<std::uint32_t> lsig_epoch;
     std::vector<std::uint32_t> touched, sub_pending;
+    std::array<std::uint64_t, kTierCount> tier_ns{}; // this scan's time per Tier (timing only)
   };
 
-  static std::shared_ptr<const Engine> build(SignatureSet set);
+  static std::shared_ptr<const Engine> build(SignatureSet set, const EngineOptions &options = {});
 
   // `release` (optional) is told of byte ranges of `data` that a pass has finished with, so that a
   // mapped file's pages can be dropped while a large file is scanned (MappedFile::release).
   // `container_chain`: the types of the containers the data was extracted from, outermost first
   // (empty for a plain file); .ldb Container/Intermediates conditions are checked against it.
   ScanOutcome scan(std::span<const std::uint8_t> data, bool allmatch, Scratch &scratch,
-                   const ReleaseFn &release = {},
-                   ContainerChain container_chain = {}) const;
+                   const ReleaseFn &release = {}, ContainerChain container_chain = {}) const;
 
   // As clamscan's "Known viruses": detecting signatures plus allow-list entries.
   std::uint64_t signature_count() const { return known_; }
@@ -89,21 +98,48 @@ public:
     std::size_t logical = 0;               // .ldb signatures that can fire
     std::size_t logical_not_evaluable = 0; // .ldb signatures that never fire (limitations)
     std::size_t subsigs_prefiltered = 0, subsigs_anchored = 0, subsigs_weak = 0;
+    std::size_t literals = 0;         // distinct prefilter atoms, all target types
+    std::size_t distinct_subsigs = 0; // subsignature patterns compiled (repeats share one)
+    // Build phases, in seconds (parsing happens before build(): the caller times it).
+    double build_seconds = 0;             // all of build()
+    double matcher_seconds = 0;           // compiling body patterns (BodyMatcher)
+    double atom_seconds = 0;              // choosing atoms (BodyMatcher::choose_atom)
+    double pcre_compile_seconds = 0;      // compiling PCRE subsignatures
+    double prefilter_compile_seconds = 0; // grouping atoms and building the Vectorscan databases
   };
   const Stats &stats() const { return stats_; }
 
+  // Scan time per tier, summed over every scan() of every thread since build (all zero unless built
+  // with EngineOptions::timing). Tiers do not overlap: their sum is the time in scan().
+  struct ScanTimes {
+    std::uint64_t files = 0; // scan() calls
+    double file_typing = 0;  // type detection, text normalisation, executable headers
+    double hashing = 0;      // whole-file, PE section and import hashes, allow-lists
+    double prefilter = 0;    // the Vectorscan literal pass, without what its hits trigger
+    double verification = 0; // body patterns at atom hits and anchored offsets
+    double weak = 0;         // body patterns without an atom, searched over the whole buffer
+    double pcre = 0;         // PCRE subsignatures
+    double logical = 0;      // logical expressions, target descriptions, byte-compares
+  };
+  ScanTimes scan_times() const;
+
 private:
   Engine() = default;
+  // Where a pattern may start relative to its prefilter atom's hit (see Atom).
+  struct AtomPlace {
+    std::uint32_t min_distance = 0;
+    std::uint32_t max_distance = 0;
+  };
   struct BodyEntry {
     BodyMatcher matcher;
-    Atom atom;
+    AtomPlace atom;
     const BodySignature *sig;
   };
   // One pattern of a logical signature's body subsignature (::wa gives two for one counter).
   struct SubsigEntry {
     BodyMatcher matcher;
-    Atom atom;
-    OffsetSpec offset;
+    AtomPlace atom;
+    const OffsetSpec *offset;  // in set_
     std::uint32_t lsig = 0;    // index into logicals_
     std::uint32_t counter = 0; // index into Scratch::counts
     std::uint32_t cap = 1;     // counting beyond this cannot change the verdict
@@ -120,11 +156,17 @@ private:
     std::vector<PcreUnit> pcre;               // run after the literal pass, trigger permitting
     std::vector<std::uint32_t> byte_compares; // subsignature indexes, evaluated after PCRE
   };
-  static constexpr std::uint32_t kSubsigBit = 0x80000000u; // literal_sigs entry is a SubsigEntry
+  static constexpr std::uint32_t kSubsigBit = 0x80000000u; // literal entry is a SubsigEntry
   // Signatures of one target type, split by how they are found.
   struct Group {
     LiteralPrefilter prefilter;
-    std::vector<std::vector<std::uint32_t>> literal_sigs; // literal id -> body / subsig entries
+    // The entries of literal id l: literal_entries[literal_first[l] .. literal_first[l + 1]).
+    std::vector<std::uint32_t> literal_first;
+    std::vector<std::uint32_t> literal_entries;
+    std::span<const std::uint32_t> entries_of(std::uint32_t literal) const {
+      return std::span<const std::uint32_t>(literal_entries)
+          .subspan(literal_first[literal], literal_first[literal + 1] - literal_first[literal]);
+    }
     std::vector<std::uint32_t> anchored;
     std::vector<std::uint32_t> weak;
     std::vector<std::uint32_t> subsig_anchored, subsig_weak; // SubsigEntry indexes
@@ -161,6 +203,10 @@ private:
   bool needs_exe_[kTargetTypeCount] = {};
   Stats stats_;
   std::uint64_t known_ = 0;
+  bool timing_ = false;
+  // ScanTimes: nanoseconds per tier, and the scans counted.
+  mutable std::array<std::atomic<std::uint64_t>, kTierCount> tier_ns_{};
+  mutable std::atomic<std::uint64_t> timed_files_{0};
 };
 
 } // namespace vg

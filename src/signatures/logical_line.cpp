@@ -7,6 +7,19 @@
 
 namespace vg {
 
+const LogicalSubsignature::Parts &LogicalSubsignature::parts() const {
+  static const Parts none;
+  return parts_ ? *parts_ : none;
+}
+
+void LogicalSubsignature::set_pcre(PcreSubsignature pcre, LogicalExpression trigger) {
+  parts_ = std::make_shared<const Parts>(Parts{std::move(pcre), std::move(trigger), {}});
+}
+
+void LogicalSubsignature::set_byte_compare(ByteCompareSubsignature byte_compare) {
+  parts_ = std::make_shared<const Parts>(Parts{{}, {}, std::move(byte_compare)});
+}
+
 namespace {
 
 constexpr std::size_t kMaxSubsigs = 64;
@@ -119,8 +132,7 @@ std::string parse_ldb_subsignature(std::string_view field, std::size_t index,
     if (t.expression.max_subsig() >= index)
       return "PCRE trigger names subsignature " + std::to_string(t.expression.max_subsig()) +
              ", not one before this one";
-    out.pcre = std::move(p.sig);
-    out.trigger = std::move(t.expression);
+    out.set_pcre(std::move(p.sig), std::move(t.expression));
     return {};
   }
   if (looks_like_byte_compare_subsignature(field)) {
@@ -131,7 +143,7 @@ std::string parse_ldb_subsignature(std::string_view field, std::size_t index,
     if (b.sig.trigger >= index)
       return "byte-compare trigger " + std::to_string(b.sig.trigger) +
              " must be a subsignature before this one";
-    out.byte_compare = std::move(b.sig);
+    out.set_byte_compare(std::move(b.sig));
     return {};
   }
   if (field.starts_with("fuzzy_img#")) {
@@ -140,7 +152,8 @@ std::string parse_ldb_subsignature(std::string_view field, std::size_t index,
     if (parts.size() < 2 || parts.size() > 3 || parts[1].size() != 16 || !all_hex(parts[1]) ||
         (parts.size() == 3 &&
          (parts[2].empty() || parts[2].find_first_not_of("0123456789") != std::string_view::npos)))
-      return "fuzzy image subsignature must be fuzzy_img#<16 hex digits>[#distance]";
+      return "fuzzy image subsignature must be fuzzy_img#<16 hex "
+             "digits>[#distance]";
     return {};
   }
   out.kind = Kind::body;
@@ -150,9 +163,9 @@ std::string parse_ldb_subsignature(std::string_view field, std::size_t index,
 std::variant<LogicalSignature, LineSkipped, LineError> parse_ldb_line(std::string_view line) {
   auto f = tokenize(line, ';', 3 + kMaxSubsigs + 1, 2);
   if (f.size() < 4)
-    return LineError{
-        "expected Name;TargetDescription;LogicalExpression;Subsig0[;Subsig1...], got " +
-        std::to_string(f.size()) + " fields"};
+    return LineError{"expected "
+                     "Name;TargetDescription;LogicalExpression;Subsig0[;Subsig1...], got " +
+                     std::to_string(f.size()) + " fields"};
   if (f[0].empty())
     return LineError{"empty signature name"};
   if (std::any_of(f[0].begin(), f[0].end(),
@@ -181,7 +194,7 @@ std::variant<LogicalSignature, LineSkipped, LineError> parse_ldb_line(std::strin
       return LineError{"subsignature " + std::to_string(i) + ": " + e};
     const auto &sub = sig.subsigs[i];
     if (sub.kind == LogicalSubsignature::Kind::byte_compare &&
-        sig.subsigs[sub.byte_compare.trigger].kind != LogicalSubsignature::Kind::body)
+        sig.subsigs[sub.byte_compare().trigger].kind != LogicalSubsignature::Kind::body)
       return LineError{"subsignature " + std::to_string(i) +
                        ": a byte-compare trigger must be a body subsignature"};
   }

@@ -18,6 +18,7 @@
 #include "signatures/sig_origin.hpp"
 #include "signatures/target_description.hpp"
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -25,16 +26,33 @@
 
 namespace vg {
 
+// Real databases hold hundreds of thousands of subsignatures, nearly all of them body ones: the
+// PCRE and byte-compare parts live in a separate, shared allocation that only those kinds have, so
+// a body subsignature costs about 100 bytes plus its pattern.
 struct LogicalSubsignature {
   enum class Kind : std::uint8_t { body, pcre, byte_compare, macro, fuzzy_image };
   Kind kind = Kind::body;
-  std::string text;                     // the field as written (pcre/byte_compare parsers take it)
-  OffsetSpec offset;                    // body
-  BodyPatternOptions options;           // body
-  std::vector<BodyPattern> patterns;    // body: one, or two for ::wa (wide first)
-  PcreSubsignature pcre;                // pcre (parse_pcre_subsignature)
-  LogicalExpression trigger;            // pcre: its trigger, over earlier subsignatures
-  ByteCompareSubsignature byte_compare; // byte_compare (its trigger: an earlier body subsig)
+  BodyPatternOptions options;        // body
+  OffsetSpec offset;                 // body
+  std::string text;                  // the field as written
+  std::vector<BodyPattern> patterns; // body: one, or two for ::wa (wide first)
+
+  // pcre (parse_pcre_subsignature), and its trigger over earlier subsignatures; empty otherwise.
+  const PcreSubsignature &pcre() const { return parts().pcre; }
+  const LogicalExpression &trigger() const { return parts().trigger; }
+  // byte_compare (its trigger: an earlier body subsignature); empty otherwise.
+  const ByteCompareSubsignature &byte_compare() const { return parts().byte_compare; }
+  void set_pcre(PcreSubsignature pcre, LogicalExpression trigger);
+  void set_byte_compare(ByteCompareSubsignature byte_compare);
+
+private:
+  struct Parts {
+    PcreSubsignature pcre;
+    LogicalExpression trigger;
+    ByteCompareSubsignature byte_compare;
+  };
+  const Parts &parts() const;
+  std::shared_ptr<const Parts> parts_; // null for body, macro and fuzzy-image subsignatures
 };
 
 struct LogicalSignature {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace vg {
 namespace {
@@ -410,7 +412,8 @@ TEST(BodyMatcher, AtomDistancesHoldForParsedPatterns) {
   EXPECT_EQ(a.min_distance, 2u + 1 + 1);
   EXPECT_EQ(a.max_distance, 2u + 2 + 4);
   Atom u = compile("0000000000*e8000000005d81ed").choose_atom();
-  EXPECT_EQ(u.max_distance, Gap::kUnbounded); // the rare run behind the * wins over zeros
+  EXPECT_EQ(u.max_distance,
+            Gap::kUnbounded); // the rare run behind the * wins over zeros
   EXPECT_EQ(u.min_distance, 5u);
 }
 
@@ -583,6 +586,75 @@ TEST(BodyMatcher, EveryRealSignatureGetsAnAtom) {
             << scores[scores.size() / 2] << "\n";
   EXPECT_GT(total, 150000u);
   EXPECT_LT(short_atoms * 100, total); // fewer than 1% of atoms are that short
+}
+
+TEST(BodyMatcher, AtomScoreIsTheScoreOfItsBytes) {
+  // choose_atom() scores candidates incrementally; the score it reports must be the one
+  // atom_score() gives the same bytes (for exact, case-sensitive atoms).
+  std::mt19937 rng(777);
+  std::size_t checked = 0;
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string hex;
+    for (int k = 0, n = 2 + static_cast<int>(rng() % 40); k < n; ++k) {
+      static const char *kPieces[] = {"00", "ff", "41", "4d5a", "e8", "??", "20", "7a", "c3"};
+      hex += kPieces[rng() % 9];
+    }
+    if (hex.find("????") != std::string::npos || hex.substr(0, 2) == "??" ||
+        hex.substr(hex.size() - 2) == "??")
+      continue;
+    auto r = parse_body_pattern(hex);
+    if (!r.ok())
+      continue;
+    Atom a = BodyMatcher(r.pattern).choose_atom();
+    if (a.bytes.empty())
+      continue;
+    ++checked;
+    ASSERT_EQ(a.score, atom_score(a.bytes)) << hex;
+    ASSERT_LE(a.bytes.size(), 16u) << hex;
+  }
+  EXPECT_GT(checked, 1000u);
+}
+
+TEST(BodyMatcher, ChoosingAnAtomIsLinearInThePatternLength) {
+  // 64 KiB of exact bytes: every start is extended to 16 bytes at most, scored incrementally.
+  std::string hex;
+  std::mt19937 rng(5);
+  for (int i = 0; i < 65536; ++i) {
+    static const char *kHex = "0123456789abcdef";
+    hex += kHex[rng() % 16];
+    hex += kHex[rng() % 16];
+  }
+  auto r = parse_body_pattern(hex);
+  ASSERT_TRUE(r.ok());
+  BodyMatcher m(r.pattern);
+  auto t0 = std::chrono::steady_clock::now();
+  Atom a = m.choose_atom();
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(a.bytes.size(), 16u);
+  EXPECT_LT(s, 2.0); // ~20 ms; a choice quadratic in the run length would take minutes
+}
+
+TEST(BodyMatcher, CopiesShareOneLazilyCompiledFormAcrossThreads) {
+  auto r = parse_body_pattern("6162(63|64){1-3}6566*666768");
+  ASSERT_TRUE(r.ok());
+  const BodyMatcher original(r.pattern);
+  const BodyMatcher copy = original; // shares the pattern and its compiled form
+  EXPECT_EQ(&copy.pattern(), &original.pattern());
+  auto d = bytes("xxabcd..ef.fghxx");
+  std::vector<std::thread> threads;
+  std::atomic<int> found{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      const BodyMatcher &m = t % 2 ? copy : original;
+      for (int i = 0; i < 200; ++i) {
+        auto hit = m.find(d, 0, d.size());
+        if (hit && hit->start == 2 && hit->end == 14)
+          ++found;
+      }
+    });
+  for (auto &t : threads)
+    t.join();
+  EXPECT_EQ(found.load(), 800);
 }
 
 } // namespace

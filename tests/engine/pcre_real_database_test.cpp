@@ -42,7 +42,7 @@ TEST(PcreRealDatabases, EveryPcreSubsignatureCompiles) {
         if (sub.kind != LogicalSubsignature::Kind::pcre)
           continue;
         any = true;
-        auto m = PcreMatcher::compile(sub.pcre);
+        auto m = PcreMatcher::compile(sub.pcre());
         EXPECT_TRUE(m.ok()) << f.filename() << ":" << lineno << " " << sig->name << ": " << m.error;
         ++pcre;
         jit += m.ok() && m.matcher->jit_compiled();

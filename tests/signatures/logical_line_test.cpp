@@ -64,9 +64,9 @@ TEST(LdbLine, OtherSubsignatureKinds) {
                     "0(>>5#hb2#=0x4142);${1-2}3$;fuzzy_img#0123456789abcdef");
   EXPECT_EQ(s.subsigs[1].kind, LogicalSubsignature::Kind::pcre);
   EXPECT_EQ(s.subsigs[1].text, "0/abc/i");
-  EXPECT_EQ(s.subsigs[1].pcre.regex, "abc");
-  EXPECT_TRUE(s.subsigs[1].pcre.flags.caseless);
-  EXPECT_EQ(s.subsigs[2].byte_compare.trigger, 0u);
+  EXPECT_EQ(s.subsigs[1].pcre().regex, "abc");
+  EXPECT_TRUE(s.subsigs[1].pcre().flags.caseless);
+  EXPECT_EQ(s.subsigs[2].byte_compare().trigger, 0u);
   EXPECT_EQ(s.subsigs[2].kind, LogicalSubsignature::Kind::byte_compare);
   EXPECT_EQ(s.subsigs[3].kind, LogicalSubsignature::Kind::macro);
   EXPECT_EQ(s.subsigs[4].kind, LogicalSubsignature::Kind::fuzzy_image);
