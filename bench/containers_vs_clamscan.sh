@@ -24,22 +24,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
 data=${VOXGUARD_SHARED_DATA:-$here/../shared/data}
-clamscan=${CLAMSCAN:-clamscan}
-repeat=${REPEAT:-1}
 doc_mb=${DOC_MB:-40}
 lib_mb=${LIB_MB:-120}
 group=${G:-40}
-if [[ -z ${VOXGUARD:-} ]]; then
-  for candidate in "$here/build/voxguard" "$here/../build/voxguard" "$(command -v voxguard || true)"; do
-    if [[ -n $candidate && -x $candidate ]]; then VOXGUARD=$candidate; break; fi
-  done
-fi
-voxguard=${VOXGUARD:-}
-
-die() { echo "containers_vs_clamscan: $*" >&2; exit 2; }
-[[ -x $voxguard ]] || die "voxguard binary not found (set VOXGUARD=path, build with: ninja -C build voxguard)"
-command -v "$clamscan" >/dev/null || die "clamscan not found (apt-get install clamav)"
-[[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install time)"
+bench_name=containers_vs_clamscan
+# shellcheck source=bench/lib.sh
+source "$here/bench/lib.sh"
+bench_find_scanners
 for tool in zip 7z tar gzip base64; do
   command -v $tool >/dev/null || die "$tool not found (apt-get install zip p7zip-full tar gzip coreutils)"
 done
@@ -126,35 +117,9 @@ bytes=$(sed 's|^|/|' "$work/sorted" | tr '\n' '\0' | xargs -0 stat -c %s | awk '
 mibs() { awk -v b="$1" 'BEGIN {printf "%.1f MiB", b / 1048576}'; }
 echo "tree: $containers containers ($(for k in "${kinds[@]}"; do printf '%s %s, ' "${made[$k]:-0}" "$k"; done | sed 's/, $//'))"
 echo "      $(mibs "$disk_bytes") on disk; $inner_files files, $(mibs "$bytes") inside"
-echo "clamscan: $("$clamscan" --version)   voxguard: $("$voxguard" --version 2>/dev/null | head -1 || echo "$voxguard")"
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+bench_machine_lines
 echo "warming the page cache ..."
 find "$tree" -type f -print0 | xargs -0 cat >/dev/null
-
-declare -A wall rss found
-run() { # run NAME CMD... : best wall time of $repeat runs, its peak RSS KiB, detections
-  local name=$1
-  shift
-  local best="" best_rss=""
-  for ((r = 0; r < repeat; r++)); do
-    local rc=0
-    /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || rc=$?
-    if ((rc > 1)); then
-      echo "$name exited $rc:" >&2
-      head -20 "$work/err" >&2
-      die "$name failed"
-    fi
-    read -r w m < <(tail -1 "$work/time") # after GNU time's "Command exited with ..." line
-    if [[ -z $best ]] || awk -v a="$w" -v b="$best" 'BEGIN {exit !(a < b)}'; then
-      best=$w
-      best_rss=$m
-    fi
-  done
-  wall[$name]=$best
-  rss[$name]=$best_rss
-  found[$name]=$(grep -c ' FOUND$' "$work/out" || true)
-  grep ' FOUND$' "$work/out" | sed 's|: .*||; s|.*/||' | LC_ALL=C sort >"$work/found.$name" || true
-}
 
 common=(--no-summary --infected)
 run clam_load "$clamscan" "${common[@]}" "${dbargs[@]}" "$work/empty"
@@ -163,10 +128,8 @@ run vox_load "$voxguard" scan "${common[@]}" "${cache[@]}" -j 1 "${dbargs[@]}" "
 run clamscan "$clamscan" -r "${common[@]}" "${dbargs[@]}" "$tree"
 run vox_j1 "$voxguard" scan "${common[@]}" "${cache[@]}" -j 1 "${dbargs[@]}" "$tree"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "-"}'; }
 mbps() { awk -v b="$bytes" -v t="$1" 'BEGIN {if (t > 0) printf "%.1f", b / 1048576 / t; else printf "-"}'; }
 scan_mbps() { awk -v b="$bytes" -v t="$1" -v l="$2" 'BEGIN {if (t - l > 0) printf "%.1f", b / 1048576 / (t - l); else printf "-"}'; }
-mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
 
 echo
 printf '%-22s %8s %9s %11s %9s %10s %13s %9s %11s\n' scanner "wall s" "load s" "MiB/s in" \

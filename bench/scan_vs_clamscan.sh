@@ -26,19 +26,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 tree=${1:-/usr/lib/x86_64-linux-gnu}
 data=${VOXGUARD_SHARED_DATA:-$here/../shared/data}
-clamscan=${CLAMSCAN:-clamscan}
-repeat=${REPEAT:-1}
-if [[ -z ${VOXGUARD:-} ]]; then
-  for candidate in "$here/build/voxguard" "$here/../build/voxguard" "$(command -v voxguard || true)"; do
-    if [[ -n $candidate && -x $candidate ]]; then VOXGUARD=$candidate; break; fi
-  done
-fi
-voxguard=${VOXGUARD:-}
-
-die() { echo "scan_vs_clamscan: $*" >&2; exit 2; }
-[[ -x $voxguard ]] || die "voxguard binary not found (set VOXGUARD=path, build with: ninja -C build voxguard)"
-command -v "$clamscan" >/dev/null || die "clamscan not found (apt-get install clamav)"
-[[ -x /usr/bin/time ]] || die "/usr/bin/time not found (apt-get install time)"
+bench_name=scan_vs_clamscan
+# shellcheck source=bench/lib.sh
+source "$here/bench/lib.sh"
+bench_find_scanners
 [[ -d $tree ]] || die "no such directory: $tree"
 
 c=$data/clamav
@@ -66,38 +57,9 @@ trap 'rm -rf "$work"' EXIT
 files=$(find "$tree" -type f | wc -l)
 bytes=$(find "$tree" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}')
 echo "tree: $tree — $files regular files, $bytes bytes ($(awk -v b="$bytes" 'BEGIN {printf "%.1f MiB", b / 1048576}'))"
-echo "clamscan: $("$clamscan" --version)   voxguard: $("$voxguard" --version 2>/dev/null | head -1 || echo "$voxguard")"
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)"
+bench_machine_lines
 echo "warming the page cache ..."
 find "$tree" -type f -print0 | xargs -0 cat >/dev/null 2>&1 || true
-
-# run NAME CMD... : best wall time of $repeat runs; records wall seconds, peak RSS KiB, detections.
-# $before, if set, is run (untimed) before each run.
-declare -A wall rss found
-before=""
-run() {
-  local name=$1
-  shift
-  local best="" best_rss=""
-  for ((i = 0; i < repeat; i++)); do
-    [[ -n $before ]] && eval "$before"
-    local rc=0
-    /usr/bin/time -f '%e %M' -o "$work/time" "$@" >"$work/out" 2>"$work/err" || rc=$?
-    if ((rc > 1)); then
-      echo "$name exited $rc:" >&2
-      head -20 "$work/err" >&2
-      die "$name failed"
-    fi
-    read -r w m <"$work/time"
-    if [[ -z $best ]] || awk -v a="$w" -v b="$best" 'BEGIN {exit !(a < b)}'; then
-      best=$w
-      best_rss=$m
-    fi
-  done
-  wall[$name]=$best
-  rss[$name]=$best_rss
-  found[$name]=$(grep -c ' FOUND$' "$work/out" || true)
-}
 
 common=(--no-summary --infected)
 cache=(--cache-dir "$work/cache")
@@ -111,11 +73,9 @@ run clamscan "$clamscan" -r "${common[@]}" "${dbargs[@]}" "$tree"
 run vox_j1 "$voxguard" scan "${common[@]}" "${cache[@]}" -j 1 "${dbargs[@]}" "$tree"
 run vox_j2 "$voxguard" scan "${common[@]}" "${cache[@]}" -j 2 "${dbargs[@]}" "$tree"
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "-"}'; }
 mbps() { awk -v b="$bytes" -v t="$1" 'BEGIN {if (t > 0) printf "%.0f", b / 1048576 / t; else printf "-"}'; }
 # throughput without the database load: bytes / (wall - load wall)
 scan_mbps() { awk -v b="$bytes" -v t="$1" -v l="$2" 'BEGIN {if (t - l > 0) printf "%.0f", b / 1048576 / (t - l); else printf "-"}'; }
-mib() { awk -v k="$1" 'BEGIN {printf "%.0f", k / 1024}'; }
 
 echo
 printf '%-22s %9s %9s %11s %10s %13s %10s %11s\n' scanner "wall s" "MiB/s" "scan MiB/s" "peak MiB" "speed vs clam" "RSS/clam" detections
