@@ -1,28 +1,40 @@
 #!/bin/bash
 # bench/guard_overhead.sh — what the guard costs, in one run, on this machine (fanotify mode: the
-# mode this kernel allows; BPF LSM mode only runs under QEMU here: bench/guard_overhead_qemu.sh).
-#   1. 1,000,000 open/close of an unrelated file, guard off vs on;
+# mode this kernel allows; BPF LSM mode only runs under QEMU here: bench/guard_overhead_qemu.sh),
+# next to the anchor ClamAV clamonacc (clamd's fanotify on-access scanner, prevention mode) on the
+# same files in the same run:
+#   1. N open/close of a neighbour file in the protected directory (a directory both guards watch
+#      with FAN_OPEN_PERM on its children) and of an unrelated file outside it: baseline (no guard),
+#      clamonacc, voxguard; ratios to the baseline and voxguard / clamonacc;
 #   2. realistic file work: extract a tar of headers (~1,200 small files) and compile 50
 #      small C files, guard off vs on, alternating rounds, ratio on/off of the medians and of the
-#      minima (the minimum is the least disturbed by other load on a shared machine);
+#      minima (the minimum is the least disturbed by other load on a shared machine); ROUNDS=0 skips it;
 #   3. event latency: an untrusted process opens the protected contacts file for writing (denied)
 #      or renames a file over it (restored); p50/p99 of "attempt -> EPERM returned", "attempt ->
-#      event line read from the guard's stdout" and, for rename, "rename -> bytes back".
-# Anchor: fapolicyd (the fanotify application-allowlisting daemon) would be the natural anchor, but it
-# marks whole mounts and denies by default: it is not installed and not run on a shared machine here;
-# the script says so and runs it when present and explicitly asked (ANCHOR_FAPOLICYD=1).
+#      event line read from the guard's stdout" and, for rename, "rename -> bytes back"; for the
+#      anchor, "open -> EPERM returned" of a file in the watched directory matching a random 32-byte
+#      body signature written into a temporary .ndb (clamonacc denies opens of infected files).
+# clamd runs with a private config, socket and database (rfxn.hdb + rfxn.ndb from the shared data,
+# copied into the temp dir at run time, plus the bench signature) as user clamav; clamd and clamonacc
+# are stopped on exit. fapolicyd (deny-by-default on whole mounts) is not run on a shared machine.
+# ANCHOR_CLAMONACC=0 skips the anchor; VOXGUARD_SHARED_DATA overrides /work/shared/data.
 # usage: sudo bench/guard_overhead.sh VOXGUARD [N_OPEN] [ROUNDS] [N_EVENTS]
 set -u
 VG=$(readlink -f "${1:?usage: guard_overhead.sh VOXGUARD [N_OPEN] [ROUNDS] [N_EVENTS]}")
 N=${2:-1000000}; R=${3:-3}; NE=${4:-300}
 [ "$(id -u)" = 0 ] || { echo "needs root (fanotify permission events)"; exit 2; }
 W=$(mktemp -d /var/tmp/vg-guard-bench-XXXXXX)
-G=
-cleanup() { [ -n "$G" ] && kill "$G" 2>/dev/null && wait "$G" 2>/dev/null; rm -rf "$W"; }
+G=; CLD=; CLO=
+cleanup() {
+  for p in $CLO $CLD $G; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
+  rm -rf "$W"
+}
 trap cleanup EXIT
 mkdir -p "$W/home/.baresip" "$W/src"
 printf '"Alice" <sip:2223344@127.0.0.1:5072>\n"Bank" <sip:1234567@127.0.0.1:5070>\n' > "$W/home/.baresip/contacts"
 echo unrelated > "$W/unrelated"
+# The loop file inside the watched directory (exists before the guard starts: not a planted name).
+echo neighbour > "$W/home/.baresip/neighbour"
 cc -O2 -o "$W/oc" "$(dirname "$0")/guard_overhead_open_close.c" || exit 2
 # Kernel and libc headers: ~1,200 small files, 10 MB (small enough that dirty-page writeback of one
 # round does not throttle the next one on a shared disk).
@@ -59,25 +71,29 @@ median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a
 minimum() { tr ' ' '\n' | grep . | sort -n | head -1; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.3f", b / a}'; }
 
-echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r), $W on $(stat -f -c %T "$W")"
-echo "anchor: $(command -v fapolicyd >/dev/null && echo "fapolicyd present" || echo "fapolicyd not installed (not run on a shared machine: it marks whole mounts, deny-by-default); no anchor in this run")"
-OFF_OC=$("$W/oc" "$W/unrelated" "$N"); start_guard; ON_OC=$("$W/oc" "$W/unrelated" "$N"); stop_guard
-echo "open+close of an unrelated file x$N: off ${OFF_OC} ns, on ${ON_OC} ns, ratio $(ratio "$OFF_OC" "$ON_OC")"
-T_OFF=; T_ON=; C_OFF=; C_ON=
-for r in $(seq "$R"); do
-  T_OFF+=" $(tar_round)"; C_OFF+=" $(cc_round)"
-  start_guard; T_ON+=" $(tar_round)"; C_ON+=" $(cc_round)"; stop_guard
-done
-TO=$(echo "$T_OFF" | median); TN=$(echo "$T_ON" | median); CO=$(echo "$C_OFF" | median); CN=$(echo "$C_ON" | median)
-TOm=$(echo "$T_OFF" | minimum); TNm=$(echo "$T_ON" | minimum); COm=$(echo "$C_OFF" | minimum); CNm=$(echo "$C_ON" | minimum)
-echo "tar -x of kernel+libc headers ($FILES files), $R rounds: off [${T_OFF# }] ms, on [${T_ON# }] ms; ratio of medians $(ratio "$TO" "$TN"), of minima $(ratio "$TOm" "$TNm")"
-echo "cc -c of 50 small files, $R rounds: off [${C_OFF# }] ms, on [${C_ON# }] ms; ratio of medians $(ratio "$CO" "$CN"), of minima $(ratio "$COm" "$CNm")"
-echo "tar + cc together: ratio of medians $(ratio "$((TO + CO))" "$((TN + CN))"), of minima $(ratio "$((TOm + COm))" "$((TNm + CNm))") (target <= 1.05)"
-
-# Event latency: the guard's stdout is read here; an untrusted helper process makes the attempts.
-python3 - "$VG" "$W" "$NE" <<'PY'
+# Event latency (run below for the anchor, then for voxguard): the guard's stdout is read here; an
+# untrusted helper process makes the attempts.
+cat > "$W/latency.py" <<'PY'
 import json, os, subprocess, sys, threading, time
-vg, w, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+mode, vg, w, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+def pct(v, p):
+    v = sorted(v); return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
+def show(name, v):
+    v = [x / 1e6 for x in v]
+    print(f"  {name}: p50 {pct(v, 50):.2f} ms, p99 {pct(v, 99):.2f} ms, max {max(v):.2f} ms (n={len(v)})")
+if mode == "clamonacc":
+    # the anchor: open (read-only) of a file clamd's database detects -> EPERM from clamonacc
+    den, bad = [], 0
+    for _ in range(n):
+        t0 = time.monotonic_ns()
+        try: os.close(os.open(w + "/home/.baresip/canary", os.O_RDONLY)); bad += 1
+        except PermissionError: pass
+        den.append(time.monotonic_ns() - t0)
+        time.sleep(0.002)
+    print(f"anchor event latency, open of a file matching a signature in the watched directory (denied {n - bad}/{n}):")
+    show("open -> EPERM returned (clamonacc)", den)
+    open(w + "/anchor.lat", "w").write(f"{pct(den, 50)} {pct(den, 99)}")
+    sys.exit(0)
 c = w + "/home/.baresip/contacts"
 good = open(c, "rb").read()
 g = subprocess.Popen([vg, "guard", "start", "--policy", w + "/policy.toml"], stdout=subprocess.PIPE)
@@ -119,11 +135,6 @@ def attempt(cmd, kind):
         back = time.monotonic_ns()
     time.sleep(0.002)
     return t0, t1, ok, ev, back
-def pct(v, p):
-    v = sorted(v); return v[min(len(v) - 1, int(round(p / 100 * (len(v) - 1))))]
-def show(name, v):
-    v = [x / 1e6 for x in v]
-    print(f"  {name}: p50 {pct(v, 50):.2f} ms, p99 {pct(v, 99):.2f} ms, max {max(v):.2f} ms (n={len(v)})")
 den, rep, bad = [], [], 0
 for _ in range(n):
     t0, t1, ok, ev, _ = attempt("w", "denied")
@@ -132,6 +143,9 @@ for _ in range(n):
     if ev: rep.append(ev - t0)
 print(f"event latency, untrusted open for append of the protected file (denied {n - bad}/{n}):")
 show("attempt -> EPERM returned", den); show("attempt -> event read from the guard", rep)
+if os.path.exists(w + "/anchor.lat"):
+    a50, a99 = map(int, open(w + "/anchor.lat").read().split())
+    print(f"  denial latency voxguard / clamonacc: p50 {pct(den, 50) / a50:.3f}, p99 {pct(den, 99) / a99:.3f}")
 m = max(50, n // 6)
 rr, rb = [], []
 for _ in range(m):
@@ -143,3 +157,81 @@ show("rename -> bytes back", rb); show("rename -> event read from the guard", rr
 helper.stdin.close(); helper.wait()
 g.terminate(); g.wait()
 PY
+
+# The anchor: clamd + clamonacc with a private config watching the same protected directory.
+DATA=${VOXGUARD_SHARED_DATA:-/work/shared/data}
+C=$W/clamd
+CANARY=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+printf 'voxguard guard bench canary follows: ' > "$W/home/.baresip/canary"
+echo "$CANARY" | xxd -r -p >> "$W/home/.baresip/canary"
+anchor_missing() {
+  [ "${ANCHOR_CLAMONACC:-1}" = 0 ] && { echo "ANCHOR_CLAMONACC=0"; return 0; }
+  command -v clamd >/dev/null && command -v clamonacc >/dev/null || { echo "clamd/clamonacc not installed (package clamav-daemon)"; return 0; }
+  id clamav >/dev/null 2>&1 || { echo "no user clamav (package clamav-daemon)"; return 0; }
+  [ -r "$DATA/clamav/rfxn-lmd/rfxn.ndb" ] || { echo "$DATA/clamav/rfxn-lmd missing"; return 0; }
+  return 1
+}
+start_anchor() {
+  mkdir -p "$C/db"
+  cp "$DATA/clamav/rfxn-lmd/rfxn.hdb" "$DATA/clamav/rfxn-lmd/rfxn.ndb" "$C/db/"
+  echo "VoxguardBench.Canary:0:*:$CANARY" > "$C/db/bench.ndb"
+  cat > "$C/clamd.conf" <<CONF
+LocalSocket $C/clamd.sock
+DatabaseDirectory $C/db
+LogFile $C/clamd.log
+LogVerbose yes
+PidFile $C/clamd.pid
+Foreground yes
+User clamav
+OnAccessIncludePath $W/home/.baresip
+OnAccessPrevention yes
+OnAccessExtraScanning no
+OnAccessExcludeUname clamav
+CONF
+  chmod 755 "$W"; chown -R clamav: "$C"
+  clamd --config-file="$C/clamd.conf" > "$C/clamd.out" 2>&1 & CLD=$!
+  for i in $(seq 600); do [ -S "$C/clamd.sock" ] && break; kill -0 $CLD 2>/dev/null || break; sleep 0.05; done
+  [ -S "$C/clamd.sock" ] || { echo "clamd did not start:"; cat "$C/clamd.out" "$C/clamd.log"; exit 2; }
+  clamonacc --fdpass --foreground --verbose --config-file="$C/clamd.conf" --log="$C/clamonacc.log" > "$C/clamonacc.out" 2>&1 & CLO=$!
+  for i in $(seq 600); do
+    # watching once the canary's open is denied (its log also names the watched path)
+    if ! head -c1 "$W/home/.baresip/canary" >/dev/null 2>&1; then return 0; fi
+    kill -0 $CLO 2>/dev/null || break; sleep 0.05
+  done
+  echo "clamonacc did not start denying:"; cat "$C/clamonacc.out" "$C/clamonacc.log"; exit 2
+}
+stop_anchor() { kill "$CLO"; wait "$CLO" 2>/dev/null; CLO=; kill "$CLD"; wait "$CLD" 2>/dev/null; CLD=; }
+
+echo "machine: $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), kernel $(uname -r), $W on $(stat -f -c %T "$W")"
+NB=$W/home/.baresip/neighbour
+B_NB=$("$W/oc" "$NB" "$N"); B_UN=$("$W/oc" "$W/unrelated" "$N")
+A_NB=-; A_UN=-
+if WHY=$(anchor_missing); then
+  echo "anchor: not run: $WHY"
+else
+  start_anchor
+  echo "anchor: $(clamd --version | cut -d/ -f1) clamd + clamonacc (--fdpass, OnAccessPrevention yes), watching $W/home/.baresip: $(grep -h -m1 -i watching "$C/clamonacc.log")"
+  A_NB=$("$W/oc" "$NB" "$N"); A_UN=$("$W/oc" "$W/unrelated" "$N")
+  python3 "$W/latency.py" clamonacc "$VG" "$W" "$NE"
+  stop_anchor
+fi
+start_guard; V_NB=$("$W/oc" "$NB" "$N"); V_UN=$("$W/oc" "$W/unrelated" "$N"); stop_guard
+r3() { [ "$1" = - ] || [ "$2" = - ] && echo - || ratio "$1" "$2"; }
+echo "open+close x$N, ns per iteration (same loop, bench/guard_overhead_open_close.c):"
+printf '  %-38s %10s %10s %10s %9s %9s %9s\n' file baseline clamonacc voxguard clam/base vg/base vg/clam
+printf '  %-38s %10s %10s %10s %9s %9s %9s\n' "neighbour in the protected dir" "$B_NB" "$A_NB" "$V_NB" "$(r3 "$B_NB" "$A_NB")" "$(r3 "$B_NB" "$V_NB")" "$(r3 "$A_NB" "$V_NB")"
+printf '  %-38s %10s %10s %10s %9s %9s %9s\n' "unrelated file outside it" "$B_UN" "$A_UN" "$V_UN" "$(r3 "$B_UN" "$A_UN")" "$(r3 "$B_UN" "$V_UN")" "$(r3 "$A_UN" "$V_UN")"
+T_OFF=; T_ON=; C_OFF=; C_ON=
+if [ "$R" -gt 0 ]; then
+for r in $(seq "$R"); do
+  T_OFF+=" $(tar_round)"; C_OFF+=" $(cc_round)"
+  start_guard; T_ON+=" $(tar_round)"; C_ON+=" $(cc_round)"; stop_guard
+done
+TO=$(echo "$T_OFF" | median); TN=$(echo "$T_ON" | median); CO=$(echo "$C_OFF" | median); CN=$(echo "$C_ON" | median)
+TOm=$(echo "$T_OFF" | minimum); TNm=$(echo "$T_ON" | minimum); COm=$(echo "$C_OFF" | minimum); CNm=$(echo "$C_ON" | minimum)
+echo "tar -x of kernel+libc headers ($FILES files), $R rounds: off [${T_OFF# }] ms, on [${T_ON# }] ms; ratio of medians $(ratio "$TO" "$TN"), of minima $(ratio "$TOm" "$TNm")"
+echo "cc -c of 50 small files, $R rounds: off [${C_OFF# }] ms, on [${C_ON# }] ms; ratio of medians $(ratio "$CO" "$CN"), of minima $(ratio "$COm" "$CNm")"
+echo "tar + cc together: ratio of medians $(ratio "$((TO + CO))" "$((TN + CN))"), of minima $(ratio "$((TOm + COm))" "$((TNm + CNm))") (target <= 1.05)"
+fi
+
+python3 "$W/latency.py" voxguard "$VG" "$W" "$NE"
