@@ -18,7 +18,7 @@ packages=(
   baresip sip-tester tshark sox espeak-ng minimodem lmms-common nftables
   iptables # voice guard in line via xt_NFQUEUE (kernels without the nft queue expression)
   # real peers the tests and benchmarks compare against
-  clamav clamav-testfiles yara python3 time
+  clamav clamav-daemon clamav-testfiles yara python3 time # clamav-daemon: clamonacc, the guard bench anchor
   p7zip-full zip unzip # 7-Zip Deflate64 zips, unzip cross-check, container bench
 )
 if ! dpkg -s "${packages[@]}" >/dev/null 2>&1; then

@@ -96,6 +96,11 @@ CONTAINERS
                                (without it they are printed as warnings)
         --no-containers        scan every file as it is, without opening containers
         --no-progress          never draw the progress line (it is drawn only on a terminal)
+        --engine-stats         after the summary, print to standard error where the time went:
+                               database parse and engine build phases (body patterns, atom
+                               choice, PCRE, prefilter compile or cache), and the scan per tier
+                               (file typing, hashing, prefilter, verification, weak patterns,
+                               PCRE, logical expressions), summed over all threads
     -h, --help                 print this help
 
 COMPILED CACHE
@@ -144,12 +149,29 @@ unsigned parse_limit(const std::string &option, const std::string &value) {
   return n;
 }
 
+// --engine-stats: where the load and the scan spent their time (standard error, after the summary).
+void print_engine_stats(const vg::Engine &engine, double parse_seconds) {
+  const auto &b = engine.stats();
+  const auto t = engine.scan_times();
+  std::fprintf(
+      stderr,
+      "engine load: parse %.3f s, build %.3f s (body patterns %.3f, atoms %.3f, pcre %.3f, "
+      "prefilter %.3f; %zu literals, %zu distinct subsignatures)\n",
+      parse_seconds, b.build_seconds, b.matcher_seconds, b.atom_seconds, b.pcre_compile_seconds,
+      b.prefilter_compile_seconds, b.literals, b.distinct_subsigs);
+  std::fprintf(stderr,
+               "engine scan: %llu buffers; file typing %.3f s, hashing %.3f s, prefilter %.3f s, "
+               "verification %.3f s, weak %.3f s, pcre %.3f s, logical %.3f s\n",
+               static_cast<unsigned long long>(t.files), t.file_typing, t.hashing, t.prefilter,
+               t.verification, t.weak, t.pcre, t.logical);
+}
+
 int run_scan_command(int argc, char **argv) {
   vg::ScanOptions opts;
   vg::ReportOptions ropts;
   std::vector<std::string> databases;
   vg::CompiledCacheSettings cache;
-  bool help = false, progress = true;
+  bool help = false, progress = true, engine_stats = false;
   using vg::cli::OptionSpec;
   std::vector<OptionSpec> specs = {
       {'d', "database", true, [&](const std::string &v) { databases.push_back(v); }},
@@ -180,6 +202,7 @@ int run_scan_command(int argc, char **argv) {
       {0, "alert-encrypted", false, [&](const std::string &) { opts.alert_encrypted = true; }},
       {0, "no-containers", false, [&](const std::string &) { opts.scan_containers = false; }},
       {0, "no-progress", false, [&](const std::string &) { progress = false; }},
+      {0, "engine-stats", false, [&](const std::string &) { engine_stats = true; }},
       {'h', "help", false, [&](const std::string &) { help = true; }},
   };
   for (auto &spec : vg::cli::cache_option_specs(cache))
@@ -209,12 +232,14 @@ int run_scan_command(int argc, char **argv) {
     return 2;
   }
   std::shared_ptr<const vg::Engine> engine;
+  double parse_seconds = 0;
   try {
     vg::install_compiled_cache(cache);
     auto set = vg::load_databases(choice.paths);
+    parse_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto &w : set.warnings)
       std::fprintf(stderr, "WARNING: %s\n", w.c_str());
-    engine = vg::Engine::build(std::move(set));
+    engine = vg::Engine::build(std::move(set), vg::EngineOptions{.timing = engine_stats});
     // Parsing and compiling leave freed heap behind (line buffers, sort space, compiler state):
     // give it back before the scan, so that the scan's own working set is not added on top.
     malloc_trim(0);
@@ -243,6 +268,8 @@ int run_scan_command(int argc, char **argv) {
   info.end = std::chrono::system_clock::now();
   info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   report.summary(totals, info);
+  if (engine_stats)
+    print_engine_stats(*engine, parse_seconds);
   if (totals.infected)
     return 1;
   return totals.errors ? 2 : 0;

@@ -2,11 +2,10 @@
 // Promise: a directory loads every supported file in it (sorted by name, not recursive); a file is
 // loaded by its extension. The first malformed line stops loading with vg::Error whose input is
 // "FILE:LINE" and whose reason says what is wrong — as clamscan refuses a malformed database.
-// Supported here: .hdb .hsb .ndb .ldb .cdb .fp .sfp .ign2 .mdb .msb .imp (other ClamAV extensions are
-// recognised and reported as not supported yet; unknown extensions in a directory are ignored, as
-// clamscan ignores them).
-// ClamAV containers (.cvd .cld .cud) are checked and their members loaded as "CONTAINER/member"
-// (cvd_container.hpp); of X.cvd beside X.cld only the newer is loaded.
+// Supported here: .hdb .hsb .ndb .ldb .cdb .fp .sfp .ign2 .mdb .msb .imp (other ClamAV extensions
+// are recognised and reported as not supported yet; unknown extensions in a directory are ignored,
+// as clamscan ignores them). ClamAV containers (.cvd .cld .cud) are checked and their members
+// loaded as "CONTAINER/member" (cvd_container.hpp); of X.cvd beside X.cld only the newer is loaded.
 #pragma once
 #include "signatures/signature_set.hpp"
 

@@ -24,6 +24,7 @@ struct LogicalExpressionParser {
   }
 
   void finish(std::int32_t root) {
+    e.nodes_.shrink_to_fit(); // tens of thousands of expressions are kept: no doubling slack
     e.root_ = root;
     e.caps_ = std::move(caps);
   }

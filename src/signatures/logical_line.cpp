@@ -183,7 +183,7 @@ std::variant<LogicalSignature, LineSkipped, LineError> parse_ldb_line(std::strin
   if (!tdb.ok())
     return LineError{tdb.error};
   if (!tdb.skip.empty())
-    return LineSkipped{};
+    return LineSkipped{std::move(tdb.skip)};
   LogicalSignature sig;
   sig.name = std::string(f[0]);
   sig.tdb = std::move(tdb.tdb);

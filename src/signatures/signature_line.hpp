@@ -10,7 +10,11 @@
 
 namespace vg {
 
-struct LineSkipped {}; // valid line outside kFunctionalityLevel
+// A valid line ClamAV does not load: outside kFunctionalityLevel, or (.ldb) naming something this
+// engine level does not know; `reason` says which when it is not simply the level.
+struct LineSkipped {
+  std::string reason;
+};
 struct LineError {
   std::string reason;
 };

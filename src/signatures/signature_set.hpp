@@ -42,7 +42,8 @@ struct SignatureSet {
   std::vector<ContainerMetadataSignature> container_metadata; // .cdb: matched on container entries
   std::unordered_set<std::string> ignored; // .ign2: names (without .UNOFFICIAL) never to report
   std::uint64_t skipped_by_level = 0;      // signatures outside the functionality level
-  std::vector<std::string> warnings;       // files passed over (e.g. a format not supported yet)
+  std::vector<std::string> warnings;       // files passed over (e.g. a format not supported yet),
+                                           // .ldb lines skipped for a name ClamAV does not know
 
   // Detecting signatures, as clamscan's "Known viruses" counts them.
   std::uint64_t signature_count() const {

@@ -76,6 +76,23 @@ TEST_F(ScanCli, BundledDatabaseFindsEicarLikeClamscan) {
   EXPECT_NE(r.out.find("Scanned files: 2\nInfected files: 1\n"), std::string::npos) << r.out;
 }
 
+TEST_F(ScanCli, EngineStatsSayWhereLoadAndScanTimeWent) {
+  auto bad = write("eicar.com", kEicar);
+  auto good = write("readme.txt", "hello\n");
+  auto r = scan({"-d", bundled(), "--no-summary", "--engine-stats", bad, good});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_EQ(r.out, bad + ": Eicar-Test-Signature.UNOFFICIAL FOUND\n" + good + ": OK\n");
+  EXPECT_NE(r.err.find("engine load: parse "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("prefilter "), std::string::npos) << r.err;
+  // Two files, each scanned once as a buffer at least: the per-tier sums count them.
+  auto at = r.err.find("engine scan: ");
+  ASSERT_NE(at, std::string::npos) << r.err;
+  EXPECT_GE(std::stoul(r.err.substr(at + 13)), 2u) << r.err;
+  EXPECT_NE(r.err.find("verification "), std::string::npos) << r.err;
+  auto plain = scan({"-d", bundled(), "--no-summary", bad});
+  EXPECT_EQ(plain.err.find("engine "), std::string::npos) << plain.err; // only on request
+}
+
 TEST_F(ScanCli, CleanTreeExitsZeroAndCountsDirectories) {
   write("a/b/c.txt", "one");
   write("a/d.txt", "two");

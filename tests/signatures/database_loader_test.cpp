@@ -75,6 +75,21 @@ TEST(DatabaseLoader, UnsupportedAndMissing) {
   ASSERT_EQ(set.warnings.size(), 1u); // the .cbc is reported as passed over, not silently dropped
 }
 
+TEST(DatabaseLoader, LogicalLineNamingAnUnknownTypeIsSkippedWithANotice) {
+  TempDir d;
+  auto p = d.write("x.ldb", "X.Bad;Engine:51-255,Target:0,Container:CL_TYPE_NOPE;0;414243\n"
+                            "X.Future;Engine:300-400,Target:0;0;414243\n"
+                            "X.Good;Engine:51-255,Target:0;0;414243\n");
+  auto set = load_databases({p});
+  ASSERT_EQ(set.logicals.size(), 1u);
+  EXPECT_EQ(set.logicals[0].name, "X.Good.UNOFFICIAL");
+  // The unknown type is reported with its line; a functionality level outside ours is routine.
+  ASSERT_EQ(set.warnings.size(), 1u);
+  EXPECT_EQ(set.warnings[0],
+            p + ":1: signature skipped: unknown file type 'CL_TYPE_NOPE' in Container");
+  EXPECT_EQ(set.skipped_by_level, 1u);
+}
+
 TEST(DatabaseLoader, RealDatabasesLoad) {
   std::string dir = std::string(VOXGUARD_SHARED_DATA) + "/clamav";
   if (!fs::exists(dir))
