@@ -160,6 +160,11 @@ void print_engine_stats(const vg::Engine &engine, double parse_seconds) {
       parse_seconds, b.build_seconds, b.matcher_seconds, b.atom_seconds, b.pcre_compile_seconds,
       b.prefilter_compile_seconds, b.literals, b.distinct_subsigs);
   std::fprintf(stderr,
+               "engine tiers: bodies %zu prefiltered, %zu anchored, %zu weak; subsignatures %zu "
+               "prefiltered, %zu anchored, %zu weak; logical %zu (%zu never fire)\n",
+               b.prefiltered, b.anchored, b.weak, b.subsigs_prefiltered, b.subsigs_anchored,
+               b.subsigs_weak, b.logical, b.logical_not_evaluable);
+  std::fprintf(stderr,
                "engine scan: %llu buffers; file typing %.3f s, hashing %.3f s, prefilter %.3f s, "
                "verification %.3f s, weak %.3f s, pcre %.3f s, logical %.3f s\n",
                static_cast<unsigned long long>(t.files), t.file_typing, t.hashing, t.prefilter,

@@ -9,6 +9,7 @@
 #include "signatures/offset_spec.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <limits>
 #include <optional>
@@ -317,7 +318,11 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
           atoms.push_back(r);
           ++st.subsigs_prefiltered;
         } else {
-          g.subsig_weak.push_back(id);
+          LogicalEntry &le = e->logicals_[lsig];
+          if (le.weak.empty())
+            g.lsig_weak.push_back(lsig);
+          le.weak.push_back(id);
+          le.weak_free |= std::uint64_t{1} << i;
           ++st.subsigs_weak;
         }
         e->subsigs_.push_back(std::move(entry));
@@ -466,6 +471,21 @@ void Engine::count_subsig(std::uint32_t entry, std::span<const std::uint8_t> dat
   }
 }
 
+bool Engine::weak_may_matter(const LogicalEntry &le, std::span<const std::uint32_t> counts) const {
+  // Unknown until searched: the weak subsignatures; then every PCRE whose trigger may hold and
+  // every byte-compare whose trigger may have matched (the others stay at 0 at evaluation).
+  std::uint64_t free = le.weak_free;
+  for (const PcreUnit &u : le.pcre)
+    if (le.sig->subsigs[u.subsig].trigger().may_hold(counts, free))
+      free |= std::uint64_t{1} << u.subsig;
+  for (auto b : le.byte_compares) {
+    const std::uint32_t t = le.sig->subsigs[b].byte_compare().trigger;
+    if (((free >> t) & 1) || counts[t] > 0)
+      free |= std::uint64_t{1} << b;
+  }
+  return le.sig->expression.may_hold(counts, free);
+}
+
 void Engine::evaluate_lsigs(const Group &g, std::span<const std::uint8_t> data,
                             const OffsetContext &ctx, bool allmatch, Scratch &s,
                             std::vector<Detection> &out, ContainerChain chain) const {
@@ -550,11 +570,6 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
     for (auto id : g.subsig_anchored)
       count_subsig(id, data, ctx, 0, last, s);
   }
-  {
-    TierTimer timer(timing_, ns[Tier::weak]);
-    for (auto id : g.subsig_weak)
-      count_subsig(id, data, ctx, 0, last, s);
-  }
   // Atom hits: bounded-distance signatures are verified at once around the hit; those whose atom
   // may sit any distance after the start (a * or {n-} before it) are verified once after the scan,
   // over every start that could place the atom at or before its last hit. The prefilter's time is
@@ -619,6 +634,25 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
     }
     for (auto id : s.sub_pending)
       count_subsig(id, data, ctx, 0, s.sub_hi[id], s);
+  }
+  // Weak subsignatures cost a search of the whole buffer each: only for signatures whose
+  // expression may still hold given what the literal pass and the anchored ones counted (an
+  // untouched signature counted nothing).
+  {
+    TierTimer timer(timing_, ns[Tier::weak]);
+    static constexpr std::array<std::uint32_t, 64> kNoCounts{};
+    for (auto l : g.lsig_weak) {
+      const LogicalEntry &le = logicals_[l];
+      const std::size_t n = le.sig->subsigs.size();
+      std::span<const std::uint32_t> counts =
+          s.lsig_epoch[l] == epoch
+              ? std::span<const std::uint32_t>(s.counts.data() + le.first_counter, n)
+              : std::span<const std::uint32_t>(kNoCounts.data(), n);
+      if (!weak_may_matter(le, counts))
+        continue;
+      for (auto id : le.weak)
+        count_subsig(id, data, ctx, 0, last, s);
+    }
   }
   // Logical evaluation's time is the whole step's minus the PCRE searches inside it.
   const std::uint64_t pcre_before = ns[Tier::pcre];

@@ -155,7 +155,14 @@ private:
     std::uint32_t first_counter = 0;
     std::vector<PcreUnit> pcre;               // run after the literal pass, trigger permitting
     std::vector<std::uint32_t> byte_compares; // subsignature indexes, evaluated after PCRE
+    // Body subsignatures without an atom (SubsigEntry indexes): searched over the whole buffer,
+    // after the literal pass, and only while the expression may still hold with the counts the
+    // other subsignatures have (weak_free: bit i when subsignature i has a pattern without atom).
+    std::vector<std::uint32_t> weak;
+    std::uint64_t weak_free = 0;
   };
+  // Whether searching a signature's weak subsignatures can change its verdict, given `counts`.
+  bool weak_may_matter(const LogicalEntry &le, std::span<const std::uint32_t> counts) const;
   static constexpr std::uint32_t kSubsigBit = 0x80000000u; // literal entry is a SubsigEntry
   // Signatures of one target type, split by how they are found.
   struct Group {
@@ -169,11 +176,12 @@ private:
     }
     std::vector<std::uint32_t> anchored;
     std::vector<std::uint32_t> weak;
-    std::vector<std::uint32_t> subsig_anchored, subsig_weak; // SubsigEntry indexes
-    std::vector<std::uint32_t> lsig_always; // logical signatures true with no match at all
+    std::vector<std::uint32_t> subsig_anchored; // SubsigEntry indexes
+    std::vector<std::uint32_t> lsig_weak;       // logical signatures with weak subsignatures
+    std::vector<std::uint32_t> lsig_always;     // logical signatures true with no match at all
     bool empty() const {
       return prefilter.empty() && anchored.empty() && weak.empty() && subsig_anchored.empty() &&
-             subsig_weak.empty() && lsig_always.empty();
+             lsig_weak.empty() && lsig_always.empty();
     }
   };
 

@@ -277,6 +277,51 @@ bool LogicalExpression::evaluate(std::span<const std::uint32_t> counts) const {
   return root_ >= 0 && eval(root_, counts).holds;
 }
 
+std::uint64_t LogicalExpression::subsigs_under(std::int32_t node) const {
+  const Node &n = nodes_[static_cast<std::size_t>(node)];
+  if (n.kind == Node::Kind::subsig)
+    return n.subsig < 64 ? std::uint64_t{1} << n.subsig : 0;
+  return subsigs_under(n.left) | subsigs_under(n.right);
+}
+
+// Kleene's three-valued logic: a subtree without free subsignatures has its exact verdict; a
+// comparison over a subtree with free ones is unknown; & is no when either side is no, | is yes
+// when either side is yes.
+LogicalExpression::Tri LogicalExpression::eval3(std::int32_t node,
+                                                std::span<const std::uint32_t> counts,
+                                                std::uint64_t free) const {
+  if ((subsigs_under(node) & free) == 0)
+    return eval(node, counts).holds ? Tri::yes : Tri::no;
+  const Node &n = nodes_[static_cast<std::size_t>(node)];
+  if (n.kind == Node::Kind::subsig || n.comparison) {
+    // "(E)>X,Y" needs Y different subsignatures of E: at most those free or already counted.
+    if (n.distinct) {
+      std::uint64_t possible = subsigs_under(node) & free;
+      for (std::uint64_t under = subsigs_under(node) & ~free; under; under &= under - 1) {
+        auto i = static_cast<std::size_t>(std::countr_zero(under));
+        if (i < counts.size() && counts[i] > 0)
+          possible |= std::uint64_t{1} << i;
+      }
+      if (static_cast<std::uint32_t>(std::popcount(possible)) < n.distinct)
+        return Tri::no;
+    }
+    return Tri::maybe;
+  }
+  Tri l = eval3(n.left, counts, free), r = eval3(n.right, counts, free);
+  if (n.kind == Node::Kind::all) {
+    if (l == Tri::no || r == Tri::no)
+      return Tri::no;
+    return l == Tri::yes && r == Tri::yes ? Tri::yes : Tri::maybe;
+  }
+  if (l == Tri::yes || r == Tri::yes)
+    return Tri::yes;
+  return l == Tri::no && r == Tri::no ? Tri::no : Tri::maybe;
+}
+
+bool LogicalExpression::may_hold(std::span<const std::uint32_t> counts, std::uint64_t free) const {
+  return root_ >= 0 && eval3(root_, counts, free) != Tri::no;
+}
+
 std::uint32_t LogicalExpression::count_cap(std::uint32_t subsig) const {
   return subsig < caps_.size() ? caps_[subsig] : 1;
 }

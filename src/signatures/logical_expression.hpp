@@ -36,6 +36,10 @@ public:
   std::uint32_t max_subsig() const { return max_subsig_; }
   // True when the expression holds for `counts` (counts[i]: matches of subsignature i).
   bool evaluate(std::span<const std::uint32_t> counts) const;
+  // False only when the expression cannot hold whatever the subsignatures in `free` (bit i:
+  // subsignature i) count, the others counting as in `counts`. Used to skip searching for
+  // subsignatures that cannot change the verdict; never false when some counts could make it hold.
+  bool may_hold(std::span<const std::uint32_t> counts, std::uint64_t free) const;
   // The count above which a subsignature's exact count no longer changes any comparison it takes
   // part in: counting may stop at cap(i) matches without changing evaluate()'s verdict.
   std::uint32_t count_cap(std::uint32_t subsig) const;
@@ -49,6 +53,9 @@ private:
     std::uint64_t ids = 0;
   };
   Result eval(std::int32_t node, std::span<const std::uint32_t> counts) const;
+  enum class Tri : std::uint8_t { no, yes, maybe };
+  Tri eval3(std::int32_t node, std::span<const std::uint32_t> counts, std::uint64_t free) const;
+  std::uint64_t subsigs_under(std::int32_t node) const;
   std::vector<Node> nodes_;
   std::int32_t root_ = -1;
   std::vector<std::uint32_t> caps_;

@@ -128,3 +128,56 @@ TEST(LogicalExpression, Errors) {
 
 } // namespace
 } // namespace vg
+
+namespace vg {
+namespace {
+
+// may_hold() may only say "no" when no counts of the free subsignatures make the expression hold:
+// checked exhaustively over small count values, for every free mask and every known assignment.
+TEST(LogicalExpression, MayHoldIsNeverWrongWhenItSaysNo) {
+  const std::vector<std::uint32_t> values = {0, 1, 2, 3, 11, 26};
+  for (const char *text :
+       {"0&1", "0|1", "0&(1|2)", "(0|1|2)>1,2", "((0&1)|2|3)>1,3", "0&(1>2)", "(0|1)=2", "0=0&1",
+        "(0&1)|(2&3)", "(0|1|2|3)>3,4", "0&1&(2>25)", "(0|1)<3&2"}) {
+    auto e = parse_ok(text);
+    const std::uint32_t n = e.max_subsig() + 1;
+    std::size_t said_no = 0;
+    for (std::uint64_t free = 0; free < (1u << n); ++free) {
+      // every assignment of every subsignature
+      std::vector<std::size_t> idx(n, 0);
+      for (;;) {
+        std::vector<std::uint32_t> counts(n);
+        for (std::uint32_t i = 0; i < n; ++i)
+          counts[i] = values[idx[i]];
+        std::vector<std::uint32_t> known = counts;
+        for (std::uint32_t i = 0; i < n; ++i)
+          if ((free >> i) & 1)
+            known[i] = 0; // what the engine knows before the free ones are searched
+        if (e.evaluate(counts) && !e.may_hold(known, free))
+          ADD_FAILURE() << text << ": may_hold says no with free mask " << free
+                        << " but the expression holds for a reachable assignment";
+        said_no += !e.may_hold(known, free);
+        std::uint32_t i = 0;
+        while (i < n && ++idx[i] == values.size())
+          idx[i++] = 0;
+        if (i == n)
+          break;
+      }
+    }
+    EXPECT_GT(said_no, 0u) << text << ": may_hold never rules anything out";
+  }
+}
+
+TEST(LogicalExpression, MayHoldRulesOutWhatTheCountsAlreadyDecide) {
+  const std::vector<std::uint32_t> none(4, 0);
+  EXPECT_FALSE(parse_ok("0&1").may_hold(none, 0b10));                            // 0 did not match
+  EXPECT_TRUE(parse_ok("0&1").may_hold(std::vector<std::uint32_t>{1, 0}, 0b10)); // 0 did: 1 decides
+  EXPECT_TRUE(parse_ok("0|1").may_hold(none, 0b10));                             // 1 alone suffices
+  EXPECT_FALSE(parse_ok("((0&1)|2|3)>1,3").may_hold(none, 0b1000)); // 3 distinct needed, 1 free
+  EXPECT_TRUE(parse_ok("((0&1)|2|3)>1,3").may_hold(std::vector<std::uint32_t>{0, 0, 1, 0}, 0b1001));
+  EXPECT_FALSE(parse_ok("0&1&(2>25)").may_hold(none, 0b100));
+  EXPECT_TRUE(parse_ok("0=0&1").may_hold(none, 0b10)); // "0=0" holds with no match
+}
+
+} // namespace
+} // namespace vg
