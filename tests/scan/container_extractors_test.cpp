@@ -347,15 +347,7 @@ TEST(ContainerExtractors, Ole2StreamsAndOle10Native) {
                   0, 0};
   stream.insert(stream.end(), pkg.begin(), pkg.end());
   gsf_output_write(native, stream.size(), stream.data());
-  for (GsfOutput *o : {native, st, pool}) {
-    gsf_output_close(o);
-    g_object_unref(o);
-  }
-  gsf_output_close(GSF_OUTPUT(ole));
-  g_object_unref(ole);
-  const guint8 *raw = gsf_output_memory_get_bytes(GSF_OUTPUT_MEMORY(mem));
-  Bytes file(raw, raw + gsf_output_size(mem));
-  g_object_unref(mem);
+  Bytes file = test::ole2_finish({native, st, pool}, ole, mem);
 
   auto sink = extract(file, "ole2");
   bool plain = false, dropped = false;

@@ -9,6 +9,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <cstdint>
+#include <gsf/gsf-outfile.h>
+#include <gsf/gsf-output-memory.h>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +20,22 @@
 namespace vg::test {
 
 using Bytes = std::vector<std::uint8_t>;
+
+// Closes the storages still open (innermost first), then the compound file written with libgsf's
+// OLE2 writer into `mem`, and returns its bytes.
+inline Bytes ole2_finish(std::initializer_list<GsfOutput *> open_storages, GsfOutfile *ole,
+                         GsfOutput *mem) {
+  for (GsfOutput *o : open_storages) {
+    gsf_output_close(o);
+    g_object_unref(o);
+  }
+  gsf_output_close(GSF_OUTPUT(ole));
+  g_object_unref(ole);
+  const guint8 *raw = gsf_output_memory_get_bytes(GSF_OUTPUT_MEMORY(mem));
+  Bytes file(raw, raw + gsf_output_size(mem));
+  g_object_unref(mem);
+  return file;
+}
 
 inline Bytes bytes_of(std::string_view s) {
   return Bytes(s.begin(), s.end());

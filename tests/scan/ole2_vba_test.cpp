@@ -182,16 +182,7 @@ Bytes vba_document(const Bytes &dir) {
   Bytes src = ovba_compress(bytes_of(kSource));
   module.insert(module.end(), src.begin(), src.end());
   put(GSF_OUTFILE(vba), "Module1", module);
-  for (GsfOutput *o : {vba, macros}) {
-    gsf_output_close(o);
-    g_object_unref(o);
-  }
-  gsf_output_close(GSF_OUTPUT(ole));
-  g_object_unref(ole);
-  const guint8 *raw = gsf_output_memory_get_bytes(GSF_OUTPUT_MEMORY(mem));
-  Bytes file(raw, raw + gsf_output_size(mem));
-  g_object_unref(mem);
-  return file;
+  return test::ole2_finish({vba, macros}, ole, mem);
 }
 
 bool contains(const Bytes &hay, std::string_view needle) {
