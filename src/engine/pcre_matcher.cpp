@@ -158,9 +158,9 @@ PcreScanOutcome PcreMatcher::scan(std::span<const std::uint8_t> data, const Pcre
       return PcreScanOutcome::stopped;
     if (!sig_.flags.global)
       return PcreScanOutcome::completed;
-    // ClamAV resumes at the end of the match; when that is no further on (an empty match) it
-    // would try the same place forever, so move on by one byte.
-    from = end > from ? end : from + 1;
+    // ClamAV resumes at the end of the match; after an empty match that would find the same
+    // empty match again (reported twice, or forever), so move on by one byte past its start.
+    from = end > start ? end : start + 1;
     if (from >= length)
       return PcreScanOutcome::completed;
   }

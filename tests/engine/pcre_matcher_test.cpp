@@ -144,6 +144,12 @@ TEST(PcreMatcher, OffsetsAnchoringAndFlagsAsClamscan) {
   EXPECT_EQ(starts("0/x\\/y/", d), Starts{9});
   EXPECT_EQ(starts("0/a/", d), Starts{4});                // first match only (`0&1=1` held)
   EXPECT_EQ(starts("0/a/g", d), (Starts{4, 13, 14, 15})); // every match (`0&1>2` held)
+  // An empty match later than where the search resumed is reported once, and the search goes on
+  // past it (pcre_subsig_fuzz found "$" reported twice before a final newline); as in ClamAV's
+  // loop, no search starts at the very end of the data.
+  EXPECT_EQ(starts("0/$/g", "ab\n"), (Starts{2}));
+  EXPECT_EQ(starts("0/x*/g", "ab"), (Starts{0, 1}));
+  EXPECT_EQ(starts("0/b*/g", "abba"), (Starts{0, 1, 3}));
 }
 
 // check_matchers.c pcre_testdata 5-11 semantics, spelled out: the window is [n, n + maxshift).
