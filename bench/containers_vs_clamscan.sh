@@ -37,18 +37,11 @@ done
 
 c=$data/clamav
 dbs=("$c/rfxn-lmd/rfxn.hdb" "$c/rfxn-lmd/rfxn.ndb" "$c/official-talos-subset/daily.ndb")
-dbargs=()
-for db in "${dbs[@]}"; do
-  [[ -f $db ]] || die "database missing: $db"
-  dbargs+=(-d "$db")
-done
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+bench_db_args "${dbs[@]}"
+bench_make_work
 tree=${KEEP:-$work/tree}
 rm -rf "$tree"
 mkdir -p "$tree"
-: >"$work/empty"
 
 # pick DIR MB: regular files under 1 MiB, in byte order of their paths, until MB are taken
 # (paths relative to /, one a line; names with newlines or backslashes are left out).

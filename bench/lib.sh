@@ -1,6 +1,6 @@
 # lib.sh — what the scanner benchmarks share: finding the binaries, the best-of-N timed run with
 # GNU time (wall seconds, peak RSS, detections), and the ratio/unit helpers. Sourced, not run.
-# The sourcing script sets bench_name, here (checkout root) and work (its scratch directory) first.
+# The sourcing script sets bench_name and here (checkout root) first; bench_make_work makes $work.
 
 die() { echo "$bench_name: $*" >&2; exit 2; }
 
@@ -50,6 +50,24 @@ run() {
   rss[$name]=$best_rss
   found[$name]=$(grep -c ' FOUND$' "$work/out" || true)
   grep ' FOUND$' "$work/out" | sed 's|: .*||; s|.*/||' | LC_ALL=C sort >"$work/found.$name" || true
+}
+
+# Sets dbargs to `-d DB` for each database given, refusing a missing one.
+bench_db_args() {
+  dbargs=()
+  local db
+  for db; do
+    [[ -f $db ]] || die "database missing: $db"
+    dbargs+=(-d "$db")
+  done
+}
+
+# Makes the scratch directory $work (removed on exit) holding an empty file, $work/empty, whose
+# scan measures a scanner's database load.
+bench_make_work() {
+  work=$(mktemp -d)
+  trap 'rm -rf "$work"' EXIT
+  : >"$work/empty"
 }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else printf "-"}'; }

@@ -44,15 +44,8 @@ case ${DBSET:-core} in
          "$c/rfxn-lmd/rfxn.hdb" "$c/rfxn-lmd/rfxn.ndb" "$c/ditekshen"/*.ldb) ;;
   *) die "DBSET must be core or full" ;;
 esac
-dbargs=()
-for db in "${dbs[@]}"; do
-  [[ -f $db ]] || die "database missing: $db"
-  dbargs+=(-d "$db")
-done
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-: >"$work/empty"
+bench_db_args "${dbs[@]}"
+bench_make_work
 
 files=$(find "$tree" -type f | wc -l)
 bytes=$(find "$tree" -type f -printf '%s\n' | awk '{s += $1} END {printf "%d", s}')

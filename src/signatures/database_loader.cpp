@@ -128,18 +128,15 @@ void load_database_text(SignatureSet &set, const std::string &path, std::string_
                        {reinterpret_cast<const std::uint8_t *>(text.data()), text.size()});
     return;
   }
-  if (HashTable *table = hash_table_for(set, fmt)) {
-    auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+  // One signature a line at most: reserving avoids the doubling's slack (tens of MB for
+  // main.ldb's 30,000 logical signatures).
+  const auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
+  if (HashTable *table = hash_table_for(set, fmt))
     table->reserve(lines, text.size() / 3);
-  } else if (fmt == Format::ldb || fmt == Format::ndb) {
-    // One signature a line at most: reserving avoids the doubling's slack (tens of MB for
-    // main.ldb's 30,000 logical signatures).
-    auto lines = static_cast<std::size_t>(std::count(text.begin(), text.end(), '\n')) + 1;
-    if (fmt == Format::ldb)
-      set.logicals.reserve(set.logicals.size() + lines);
-    else
-      set.bodies.reserve(set.bodies.size() + lines);
-  }
+  else if (fmt == Format::ldb)
+    set.logicals.reserve(set.logicals.size() + lines);
+  else if (fmt == Format::ndb)
+    set.bodies.reserve(set.bodies.size() + lines);
   auto db = static_cast<std::uint32_t>(set.databases.size());
   set.databases.push_back(path);
   std::uint32_t lineno = 0;
