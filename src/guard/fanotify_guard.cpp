@@ -31,6 +31,8 @@ namespace {
 constexpr std::uint64_t kDirEvents = FAN_CREATE | FAN_DELETE | FAN_MOVED_FROM | FAN_MOVED_TO |
                                      FAN_RENAME | FAN_ATTRIB | FAN_EVENT_ON_CHILD | FAN_ONDIR |
                                      FAN_DELETE_SELF | FAN_MOVE_SELF;
+// A neighbour is exempted only when it has not changed for this long (see exempt_neighbour).
+constexpr long kNeighbourSettleSeconds = 2;
 constexpr std::uint64_t kFileEvents =
     FAN_ATTRIB | FAN_MODIFY | FAN_DELETE_SELF |
     FAN_MOVE_SELF; // (no CLOSE_WRITE: a close changes nothing, and a dead trusted holder would look
@@ -140,6 +142,7 @@ void FanotifyGuard::mark_file(File &f) {
     f.present = false;
     return;
   }
+  ignore_marks_.revoke(f.path); // an inode that was an exempt neighbour is an asset now
   by_inode_.erase({f.dev, f.ino});
   f.dev = st.st_dev;
   f.ino = st.st_ino;
@@ -245,6 +248,7 @@ void FanotifyGuard::start() {
   if (perm_fd_ < 0)
     throw Error("fanotify", "fanotify_init (permission events) failed: " + errno_text() +
                                 (errno == EPERM ? " (needs root / CAP_SYS_ADMIN)" : ""));
+  ignore_marks_.attach(perm_fd_);
   notify_fd_ = fanotify_init(FAN_CLASS_NOTIF | FAN_CLOEXEC | FAN_REPORT_TID | FAN_REPORT_DFID_NAME |
                                  FAN_REPORT_FID | FAN_UNLIMITED_QUEUE,
                              O_RDONLY | O_LARGEFILE | O_CLOEXEC);
@@ -287,6 +291,8 @@ std::string FanotifyGuard::summary() const {
                   (pre_access_ && pre_access_note_.empty() ? "on (FAN_PRE_ACCESS)" : "partial");
   if (!pre_access_note_.empty())
     s += " [" + pre_access_note_ + "]";
+  s += "; unchanged neighbours in protected folders exempt after one check (up to " +
+       std::to_string(ignore_marks_.cap()) + " ignore marks)";
   return s;
 }
 
@@ -452,6 +458,8 @@ void FanotifyGuard::handle_perm(const struct fanotify_event_metadata *m) {
   pid_t tgid_hint = 0;
   {
     std::lock_guard lock(mu_);
+    if (m->mask & FAN_OPEN_PERM)
+      ignore_marks_.forget(st.st_dev, st.st_ino); // if it was exempt, the kernel dropped that
     if (auto it = by_inode_.find({st.st_dev, st.st_ino}); it != by_inode_.end()) {
       file = files_[it->second];
       path = file->path;
@@ -504,6 +512,10 @@ void FanotifyGuard::handle_perm(const struct fanotify_event_metadata *m) {
   bool secret = file && policy_.assets[file->rule].secret;
   if (intent.kind == AccessKind::read && !secret && !tainted) {
     respond(true);
+    if (!file && (m->mask & FAN_OPEN_PERM)) {
+      std::lock_guard lock(mu_);
+      exempt_neighbour(m->fd, st, *dir, path);
+    }
     return;
   }
   // A write, a secret read or a tainted process: only a trusted writer of this asset may.
@@ -537,6 +549,44 @@ void FanotifyGuard::handle_perm(const struct fanotify_event_metadata *m) {
               [&] { respond(false); });
 }
 
+void FanotifyGuard::exempt_neighbour(int fd, const struct stat &st, const Dir &dir,
+                                     const std::string &path) {
+  // Only a file nobody is writing: a trusted writer's temp file (about to replace an asset) or a
+  // file an attacker is preparing has changed within the last seconds, and the first write to an
+  // exempt inode ends its exemption in the kernel.
+  struct timespec now {};
+  clock_gettime(CLOCK_REALTIME, &now);
+  if (!S_ISREG(st.st_mode) || now.tv_sec - st.st_ctim.tv_sec < kNeighbourSettleSeconds)
+    return;
+  if (!may_exempt(dir, path))
+    return;
+  if (!ignore_marks_.add(fd, st.st_dev, st.st_ino, path))
+    return;
+  // A rename may have given the file another name (an asset's) since it was judged; the notify
+  // thread takes exemptions back under mu_, so looking once more here closes the gap.
+  char link[4096];
+  ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), link, sizeof link - 1);
+  std::string now_at = n > 0 ? std::string(link, static_cast<std::size_t>(n)) : "";
+  if (now_at != path)
+    ignore_marks_.name_changed(now_at.empty() ? path : now_at);
+}
+
+bool FanotifyGuard::may_exempt(const Dir &dir, const std::string &path) const {
+  std::string name = base_of(path);
+  if (parent_of(path) != dir.path)
+    return false;
+  for (std::size_t r : dir.rules) {
+    const std::string &asset = policy_.assets[r].path;
+    // A folder an asset glob covers: any name in it may become an asset (a new Jami profile).
+    if (has_glob(asset))
+      return false;
+    // The asset's companions carry its content (SQLite friends.db-wal/-journal/-shm).
+    if (name.starts_with(base_of(asset)))
+      return false;
+  }
+  return !by_path_.contains(path);
+}
+
 void FanotifyGuard::perm_loop(const std::atomic<bool> &stop) {
   alignas(struct fanotify_event_metadata) char buf[16384];
   while (!stop) {
@@ -564,6 +614,7 @@ void FanotifyGuard::handle_notify(const struct fanotify_event_metadata *m) {
   pid_t tid = m->pid;
   if (m->mask & FAN_Q_OVERFLOW) {
     std::lock_guard lock(mu_);
+    ignore_marks_.clear(); // a rename of an exempt file may be among the lost events
     for (const auto &f : files_)
       pending_[f.path] = Pending{Clock::now(), 0, {"(event queue overflow)"}};
     return;
@@ -605,6 +656,16 @@ void FanotifyGuard::handle_notify(const struct fanotify_event_metadata *m) {
   }
   if (touched.empty())
     return;
+  {
+    // Before anything slow: a neighbour renamed or linked (over an asset, into a glob's folder,
+    // anywhere) loses its exemption at once, and an asset's name never carries one.
+    std::lock_guard lock(mu_);
+    for (const auto &t : touched) {
+      ignore_marks_.name_changed(t);
+      if (by_path_.contains(t))
+        ignore_marks_.revoke(t);
+    }
+  }
   Trust who = identify(tid);
   bool trusted = who.verdict.trusted;
   auto due =

@@ -10,11 +10,16 @@
 // - restored from the journal (and the process answered per policy): rename over / away,
 //   RENAME_EXCHANGE, unlink, chmod/chown/utimes, hard links in watched folders, planted names,
 //   the asset's folder moved or removed;
-// - a process once denied is denied every protected access afterwards.
+// - a process once denied is denied every protected access afterwards;
+// - a non-asset file in a protected folder that was opened for reading and has not changed for 2 s
+//   gets an ignore mark (IgnoreMarks): its later opens no longer wait for the guard, until it is
+//   written, renamed or linked, or its name becomes an asset's. Not in folders an asset glob
+//   covers, not for names that start with an asset's name (SQLite -wal/-journal/-shm).
 // Trusted writers' changes are journaled and described ("contact \"Bank\": … → …").
 #pragma once
 #include "guard/executable_digests.hpp"
 #include "guard/guard_event.hpp"
+#include "guard/ignore_marks.hpp"
 #include "guard/journal.hpp"
 #include "guard/policy.hpp"
 #include "guard/trust.hpp"
@@ -27,6 +32,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <vector>
 
@@ -89,6 +95,9 @@ private:
   void notify_loop(const std::atomic<bool> &stop);
   void handle_perm(const ::fanotify_event_metadata *m);
   void handle_notify(const ::fanotify_event_metadata *m);
+  // After an allowed read of a non-asset file in protected folder `dir`: exempts it (mu_ held).
+  void exempt_neighbour(int fd, const struct stat &st, const Dir &dir, const std::string &path);
+  bool may_exempt(const Dir &dir, const std::string &path) const;
   void reconcile(const std::string &path, const Pending &why);
   void reconcile_name(const std::string &dir, const std::string &name, const Pending &why);
   Trust identify(pid_t tid);
@@ -127,6 +136,7 @@ private:
   std::map<pid_t, ExecRecord> recent_execs_;
   std::atomic<bool> exec_busy_{false}; // the exec thread is handling events it has read
   std::set<pid_t> editors_;            // one-time allowances (tgids)
+  IgnoreMarks ignore_marks_;           // judged neighbours exempt from permission events
 };
 
 } // namespace vg::guard
