@@ -12,10 +12,13 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
+#include <cstdlib>
 #include <deque>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <utility>
 
 namespace vg {
@@ -183,6 +186,10 @@ struct CompiledForm {
     std::uint64_t gap_before =
         0; // minimum of the unbounded gap in front (segments after the first)
     std::uint64_t min_len = 0, max_len = 0;
+    // The leading steps of fixed width (runs, single-byte sets, equal-length alternations,
+    // boundaries, fixed gaps): all steps when min_len == max_len.
+    std::size_t fixed_steps = 0;
+    std::uint64_t fixed_width = 0; // bytes those steps span
   };
   std::vector<Segment> segments;
   std::vector<ByteSet> tables;
@@ -193,6 +200,64 @@ struct Scratch {
   std::deque<std::uint64_t> dq;
 };
 
+// Per later segment of a find(): earliest end of a match starting at or after a threshold.
+struct Memo {
+  std::uint64_t from = kInf, start = 0, end = kInf; // answer for thresholds in [from, start]
+  std::uint64_t fails_from = kInf;                  // no match starts at or after this
+};
+
+struct FindScratch {
+  Scratch first, later;
+  std::vector<Memo> memo;
+};
+
+// Whether `seg`'s first `steps` steps (all of fixed width) match at p; on success p is moved past
+// them. The caller makes sure the steps' bytes lie inside d.
+bool fixed_steps_match(const CompiledForm &c, const CompiledForm::Segment &seg, std::size_t steps,
+                       const std::vector<PatternElement> &els, std::span<const std::uint8_t> d,
+                       std::uint64_t &p) {
+  using Kind = CompiledForm::Kind;
+  for (std::size_t k = 0; k < steps; ++k) {
+    const auto &st = seg.steps[k];
+    switch (st.kind) {
+    case Kind::run: {
+      const auto &run = std::get<ByteRun>(els[st.element]);
+      if (!run_matches(run, d, p))
+        return false;
+      p += run.size();
+      break;
+    }
+    case Kind::alt: {
+      if (st.byte_table >= 0) {
+        if (!c.tables[static_cast<std::size_t>(st.byte_table)].test(d[p]))
+          return false;
+        ++p;
+        break;
+      }
+      const auto &alt = std::get<Alternation>(els[st.element]);
+      bool any = false;
+      for (const auto &r : alt.alternatives)
+        if (run_matches(r, d, p)) {
+          any = true;
+          break;
+        }
+      if (any == alt.negated)
+        return false;
+      p += alt.alternatives.empty() ? 0 : alt.alternatives[0].size();
+      break;
+    }
+    case Kind::boundary:
+      if (!boundary_holds(std::get<Boundary>(els[st.element]), d, p))
+        return false;
+      break;
+    case Kind::gap:
+      p += st.gap_min;
+      break;
+    }
+  }
+  return true;
+}
+
 // For each start s in [a, a + count) the smallest end of a match of `seg` starting at s (kInf:
 // none). Result in scratch.next[0 .. count).
 void segment_min_ends(const CompiledForm &c, const CompiledForm::Segment &seg,
@@ -200,10 +265,26 @@ void segment_min_ends(const CompiledForm &c, const CompiledForm::Segment &seg,
                       std::uint64_t a, std::uint64_t count, Scratch &sc) {
   using Kind = CompiledForm::Kind;
   const std::uint64_t n = d.size();
-  const std::uint64_t e = std::min(n, sat_add(a + count - 1, seg.max_len));
-  const std::uint64_t len = e - a + 1;
   auto &cur = sc.cur;
   auto &next = sc.next;
+  // A segment of fixed width is matched start by start, each attempt usually ending at its first
+  // byte; for the others, a window in which no start matches the fixed leading steps is done too.
+  if (seg.fixed_steps > 0 || seg.steps.empty()) {
+    const bool whole = seg.fixed_steps == seg.steps.size();
+    const std::uint64_t width = seg.fixed_width;
+    next.resize(count);
+    bool any = false;
+    for (std::uint64_t i = 0; i < count; ++i) {
+      std::uint64_t p = a + i;
+      bool ok = p <= n && width <= n - p && fixed_steps_match(c, seg, seg.fixed_steps, els, d, p);
+      next[i] = ok ? p : kInf;
+      any = any || ok;
+    }
+    if (whole || !any)
+      return;
+  }
+  const std::uint64_t e = std::min(n, sat_add(a + count - 1, seg.max_len));
+  const std::uint64_t len = e - a + 1;
   next.resize(len);
   for (std::uint64_t i = 0; i < len; ++i)
     next[i] = a + i;
@@ -335,6 +416,10 @@ CompiledForm compile_form(const BodyPattern &pattern) {
       st.gap_max = static_cast<std::uint32_t>(hi);
     }
     auto &seg = c.segments.back();
+    if (seg.fixed_steps == seg.steps.size() && lo == hi) {
+      ++seg.fixed_steps;
+      seg.fixed_width += lo;
+    }
     seg.steps.push_back(st);
     seg.min_len = sat_add(seg.min_len, lo);
     seg.max_len = sat_add(seg.max_len, hi);
@@ -391,14 +476,12 @@ std::optional<BodyMatch> BodyMatcher::find(std::span<const std::uint8_t> data, s
     return std::nullopt;
   const CompiledForm &c = m.form();
 
-  Scratch sc, sc_later;
-  // Per later segment: earliest end of a match starting at or after a threshold, remembered.
-  struct Memo {
-    std::uint64_t from = kInf, start = 0,
-                  end = kInf;        // answer for thresholds in [from, start]
-    std::uint64_t fails_from = kInf; // no match starts at or after this
-  };
-  std::vector<Memo> memo(c.segments.size());
+  // Working memory is kept per thread: a scan calls find() at every surviving atom hit, and
+  // allocating it each time cost more than many searches.
+  thread_local FindScratch scratch;
+  Scratch &sc = scratch.first, &sc_later = scratch.later;
+  std::vector<Memo> &memo = scratch.memo;
+  memo.assign(c.segments.size(), Memo{});
 
   auto earliest_end = [&](std::size_t k, std::uint64_t t) -> std::uint64_t {
     const auto &seg = c.segments[k];
@@ -442,7 +525,7 @@ std::optional<BodyMatch> BodyMatcher::find(std::span<const std::uint8_t> data, s
   for (std::uint64_t bs = lo; bs <= last;) {
     std::uint64_t count = std::min(kBlock, last - bs + 1);
     segment_min_ends(c, c.segments[0], els, data, bs, count, sc);
-    std::vector<std::uint64_t> ends(sc.next.begin(), sc.next.begin() + static_cast<long>(count));
+    const std::vector<std::uint64_t> &ends = sc.next; // earliest_end() works in sc_later
     for (std::uint64_t i = 0; i < count; ++i) {
       std::uint64_t end = ends[i];
       // The later segments only see the first segment's end; if they failed after some end,
@@ -577,6 +660,113 @@ Atom BodyMatcher::choose_atom() const {
       if (b >= 'A' && b <= 'Z')
         b = static_cast<std::uint8_t>(b | 0x20);
   return atom;
+}
+
+namespace {
+// A single-byte alternation whose accepted bytes are exactly those b with (b & mask) == value (a
+// case pair such as (41|61), or one nibble left open), as that (value, mask).
+std::optional<AtomCheck> alternation_as_mask(const Alternation &a) {
+  if (a.alternatives.empty() || std::any_of(a.alternatives.begin(), a.alternatives.end(),
+                                            [](const ByteRun &r) { return r.size() != 1; }))
+    return std::nullopt;
+  unsigned all_and = 0xff, all_or = 0, count = 0;
+  for (unsigned b = 0; b < 256; ++b) {
+    bool in = std::any_of(a.alternatives.begin(), a.alternatives.end(), [&](const ByteRun &r) {
+      return r[0].matches(static_cast<std::uint8_t>(b));
+    });
+    if (in == a.negated)
+      continue;
+    all_and &= b;
+    all_or |= b;
+    ++count;
+  }
+  if (count == 0)
+    return std::nullopt;
+  const unsigned mask = ~(all_and ^ all_or) & 0xffu; // the bits every accepted byte agrees on
+  if (count != 1u << (8 - std::popcount(mask)))
+    return std::nullopt;
+  return AtomCheck{0, static_cast<std::uint8_t>(all_and & mask), static_cast<std::uint8_t>(mask)};
+}
+
+// -log2 of the probability that a byte of typical data satisfies (b & mask) == value.
+double check_bits(std::uint8_t value, std::uint8_t mask) {
+  if (mask == 0xff)
+    return kByteBits[value];
+  double p = 0;
+  for (unsigned b = 0; b < 256; ++b)
+    if ((b & mask) == value)
+      p += std::exp2(-kByteBits[b]);
+  return -std::log2(std::min(1.0, p));
+}
+} // namespace
+
+std::vector<AtomCheck> BodyMatcher::atom_checks(const Atom &atom, std::size_t max) const {
+  // Every byte position the pattern fixes, with its distance from the pattern's start (strictly
+  // increasing: each position spans one byte) and its stretch: positions of one stretch lie at
+  // constant distances from one another in every match.
+  struct Fixed {
+    std::uint64_t dmin;
+    std::uint32_t stretch;
+    std::uint8_t value, mask;
+  };
+  std::vector<Fixed> fixed;
+  std::uint64_t dmin = 0;
+  std::uint32_t stretch = 0;
+  for (const auto &el : pattern().elements) {
+    auto [lo, hi] = element_span(el);
+    if (auto *r = std::get_if<ByteRun>(&el)) {
+      for (const auto &m : *r) {
+        if (m.mask != 0)
+          fixed.push_back(Fixed{dmin, stretch, m.value, m.mask});
+        ++dmin;
+      }
+      continue;
+    }
+    if (lo != hi) {
+      ++stretch; // a variable width: what follows moves against what came before
+    } else if (auto *a = std::get_if<Alternation>(&el)) {
+      if (auto m = alternation_as_mask(*a); m && m->mask != 0)
+        fixed.push_back(Fixed{dmin, stretch, m->value, m->mask});
+    }
+    dmin = sat_add(dmin, lo);
+  }
+  const std::uint64_t at = atom.min_distance;
+  auto it = std::find_if(fixed.begin(), fixed.end(), [&](const Fixed &f) { return f.dmin == at; });
+  if (it == fixed.end() || max == 0)
+    return {};
+  const std::uint32_t own = it->stretch;
+  const std::uint64_t atom_end = at + atom.bytes.size();
+  struct Candidate {
+    AtomCheck check;
+    double bits;
+  };
+  std::vector<Candidate> candidates;
+  for (const Fixed &f : fixed) {
+    if (f.stretch != own)
+      continue;
+    const bool inside = f.dmin >= at && f.dmin < atom_end;
+    // Inside the atom the prefilter matched every byte exactly, except letters when caseless.
+    const std::uint8_t letter = static_cast<std::uint8_t>(f.value | 0x20);
+    if (inside && !(atom.caseless && f.mask == 0xff && letter >= 'a' && letter <= 'z'))
+      continue;
+    const std::int64_t offset = static_cast<std::int64_t>(f.dmin) - static_cast<std::int64_t>(at);
+    if (offset < std::numeric_limits<std::int16_t>::min() ||
+        offset > std::numeric_limits<std::int16_t>::max())
+      continue;
+    candidates.push_back(Candidate{AtomCheck{static_cast<std::int16_t>(offset), f.value, f.mask},
+                                   check_bits(f.value, f.mask)});
+  }
+  // Most selective first; among equals the nearest to the atom (its bytes are in cache already).
+  std::stable_sort(candidates.begin(), candidates.end(),
+                   [](const Candidate &x, const Candidate &y) {
+                     if (x.bits != y.bits)
+                       return x.bits > y.bits;
+                     return std::abs(x.check.offset) < std::abs(y.check.offset);
+                   });
+  std::vector<AtomCheck> out;
+  for (std::size_t i = 0; i < candidates.size() && i < max; ++i)
+    out.push_back(candidates[i].check);
+  return out;
 }
 
 const BodyPattern &BodyMatcher::pattern() const {

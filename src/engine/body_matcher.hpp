@@ -36,6 +36,15 @@ struct Atom {
   bool caseless = false;
 };
 
+// A byte the pattern fixes at a constant distance from its atom: every match whose atom sits at
+// position p has (data[p + offset] & mask) == value (and that byte inside the data).
+struct AtomCheck {
+  std::int16_t offset = 0;
+  std::uint8_t value = 0;
+  std::uint8_t mask = 0xff;
+  friend bool operator==(const AtomCheck &, const AtomCheck &) = default;
+};
+
 class BodyMatcher {
 public:
   explicit BodyMatcher(BodyPattern pattern);
@@ -51,6 +60,14 @@ public:
   const BodyPattern &pattern() const;
 
   Atom choose_atom() const;
+  // Up to `max` bytes that lie at a fixed distance from `atom` (an atom of this pattern whose start
+  // is min_distance bytes after the pattern's earliest start, possibly shortened, or moved along
+  // its own leading bytes) and that the prefilter has not already established: the bytes of the
+  // atom's fixed stretch (no variable gap or alternation between them and the atom) outside the
+  // atom, and the atom's own letters when it is caseless. The most selective bytes come first. A
+  // prefilter hit that fails one of them cannot be the atom of any match, so it need not be
+  // verified.
+  std::vector<AtomCheck> atom_checks(const Atom &atom, std::size_t max) const;
 
 private:
   // The pattern and its compiled form (body_matcher.cpp), immutable and shared by copies: copying a

@@ -171,6 +171,16 @@ private:
 };
 } // namespace
 
+Engine::AtomPlace Engine::place_of(const BodyMatcher &m, const Atom &atom) {
+  AtomPlace place{atom.min_distance, atom.max_distance, {}, 0};
+  if (atom.bytes.empty())
+    return place;
+  const std::vector<AtomCheck> checks = m.atom_checks(atom, kAtomChecks);
+  std::copy(checks.begin(), checks.end(), place.checks.begin());
+  place.check_count = static_cast<std::uint8_t>(checks.size());
+  return place;
+}
+
 std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOptions &options) {
   const auto t_build = Clock::now();
   std::shared_ptr<Engine> e(new Engine());
@@ -214,7 +224,8 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
       g.weak.push_back(id);
       ++st.weak;
     }
-    e->bodies_.push_back(BodyEntry{std::move(m), {atom.min_distance, atom.max_distance}, &sig});
+    AtomPlace place = place_of(m, atom);
+    e->bodies_.push_back(BodyEntry{std::move(m), place, &sig});
   }
   const std::vector<std::uint32_t> no_matches(64, 0);
   std::size_t patterns = 0;
@@ -286,21 +297,22 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
         st.distinct_subsigs += sub.patterns.size();
       for (std::size_t p = 0; p < sub.patterns.size(); ++p) {
         auto id = static_cast<std::uint32_t>(e->subsigs_.size());
-        Atom a;
         std::optional<BodyMatcher> m;
+        AtomPlace place;
         if (fresh) {
+          Atom a;
           m = compile(sub.patterns[p], sub.offset.anchored(), a);
+          place = place_of(*m, a);
           atom_of.push_back(atom_ref(a, t, id | kSubsigBit, 0));
         } else {
           const std::uint32_t same = it->second + static_cast<std::uint32_t>(p);
           m = e->subsigs_[same].matcher;
-          a.min_distance = e->subsigs_[same].atom.min_distance;
-          a.max_distance = e->subsigs_[same].atom.max_distance;
+          place = e->subsigs_[same].atom;
           atom_of.push_back(atom_of[same]);
           atom_of.back().entry = id | kSubsigBit;
         }
         SubsigEntry entry{std::move(*m),
-                          {a.min_distance, a.max_distance},
+                          place,
                           &sub.offset,
                           lsig,
                           e->counters_ + static_cast<std::uint32_t>(i),
@@ -586,7 +598,7 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
               id &= ~kSubsigBit;
               const SubsigEntry &se = subsigs_[id];
               const AtomPlace &a = se.atom;
-              if (pos < a.min_distance)
+              if (pos < a.min_distance || !a.admits(data, pos))
                 continue;
               if (s.lsig_epoch[se.lsig] == epoch && s.counts[se.counter] >= se.cap)
                 continue; // counted as far as the expression can tell
@@ -602,7 +614,7 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
             if (s.seen_epoch[id] == epoch + 0x80000000u)
               continue; // already matched in this file
             const AtomPlace &a = bodies_[id].atom;
-            if (pos < a.min_distance)
+            if (pos < a.min_distance || !a.admits(data, pos))
               continue;
             std::uint64_t hi = pos - a.min_distance;
             if (a.max_distance == Gap::kUnbounded) {

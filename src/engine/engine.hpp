@@ -125,11 +125,28 @@ public:
 
 private:
   Engine() = default;
-  // Where a pattern may start relative to its prefilter atom's hit (see Atom).
+  // Where a pattern may start relative to its prefilter atom's hit (see Atom), and the bytes a hit
+  // must have around it before the pattern is verified there (BodyMatcher::atom_checks).
+  static constexpr std::size_t kAtomChecks = 3;
   struct AtomPlace {
     std::uint32_t min_distance = 0;
     std::uint32_t max_distance = 0;
+    std::array<AtomCheck, kAtomChecks> checks{};
+    std::uint8_t check_count = 0;
+    // Whether the bytes around a hit at `pos` can belong to a match.
+    bool admits(std::span<const std::uint8_t> data, std::size_t pos) const {
+      for (std::size_t k = 0; k < check_count; ++k) {
+        const AtomCheck &c = checks[k];
+        const std::int64_t p = static_cast<std::int64_t>(pos) + c.offset;
+        if (p < 0 || static_cast<std::uint64_t>(p) >= data.size() ||
+            (data[static_cast<std::size_t>(p)] & c.mask) != c.value)
+          return false;
+      }
+      return true;
+    }
   };
+  // Where the pattern may start around a hit of `atom`, and the bytes to check there first.
+  static AtomPlace place_of(const BodyMatcher &m, const Atom &atom);
   struct BodyEntry {
     BodyMatcher matcher;
     AtomPlace atom;

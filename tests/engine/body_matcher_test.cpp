@@ -347,19 +347,24 @@ BodyPattern random_pattern(std::mt19937 &rng) {
   return p;
 }
 
+bool atom_at(const Atom &a, const std::vector<std::uint8_t> &d, std::size_t pos) {
+  if (pos + a.bytes.size() > d.size())
+    return false;
+  for (std::size_t i = 0; i < a.bytes.size(); ++i) {
+    std::uint8_t b = d[pos + i];
+    if (a.caseless && b >= 'A' && b <= 'Z')
+      b = static_cast<std::uint8_t>(b | 0x20);
+    if (b != a.bytes[i])
+      return false;
+  }
+  return true;
+}
+
 bool atom_placed(const Atom &a, const std::vector<std::uint8_t> &d, const BodyMatch &m) {
   for (std::uint64_t dist = a.min_distance;
-       dist <= a.max_distance && m.start + dist + a.bytes.size() <= d.size(); ++dist) {
-    bool eq = true;
-    for (std::size_t i = 0; i < a.bytes.size() && eq; ++i) {
-      std::uint8_t b = d[m.start + dist + i];
-      if (a.caseless && b >= 'A' && b <= 'Z')
-        b = static_cast<std::uint8_t>(b | 0x20);
-      eq = b == a.bytes[i];
-    }
-    if (eq)
+       dist <= a.max_distance && m.start + dist + a.bytes.size() <= d.size(); ++dist)
+    if (atom_at(a, d, m.start + dist))
       return true;
-  }
   return false;
 }
 
@@ -390,6 +395,98 @@ TEST(BodyMatcher, AgreesWithBruteForceReferenceOnRandomPatterns) {
   }
   EXPECT_GT(matched, 2000u);
   EXPECT_GT(checked_atoms, 300u);
+}
+
+// Whether every check holds around an atom hit at `pos` (as Engine's AtomPlace::admits).
+bool checks_hold(const std::vector<AtomCheck> &checks, const std::vector<std::uint8_t> &d,
+                 std::size_t pos) {
+  return std::all_of(checks.begin(), checks.end(), [&](const AtomCheck &c) {
+    const std::int64_t p = static_cast<std::int64_t>(pos) + c.offset;
+    return p >= 0 && static_cast<std::size_t>(p) < d.size() &&
+           (d[static_cast<std::size_t>(p)] & c.mask) == c.value;
+  });
+}
+
+TEST(BodyMatcher, AtomChecksHoldAroundTheAtomOfEveryMatch) {
+  // Soundness of skipping a hit that fails a check: every start at which the reference finds a
+  // match has an atom occurrence, within the atom's distances, where all checks hold. Atoms are
+  // also shortened and moved past leading NUL bytes, as the engine does before the prefilter.
+  std::mt19937 rng(4242);
+  std::size_t matched = 0, with_checks = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    BodyPattern p = random_pattern(rng);
+    BodyMatcher m(p);
+    Atom a = m.choose_atom();
+    if (a.bytes.empty())
+      continue;
+    if (iter % 2) {
+      while (a.bytes.size() > 1 && a.bytes[0] == 0) {
+        a.bytes.erase(a.bytes.begin());
+        ++a.min_distance;
+        if (a.max_distance != Gap::kUnbounded)
+          ++a.max_distance;
+      }
+      a.bytes.resize(std::min<std::size_t>(a.bytes.size(), 1 + rng() % 2));
+    }
+    const std::vector<AtomCheck> checks = m.atom_checks(a, 1 + rng() % 4);
+    with_checks += !checks.empty();
+    std::vector<std::uint8_t> d(rng() % 24);
+    for (auto &b : d)
+      b = kAlphabet[rng() % 6];
+    for (std::size_t s = 0; s <= d.size(); ++s) {
+      std::set<std::size_t> ends;
+      std::set<std::pair<std::size_t, std::size_t>> seen;
+      ref_ends(p, 0, d, s, ends, seen);
+      if (ends.empty())
+        continue;
+      ++matched;
+      bool admitted = false;
+      for (std::uint64_t dist = a.min_distance;
+           !admitted && dist <= a.max_distance && s + dist + a.bytes.size() <= d.size(); ++dist)
+        admitted = atom_at(a, d, s + dist) && checks_hold(checks, d, s + dist);
+      ASSERT_TRUE(admitted) << "iteration " << iter << ", start " << s;
+    }
+  }
+  EXPECT_GT(matched, 3000u);
+  EXPECT_GT(with_checks, 3000u);
+}
+
+TEST(BodyMatcher, AtomChecksAreTheFixedBytesAroundTheAtom) {
+  // Atom "CDEFGH" three bytes after the start; A and B are fixed before it across a ??.
+  auto m = compile("4142??434445464748");
+  Atom a = m.choose_atom();
+  ASSERT_EQ(a.min_distance, 3u);
+  ASSERT_EQ(a.bytes, bytes("CDEFGH"));
+  auto checks = m.atom_checks(a, 8);
+  ASSERT_EQ(checks.size(), 2u);
+  std::set<std::int16_t> offsets{checks[0].offset, checks[1].offset};
+  EXPECT_EQ(offsets, (std::set<std::int16_t>{-3, -2}));
+  EXPECT_TRUE(checks_hold(checks, bytes("AB-CDEFGH"), 3));
+  EXPECT_FALSE(checks_hold(checks, bytes("AX-CDEFGH"), 3));
+  EXPECT_FALSE(checks_hold(checks, bytes("CDEFGH"), 0)); // would lie before the data
+  // A shortened atom leaves its tail to the checks; the number of checks is bounded.
+  Atom shortened = a;
+  shortened.bytes.resize(4);
+  checks = m.atom_checks(shortened, 8);
+  EXPECT_EQ(checks.size(), 4u);
+  EXPECT_FALSE(checks_hold(checks, bytes("AB-CDEFXX"), 3));
+  EXPECT_EQ(m.atom_checks(shortened, 1).size(), 1u);
+  // Behind a variable gap nothing is at a fixed distance.
+  auto v = compile("4142{1-2}434445464748");
+  EXPECT_TRUE(v.atom_checks(v.choose_atom(), 8).empty());
+  // A caseless atom: the prefilter matched the exact letter K in either case, so it is checked;
+  // the case pairs are not (the prefilter established them), the nibble after them is.
+  auto r = parse_body_pattern("21214b(61|41)(62|42)(63|43)(64|44)(65|45)3?");
+  ASSERT_TRUE(r.ok()) << r.error;
+  BodyMatcher c(r.pattern);
+  Atom ca = c.choose_atom();
+  ASSERT_TRUE(ca.caseless);
+  ASSERT_EQ(ca.bytes, bytes("!!kabcde"));
+  checks = c.atom_checks(ca, 8);
+  ASSERT_EQ(checks.size(), 2u);
+  EXPECT_TRUE(checks_hold(checks, bytes("!!KaBcDe3x"), 0));
+  EXPECT_FALSE(checks_hold(checks, bytes("!!kaBcDe3x"), 0));
+  EXPECT_FALSE(checks_hold(checks, bytes("!!KaBcDeAx"), 0));
 }
 
 TEST(BodyMatcher, AtomDistancesHoldForParsedPatterns) {
