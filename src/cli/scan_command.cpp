@@ -9,7 +9,7 @@
 #include "scan/progress_line.hpp"
 #include "scan/report.hpp"
 #include "scan/scanner.hpp"
-#include "signatures/database_loader.hpp"
+#include "signatures/signature_snapshot.hpp"
 
 #include <charconv>
 #include <chrono>
@@ -108,6 +108,10 @@ COMPILED CACHE
     large database, so the compiled databases are kept in a cache directory, each under the
     SHA-256 of everything that determines it (the atoms in order, their flags, the CPU features,
     the Vectorscan version), and read back at the next start instead of being compiled again.
+    The parsed signatures are kept there too, as a binary snapshot stored under the SHA-256 of
+    the snapshot format, the functionality level and every database file's path and full
+    content (not its modification time): a changed, added or removed database file is parsed
+    again, never served from a stale snapshot.
     An entry that is truncated, damaged, made by another Vectorscan version, stored under the
     wrong name, or not a regular file owned by the user is not used: it is compiled again and
     rewritten, with one line on standard error naming the file and the reason. The directory is
@@ -150,15 +154,30 @@ unsigned parse_limit(const std::string &option, const std::string &value) {
 }
 
 // --engine-stats: where the load and the scan spent their time (standard error, after the summary).
-void print_engine_stats(const vg::Engine &engine, double parse_seconds) {
+// `parse` covers finding the databases and reading them, from the text or from the snapshot.
+void print_engine_stats(const vg::Engine &engine, double parse_seconds,
+                        const vg::LoadedSignatures &loaded) {
   const auto &b = engine.stats();
   const auto t = engine.scan_times();
+  char source[200];
+  if (loaded.from_snapshot)
+    std::snprintf(source, sizeof source,
+                  "from the signature snapshot: hashing the databases %.3f, reading %.3f "
+                  "(cache entry %.3f, decoding %.3f)",
+                  loaded.key_seconds, loaded.load_seconds, loaded.fetch_seconds,
+                  loaded.load_seconds - loaded.fetch_seconds);
+  else if (loaded.stored)
+    std::snprintf(source, sizeof source,
+                  "text parsed %.3f; hashing the databases %.3f, snapshot stored %.3f",
+                  loaded.load_seconds, loaded.key_seconds, loaded.store_seconds);
+  else
+    std::snprintf(source, sizeof source, "text parsed %.3f, no cache", loaded.load_seconds);
   std::fprintf(
       stderr,
-      "engine load: parse %.3f s, build %.3f s (body patterns %.3f, atoms %.3f, pcre %.3f, "
+      "engine load: parse %.3f s (%s), build %.3f s (body patterns %.3f, atoms %.3f, pcre %.3f, "
       "prefilter %.3f; %zu literals, %zu distinct subsignatures)\n",
-      parse_seconds, b.build_seconds, b.matcher_seconds, b.atom_seconds, b.pcre_compile_seconds,
-      b.prefilter_compile_seconds, b.literals, b.distinct_subsigs);
+      parse_seconds, source, b.build_seconds, b.matcher_seconds, b.atom_seconds,
+      b.pcre_compile_seconds, b.prefilter_compile_seconds, b.literals, b.distinct_subsigs);
   std::fprintf(stderr,
                "engine tiers: bodies %zu prefiltered, %zu anchored, %zu weak; subsignatures %zu "
                "prefiltered, %zu anchored, %zu weak; logical %zu (%zu never fire)\n",
@@ -238,13 +257,14 @@ int run_scan_command(int argc, char **argv) {
   }
   std::shared_ptr<const vg::Engine> engine;
   double parse_seconds = 0;
+  vg::LoadedSignatures loaded;
   try {
     vg::install_compiled_cache(cache);
-    auto set = vg::load_databases(choice.paths);
+    loaded = vg::load_databases_cached(choice.paths, vg::compiled_cache().get());
     parse_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    for (const auto &w : set.warnings)
+    for (const auto &w : loaded.set.warnings)
       std::fprintf(stderr, "WARNING: %s\n", w.c_str());
-    engine = vg::Engine::build(std::move(set), vg::EngineOptions{.timing = engine_stats});
+    engine = vg::Engine::build(std::move(loaded.set), vg::EngineOptions{.timing = engine_stats});
     // Parsing and compiling leave freed heap behind (line buffers, sort space, compiler state):
     // give it back before the scan, so that the scan's own working set is not added on top.
     malloc_trim(0);
@@ -274,7 +294,7 @@ int run_scan_command(int argc, char **argv) {
   info.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   report.summary(totals, info);
   if (engine_stats)
-    print_engine_stats(*engine, parse_seconds);
+    print_engine_stats(*engine, parse_seconds, loaded);
   if (totals.infected)
     return 1;
   return totals.errors ? 2 : 0;

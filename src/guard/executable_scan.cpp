@@ -2,8 +2,9 @@
 
 #include "common/error.hpp"
 #include "common/mapped_file.hpp"
+#include "engine/compiled_cache.hpp"
 #include "scan/scanner.hpp"
-#include "signatures/database_loader.hpp"
+#include "signatures/signature_snapshot.hpp"
 
 namespace vg::guard {
 
@@ -14,7 +15,8 @@ ExecutableScan::ExecutableScan(const std::vector<std::string> &databases, std::u
     return;
   }
   try {
-    engine_ = Engine::build(load_databases(databases));
+    // Through the signature snapshot when the command line switched the cache on.
+    engine_ = Engine::build(load_databases_cached(databases, compiled_cache().get()).set);
   } catch (const std::exception &e) {
     load_error_ = e.what();
   }

@@ -249,11 +249,11 @@ void load_database_file(SignatureSet &set, const std::string &path) {
 }
 } // namespace
 
-SignatureSet load_databases(const std::vector<std::string> &paths) {
-  SignatureSet set;
+DatabaseFileList list_database_files(const std::vector<std::string> &paths) {
+  DatabaseFileList list;
+  auto &files = list.files;
   // Expand directories first, then read the .ign2 files before the rest so that an ignored
   // signature is never stored, wherever its ignore list stands in the order.
-  std::vector<std::string> files;
   for (const auto &p : paths) {
     std::error_code ec;
     if (std::filesystem::is_directory(p, ec)) {
@@ -265,7 +265,7 @@ SignatureSet load_databases(const std::vector<std::string> &paths) {
         if (is_supported_database(name))
           found.push_back(name);
         else if (format_of(name) == Format::unsupported)
-          set.warnings.push_back(name + ": database format not supported yet, passed over");
+          list.warnings.push_back(name + ": database format not supported yet, passed over");
       }
       if (ec)
         throw Error(p, ec.message());
@@ -279,16 +279,26 @@ SignatureSet load_databases(const std::vector<std::string> &paths) {
   }
   // Of main.cvd and main.cld only the newer is loaded. Containers come right after the .ign2 files
   // (their own ignore lists then apply to the plain files too), daily.* before main.* by name.
-  drop_superseded_containers(files, set.warnings);
+  drop_superseded_containers(files, list.warnings);
   auto plain = std::stable_partition(files.begin(), files.end(), [](const std::string &f) {
     return format_of(f) == Format::ign2;
   });
   std::stable_partition(plain, files.end(),
                         [](const std::string &f) { return format_of(f) == Format::container; });
-  for (const auto &f : files)
+  return list;
+}
+
+SignatureSet load_database_files(const DatabaseFileList &list) {
+  SignatureSet set;
+  set.warnings = list.warnings;
+  for (const auto &f : list.files)
     load_database_file(set, f);
   set.finish();
   return set;
+}
+
+SignatureSet load_databases(const std::vector<std::string> &paths) {
+  return load_database_files(list_database_files(paths));
 }
 
 } // namespace vg

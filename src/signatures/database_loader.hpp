@@ -18,7 +18,20 @@ namespace vg {
 // True when `path`'s extension is a database format this loader reads.
 bool is_supported_database(std::string_view path);
 
-// Loads `paths` (files or directories) into one set. Throws vg::Error.
+// The files load_databases() reads for `paths`, in the order it reads them (directories expanded,
+// superseded containers dropped, .ign2 first, then containers), and the notices about files passed
+// over. Throws vg::Error for a directory that cannot be read or holds no database.
+struct DatabaseFileList {
+  std::vector<std::string> files;
+  std::vector<std::string> warnings;
+};
+DatabaseFileList list_database_files(const std::vector<std::string> &paths);
+
+// Loads the listed files into one set (the list's warnings first). Throws vg::Error.
+SignatureSet load_database_files(const DatabaseFileList &list);
+
+// Loads `paths` (files or directories) into one set: load_database_files(list_database_files()).
+// Throws vg::Error.
 SignatureSet load_databases(const std::vector<std::string> &paths);
 
 // Loads one file's text (already read) into `set`; `path` names it in errors and decides the

@@ -45,13 +45,17 @@ public:
   void lookup(std::uint64_t size, const Digests &d, std::vector<Hit> &out) const;
   bool empty() const { return count_ == 0; }
   std::size_t size() const { return count_; }
+  // Same signatures in the same order (a loaded set and its snapshot read back compare equal).
+  friend bool operator==(const HashTable &, const HashTable &) = default;
 
 private:
+  friend struct SignatureSnapshotAccess; // signature_snapshot.cpp writes and reads the tables
   template <std::size_t N> struct Entry {
     std::uint64_t size;
     std::array<std::uint8_t, N> digest;
     std::uint32_t sig; // index into name_offsets_/origins_
     auto key() const { return std::tie(size, digest); }
+    friend bool operator==(const Entry &, const Entry &) = default;
   };
   template <std::size_t N>
   static void lookup_in(const std::vector<Entry<N>> &table, std::uint64_t size, const Digest &d,

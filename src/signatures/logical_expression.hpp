@@ -29,7 +29,8 @@ public:
     std::uint32_t value = 0;            // X of the comparison
     std::uint32_t distinct = 0;         // Y of "(E)=X,Y" (0: no requirement)
     std::uint32_t subsig = 0;           // kind == subsig
-    std::int32_t left = -1, right = -1; // child node indexes (all / any)
+    std::int32_t left = -1, right = -1; // child node indexes (all / any), below this node's
+    friend bool operator==(const Node &, const Node &) = default;
   };
 
   // The highest subsignature id named (ClamAV requires exactly that many plus one subsignatures).
@@ -44,9 +45,11 @@ public:
   // part in: counting may stop at cap(i) matches without changing evaluate()'s verdict.
   std::uint32_t count_cap(std::uint32_t subsig) const;
   const std::vector<Node> &nodes() const { return nodes_; }
+  friend bool operator==(const LogicalExpression &, const LogicalExpression &) = default;
 
 private:
   friend struct LogicalExpressionParser;
+  friend struct SignatureSnapshotAccess; // signature_snapshot.cpp writes and reads the tree
   struct Result {
     bool holds = false;
     std::uint64_t count = 0;

@@ -8,6 +8,7 @@ namespace vg {
 struct SigOrigin {
   std::uint32_t database = 0;
   std::uint32_t line = 0;
+  friend bool operator==(const SigOrigin &, const SigOrigin &) = default;
 };
 
 } // namespace vg

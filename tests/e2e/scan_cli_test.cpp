@@ -1,7 +1,9 @@
 // End-to-end tests of `voxguard scan`: output format, exit codes, databases, limits, walking,
 // the compiled cache.
+#include "engine/compiled_cache.hpp"
 #include "run_command.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -308,6 +310,146 @@ TEST_F(ScanCli, UnsafeCacheDirectoryIsRefused) {
   auto size = scan({"-d", bundled(), "--cache-max-size=lots", f});
   EXPECT_EQ(size.status, 2);
   EXPECT_NE(size.err.find("--cache-max-size"), std::string::npos) << size.err;
+}
+
+// The cache entry holding the signature snapshot (its payload starts with the snapshot's magic).
+fs::path snapshot_entry(const fs::path &cache) {
+  for (const auto &f : cache_entries(cache)) {
+    std::ifstream in(f, std::ios::binary);
+    std::string head(vg::kCacheHeaderSize + 8, '\0');
+    if (in.read(head.data(), static_cast<std::streamsize>(head.size())) &&
+        head.substr(vg::kCacheHeaderSize) == "VGSIGSNP")
+      return f;
+  }
+  return {};
+}
+
+std::vector<std::uint8_t> read_bytes(const fs::path &p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+TEST_F(ScanCli, WarmStartReadsTheSignatureSnapshotWithIdenticalResults) {
+  auto ndb = write("db/local.ndb", "Local.Body:0:*:766f78677561726420736e617073686f74\n");
+  write("db/local.ldb", "Local.Ldb;Engine:81-255,Target:0;0&1;6c6f676963616c;0/sn[a-z]+ot/\n");
+  write("db/local.ign2", "Nothing.Ignored\n");
+  auto hit = write("hit.txt", "...voxguard snapshot, logical...");
+  auto good = write("readme.txt", "hello\n");
+  std::string cache = (dir / "cache").string();
+  auto run = [&] {
+    return scan({"-z", "-d", (dir / "db").string(), "--no-summary", "--engine-stats", "--cache-dir",
+                 cache, hit, good});
+  };
+  auto cold = run();
+  EXPECT_EQ(cold.status, 1) << cold.err;
+  EXPECT_EQ(cold.out, hit + ": Local.Body.UNOFFICIAL FOUND\n" + hit +
+                          ": Local.Ldb.UNOFFICIAL FOUND\n" + good + ": OK\n");
+  EXPECT_NE(cold.err.find("(text parsed "), std::string::npos) << cold.err;
+  EXPECT_NE(cold.err.find("snapshot stored"), std::string::npos) << cold.err;
+  ASSERT_FALSE(snapshot_entry(cache).empty()) << "no snapshot in " << cache;
+  auto warm = run();
+  EXPECT_EQ(warm.status, 1);
+  EXPECT_EQ(warm.out, cold.out);
+  EXPECT_NE(warm.err.find("(from the signature snapshot: "), std::string::npos) << warm.err;
+  EXPECT_EQ(warm.err.find("engine load"), cold.err.find("engine load")) << "nothing else printed";
+  // --no-cache neither reads nor writes it.
+  auto off = scan({"-z", "-d", (dir / "db").string(), "--no-summary", "--engine-stats",
+                   "--no-cache", hit, good});
+  EXPECT_EQ(off.out, cold.out);
+  EXPECT_NE(off.err.find("no cache"), std::string::npos) << off.err;
+
+  // A database changed in place, same size, its mtime set back: only the content tells. Parsed
+  // again, the new signature loaded, the old one gone.
+  auto mtime = fs::last_write_time(ndb);
+  write("db/local.ndb", "Local.Body:0:*:766f78677561726420736e617073686f75\n");
+  fs::last_write_time(ndb, mtime);
+  auto changed = run();
+  EXPECT_NE(changed.err.find("(text parsed "), std::string::npos) << changed.err;
+  EXPECT_EQ(changed.out, hit + ": Local.Ldb.UNOFFICIAL FOUND\n" + good + ": OK\n");
+}
+
+TEST_F(ScanCli, DamagedSignatureSnapshotGivesOneNoticeAndIdenticalResults) {
+  auto db = write("local.ndb", "Local.Body:0:*:766f78677561726420736e617073686f74\n");
+  auto hit = write("hit.txt", "...voxguard snapshot...");
+  std::string cache = (dir / "cache").string();
+  auto run = [&] {
+    return scan({"-d", db, "--no-summary", "--engine-stats", "--cache-dir", cache, hit});
+  };
+  auto cold = run();
+  ASSERT_EQ(cold.status, 1) << cold.err;
+  fs::path entry = snapshot_entry(cache);
+  ASSERT_FALSE(entry.empty());
+  // An entry whose cache header and digest are right but whose snapshot is cut short: only the
+  // snapshot reader can tell.
+  auto bytes = read_bytes(entry);
+  vg::CacheKey key{};
+  std::copy_n(bytes.begin() + 16, key.size(), key.begin());
+  auto payload = vg::parse_cache_file(bytes, key, entry.string());
+  std::vector<std::uint8_t> cut(payload.begin(), payload.begin() + payload.size() / 2);
+  auto forged = vg::make_cache_file(key, cut);
+  std::ofstream(entry, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char *>(forged.data()),
+             static_cast<std::streamsize>(forged.size()));
+  auto damaged = run();
+  EXPECT_EQ(damaged.status, 1);
+  EXPECT_EQ(damaged.out, cold.out);
+  auto first = damaged.err.find("voxguard: compiled cache " + entry.string() +
+                                ": bad signature snapshot: truncated");
+  EXPECT_NE(first, std::string::npos) << damaged.err;
+  EXPECT_EQ(damaged.err.find("voxguard: compiled cache", first + 1), std::string::npos)
+      << "one notice only: " << damaged.err;
+  EXPECT_NE(damaged.err.find("(text parsed "), std::string::npos) << damaged.err;
+  // Rewritten: the next start reads it silently.
+  auto healed = run();
+  EXPECT_EQ(healed.out, cold.out);
+  EXPECT_EQ(healed.err.find("voxguard: compiled cache"), std::string::npos) << healed.err;
+  EXPECT_NE(healed.err.find("(from the signature snapshot: "), std::string::npos) << healed.err;
+  // A flipped byte in the payload is caught by the cache's own digest: one notice, same results.
+  bytes = read_bytes(entry);
+  bytes[bytes.size() / 2] ^= 0x20; // inside the payload: the header is 88 bytes
+  std::ofstream(entry, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char *>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  auto flipped = run();
+  EXPECT_EQ(flipped.out, cold.out);
+  EXPECT_NE(flipped.err.find("voxguard: compiled cache " + entry.string()), std::string::npos)
+      << flipped.err;
+  EXPECT_NE(flipped.err.find("(text parsed "), std::string::npos) << flipped.err;
+}
+
+// The whole shared database (the benchmark's set) with the pe_allmatch signatures: a warm start
+// from the snapshot reports exactly what the cold start parsed from the text reported.
+TEST_F(ScanCli, FullDatabaseVerdictsAreIdenticalFromTheSnapshot) {
+  const std::string data = VOXGUARD_SHARED_DATA, o = data + "/clamav/official-talos-subset/";
+  std::vector<std::string> dbs = {o + "main.fp",
+                                  o + "main.hdb",
+                                  o + "main.ldb",
+                                  o + "daily.fp",
+                                  o + "daily.hdb",
+                                  o + "daily.hsb",
+                                  o + "daily.ndb",
+                                  data + "/clamav/rfxn-lmd/rfxn.hdb",
+                                  data + "/clamav/rfxn-lmd/rfxn.ndb",
+                                  data + "/clamav/ditekshen/clamav.ldb",
+                                  data + "/clamav/unittests/pe_allmatch/alert-sigs"};
+  for (const auto &d : dbs)
+    if (!fs::exists(d))
+      GTEST_SKIP() << d << " missing";
+  std::string cache = (dir / "cache").string();
+  std::vector<std::string> args = {"-z", "--no-summary", "--engine-stats", "--cache-dir", cache};
+  for (const auto &d : dbs)
+    args.insert(args.end(), {"-d", d});
+  for (const char *f : {"/unittests/pe_allmatch/test.exe", "/unittests/clamav_hdb_scanfiles_xor"})
+    args.push_back(data + "/clamav" + f);
+  args.push_back("/usr/bin/ls");
+  auto cold = scan(args);
+  auto warm = scan(args);
+  EXPECT_EQ(cold.status, 1) << cold.err;
+  EXPECT_NE(cold.err.find("snapshot stored"), std::string::npos) << cold.err;
+  EXPECT_NE(warm.err.find("(from the signature snapshot: "), std::string::npos) << warm.err;
+  EXPECT_GT(std::count(cold.out.begin(), cold.out.end(), '\n'), 50) << cold.out;
+  EXPECT_EQ(warm.out, cold.out);
+  EXPECT_EQ(warm.status, cold.status);
 }
 
 TEST_F(ScanCli, HelpAndBadOptions) {

@@ -1,0 +1,771 @@
+#include "signatures/signature_snapshot.hpp"
+
+#include "common/digest.hpp"
+#include "common/mapped_file.hpp"
+#include "signatures/cvd_container.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+namespace vg {
+
+// The snapshot format (integers little-endian, as the machine stores them: x86-64 and AArch64):
+//   "VGSIGSNP" u32 version, then the set's parts in the order write_set() writes them. A string
+//   is u32 length + bytes; a vector is u32 count + elements; an optional is u8 0/1 + value; a bool
+//   is u8 0/1; an enum is u8. Hash tables are written entry by entry (no padding bytes), their
+//   size lists are derived again on reading.
+namespace {
+
+constexpr char kMagic[8] = {'V', 'G', 'S', 'I', 'G', 'S', 'N', 'P'};
+// Whatever any parsed expression can be: 64 subsignatures make at most 127 nodes; a deeper or
+// larger tree in a snapshot is damage (and would make the engine's recursion deep).
+constexpr std::size_t kMaxExpressionNodes = 4096;
+
+// Changing one of these structures changes the snapshot: update write/read and the version.
+static_assert(sizeof(OffsetSpec) == 24);
+static_assert(sizeof(PcreFlags) == 10);
+static_assert(sizeof(BodyPatternOptions) == 4);
+static_assert(sizeof(ByteMatch) == 2 && std::is_trivially_copyable_v<ByteMatch>);
+static_assert(sizeof(Gap) == 8 && sizeof(Boundary) == 4 && sizeof(TdbRange) == 8);
+static_assert(sizeof(LogicalExpression::Node) == 24);
+static_assert(std::variant_size_v<PatternElement> == 4);
+
+class Writer {
+public:
+  std::vector<std::uint8_t> out;
+
+  void raw(const void *p, std::size_t n) {
+    auto b = static_cast<const std::uint8_t *>(p);
+    out.insert(out.end(), b, b + n);
+  }
+  template <typename T> void num(T v) {
+    static_assert(std::is_integral_v<T>);
+    raw(&v, sizeof v);
+  }
+  void u8(std::uint8_t v) { out.push_back(v); }
+  void flag(bool v) { u8(v ? 1 : 0); }
+  template <typename E> void en(E e) { u8(static_cast<std::uint8_t>(e)); }
+  void count(std::size_t n) { num(static_cast<std::uint32_t>(n)); }
+  void str(std::string_view s) {
+    count(s.size());
+    raw(s.data(), s.size());
+  }
+  void opt_str(const std::optional<std::string> &s) {
+    flag(s.has_value());
+    if (s)
+      str(*s);
+  }
+  void strings(const std::vector<std::string> &v) {
+    count(v.size());
+    for (const auto &s : v)
+      str(s);
+  }
+};
+
+class Reader {
+public:
+  Reader(std::span<const std::uint8_t> in, const std::string &name) : in_(in), name_(name) {}
+
+  [[noreturn]] void fail(const std::string &reason) const {
+    throw Error(name_, "bad signature snapshot: " + reason + " (at byte " + std::to_string(pos_) +
+                           " of " + std::to_string(in_.size()) + ")");
+  }
+  void raw(void *p, std::size_t n, const char *what) {
+    if (in_.size() - pos_ < n)
+      fail(std::string("truncated in ") + what);
+    if (n)
+      std::memcpy(p, in_.data() + pos_, n);
+    pos_ += n;
+  }
+  // The next n bytes, in place.
+  std::span<const std::uint8_t> take(std::size_t n, const char *what) {
+    if (in_.size() - pos_ < n)
+      fail(std::string("truncated in ") + what);
+    pos_ += n;
+    return in_.subspan(pos_ - n, n);
+  }
+  template <typename T> T num(const char *what) {
+    T v;
+    raw(&v, sizeof v, what);
+    return v;
+  }
+  std::uint8_t u8(const char *what) { return num<std::uint8_t>(what); }
+  bool flag(const char *what) {
+    auto v = u8(what);
+    if (v > 1)
+      fail(std::string("flag ") + what + " is " + std::to_string(v));
+    return v == 1;
+  }
+  // An enum stored as u8, at most `last`.
+  template <typename E> E en(E last, const char *what) {
+    auto v = u8(what);
+    if (v > static_cast<std::uint8_t>(last))
+      fail(std::string("value ") + std::to_string(v) + " out of range for " + what);
+    return static_cast<E>(v);
+  }
+  // A count of elements each taking at least `min_bytes`: refused before anything is reserved
+  // when the rest of the snapshot cannot hold them.
+  std::size_t count(const char *what, std::size_t min_bytes = 1) {
+    auto n = num<std::uint32_t>(what);
+    if (min_bytes && n > (in_.size() - pos_) / min_bytes)
+      fail(std::string("truncated: count ") + std::to_string(n) + " of " + what +
+           " exceeds the bytes left");
+    return n;
+  }
+  std::string str(const char *what) {
+    std::size_t n = count(what);
+    std::string s(reinterpret_cast<const char *>(in_.data() + pos_), n);
+    pos_ += n;
+    return s;
+  }
+  std::optional<std::string> opt_str(const char *what) {
+    if (!flag(what))
+      return std::nullopt;
+    return str(what);
+  }
+  std::vector<std::string> strings(const char *what) {
+    std::vector<std::string> v(count(what, 4));
+    for (auto &s : v)
+      s = str(what);
+    return v;
+  }
+  bool at_end() const { return pos_ == in_.size(); }
+
+private:
+  std::span<const std::uint8_t> in_;
+  std::size_t pos_ = 0;
+  const std::string &name_;
+};
+
+// --- the parts of a signature, each with its writer and its checking reader ---
+
+void put(Writer &w, const SigOrigin &o) {
+  w.num(o.database);
+  w.num(o.line);
+}
+SigOrigin get_origin(Reader &r, std::size_t databases) {
+  SigOrigin o;
+  o.database = r.num<std::uint32_t>("origin");
+  o.line = r.num<std::uint32_t>("origin");
+  if (o.database >= databases)
+    r.fail("origin names database " + std::to_string(o.database) + " of " +
+           std::to_string(databases));
+  return o;
+}
+
+void put(Writer &w, const OffsetSpec &s) {
+  w.en(s.base);
+  w.num(s.delta);
+  w.num(s.section);
+  w.num(s.max_shift);
+}
+OffsetSpec get_offset(Reader &r) {
+  OffsetSpec s;
+  s.base = r.en(OffsetSpec::Base::version_info, "offset base");
+  s.delta = r.num<std::int64_t>("offset");
+  s.section = r.num<std::uint32_t>("offset");
+  s.max_shift = r.num<std::uint32_t>("offset");
+  return s;
+}
+
+// A run is its length, then either its values alone (every mask 0xff: nearly all runs) or
+// value/mask pairs.
+void put(Writer &w, const ByteRun &run) {
+  w.count(run.size());
+  bool exact =
+      std::all_of(run.begin(), run.end(), [](const ByteMatch &b) { return b.mask == 0xff; });
+  w.flag(!exact);
+  for (const auto &b : run) {
+    w.u8(b.value);
+    if (!exact)
+      w.u8(b.mask);
+  }
+}
+ByteRun get_run(Reader &r) {
+  ByteRun run(r.count("byte run"));
+  if (run.empty())
+    r.fail("empty byte run");
+  if (r.flag("byte run masks")) {
+    r.raw(run.data(), run.size() * sizeof(ByteMatch), "byte run");
+  } else {
+    auto values = r.take(run.size(), "byte run");
+    for (std::size_t i = 0; i < run.size(); ++i)
+      run[i] = ByteMatch{values[i], 0xff};
+  }
+  for (const auto &b : run)
+    if ((b.value & b.mask) != b.value)
+      r.fail("byte value outside its mask");
+  return run;
+}
+
+void put(Writer &w, const BodyPattern &p) {
+  w.count(p.elements.size());
+  for (const auto &e : p.elements) {
+    w.u8(static_cast<std::uint8_t>(e.index()));
+    if (const auto *run = std::get_if<ByteRun>(&e)) {
+      put(w, *run);
+    } else if (const auto *alt = std::get_if<Alternation>(&e)) {
+      w.flag(alt->negated);
+      w.count(alt->alternatives.size());
+      for (const auto &a : alt->alternatives)
+        put(w, a);
+    } else if (const auto *gap = std::get_if<Gap>(&e)) {
+      w.num(gap->min);
+      w.num(gap->max);
+    } else {
+      const auto &b = std::get<Boundary>(e);
+      w.en(b.kind);
+      w.en(b.side);
+      w.flag(b.negated);
+      w.flag(b.wide);
+    }
+  }
+}
+BodyPattern get_pattern(Reader &r) {
+  BodyPattern p;
+  const std::size_t n = r.count("pattern elements", 5);
+  p.elements.reserve(n);
+  if (n == 0)
+    r.fail("empty body pattern");
+  for (std::size_t i = 0; i < n; ++i) {
+    switch (r.u8("pattern element")) {
+    case 0:
+      p.elements.emplace_back(get_run(r));
+      break;
+    case 1: {
+      Alternation alt;
+      alt.negated = r.flag("alternation");
+      alt.alternatives.resize(r.count("alternatives", 6));
+      if (alt.alternatives.empty())
+        r.fail("alternation without alternatives");
+      for (auto &a : alt.alternatives) {
+        a = get_run(r);
+        if (alt.negated && a.size() != alt.alternatives.front().size())
+          r.fail("negated alternation with alternatives of different lengths");
+      }
+      p.elements.emplace_back(std::move(alt));
+      break;
+    }
+    case 2: {
+      Gap g;
+      g.min = r.num<std::uint32_t>("gap");
+      g.max = r.num<std::uint32_t>("gap");
+      if (g.min > g.max)
+        r.fail("gap minimum above its maximum");
+      p.elements.emplace_back(g);
+      break;
+    }
+    case 3: {
+      Boundary b;
+      b.kind = r.en(Boundary::Kind::non_alnum, "boundary kind");
+      b.side = r.en(Boundary::Side::after, "boundary side");
+      b.negated = r.flag("boundary");
+      b.wide = r.flag("boundary");
+      p.elements.emplace_back(b);
+      break;
+    }
+    default:
+      r.fail("unknown pattern element");
+    }
+  }
+  return p;
+}
+
+void put(Writer &w, const BodyPatternOptions &o) {
+  w.flag(o.nocase);
+  w.flag(o.wide);
+  w.flag(o.fullword);
+  w.flag(o.ascii);
+}
+BodyPatternOptions get_options(Reader &r) {
+  BodyPatternOptions o;
+  o.nocase = r.flag("modifiers");
+  o.wide = r.flag("modifiers");
+  o.fullword = r.flag("modifiers");
+  o.ascii = r.flag("modifiers");
+  return o;
+}
+
+void put(Writer &w, const std::optional<TdbRange> &t) {
+  w.flag(t.has_value());
+  if (t) {
+    w.num(t->min);
+    w.num(t->max);
+  }
+}
+std::optional<TdbRange> get_range(Reader &r) {
+  if (!r.flag("target range"))
+    return std::nullopt;
+  TdbRange t;
+  t.min = r.num<std::uint32_t>("target range");
+  t.max = r.num<std::uint32_t>("target range");
+  return t;
+}
+
+void put(Writer &w, const TargetDescription &t) {
+  w.en(t.target);
+  put(w, t.engine);
+  put(w, t.file_size);
+  put(w, t.entry_point);
+  put(w, t.number_of_sections);
+  w.opt_str(t.container);
+  w.strings(t.intermediates);
+  w.opt_str(t.icon_group1);
+  w.opt_str(t.icon_group2);
+  w.opt_str(t.handler_type);
+}
+TargetDescription get_tdb(Reader &r) {
+  TargetDescription t;
+  t.target = r.en(TargetType::other, "target type");
+  t.engine = get_range(r);
+  t.file_size = get_range(r);
+  t.entry_point = get_range(r);
+  t.number_of_sections = get_range(r);
+  t.container = r.opt_str("Container");
+  t.intermediates = r.strings("Intermediates");
+  t.icon_group1 = r.opt_str("IconGroup1");
+  t.icon_group2 = r.opt_str("IconGroup2");
+  t.handler_type = r.opt_str("HandlerType");
+  return t;
+}
+
+void put(Writer &w, const PcreFlags &f) {
+  for (bool b : {f.global, f.rolling, f.encompass, f.caseless, f.dotall, f.multiline, f.extended,
+                 f.anchored, f.dollar_endonly, f.ungreedy})
+    w.flag(b);
+}
+PcreFlags get_pcre_flags(Reader &r) {
+  PcreFlags f;
+  for (bool *b : {&f.global, &f.rolling, &f.encompass, &f.caseless, &f.dotall, &f.multiline,
+                  &f.extended, &f.anchored, &f.dollar_endonly, &f.ungreedy})
+    *b = r.flag("PCRE flags");
+  return f;
+}
+
+void put(Writer &w, const ByteCompareSubsignature &b) {
+  w.num(b.trigger);
+  w.num(b.offset);
+  w.en(b.encoding);
+  w.en(b.endian);
+  w.flag(b.exact);
+  w.num(b.byte_count);
+  w.count(b.comparisons.size());
+  for (const auto &c : b.comparisons) {
+    w.u8(static_cast<std::uint8_t>(c.op));
+    w.num(c.value);
+  }
+}
+ByteCompareSubsignature get_byte_compare(Reader &r) {
+  ByteCompareSubsignature b;
+  b.trigger = r.num<std::uint32_t>("byte-compare");
+  b.offset = r.num<std::int64_t>("byte-compare");
+  b.encoding = r.en(ByteCompareSubsignature::Encoding::binary, "byte-compare encoding");
+  b.endian = r.en(ByteCompareSubsignature::Endian::big, "byte-compare endianness");
+  b.exact = r.flag("byte-compare");
+  b.byte_count = r.num<std::uint32_t>("byte-compare");
+  using Enc = ByteCompareSubsignature::Encoding;
+  if (b.byte_count == 0 || (b.encoding == Enc::hex && b.byte_count > 18) ||
+      (b.encoding == Enc::binary && b.byte_count != 1 && b.byte_count != 2 && b.byte_count != 4 &&
+       b.byte_count != 8))
+    r.fail("byte-compare byte count " + std::to_string(b.byte_count));
+  b.comparisons.resize(r.count("byte-compare comparisons", 9));
+  if (b.comparisons.empty() || b.comparisons.size() > 2)
+    r.fail("byte-compare with " + std::to_string(b.comparisons.size()) + " comparisons");
+  for (auto &c : b.comparisons) {
+    c.op = static_cast<char>(r.u8("byte-compare comparison"));
+    if (c.op != '<' && c.op != '>' && c.op != '=')
+      r.fail("byte-compare comparison operator");
+    c.value = r.num<std::int64_t>("byte-compare comparison");
+  }
+  return b;
+}
+
+// A signature's optional container type, FileNameREGEX etc. (.cdb).
+void put(Writer &w, const CdbRange &c) {
+  w.flag(c.any);
+  w.num(c.min);
+  w.num(c.max);
+}
+CdbRange get_cdb_range(Reader &r) {
+  CdbRange c;
+  c.any = r.flag("container range");
+  c.min = r.num<std::uint32_t>("container range");
+  c.max = r.num<std::uint32_t>("container range");
+  return c;
+}
+
+} // namespace
+
+// Reaches the private parts of HashTable and LogicalExpression (friend of both).
+struct SignatureSnapshotAccess {
+  template <std::size_t N> static void put_entries(Writer &w, const auto &table) {
+    w.count(table.size());
+    for (const auto &e : table) {
+      w.num(e.size);
+      w.raw(e.digest.data(), N);
+      w.num(e.sig);
+    }
+  }
+  template <std::size_t N>
+  static void get_entries(Reader &r, auto &table, std::uint64_t signatures, std::uint64_t &seen) {
+    table.resize(r.count("hash entries", 12 + N));
+    for (auto &e : table) {
+      e.size = r.num<std::uint64_t>("hash entry");
+      r.raw(e.digest.data(), N, "hash entry");
+      e.sig = r.num<std::uint32_t>("hash entry");
+      if (e.sig >= signatures)
+        r.fail("hash entry names signature " + std::to_string(e.sig) + " of " +
+               std::to_string(signatures));
+    }
+    for (std::size_t i = 1; i < table.size(); ++i)
+      if (std::tie(table[i].size, table[i].digest, table[i].sig) <
+          std::tie(table[i - 1].size, table[i - 1].digest, table[i - 1].sig))
+        r.fail("hash table not sorted");
+    seen += table.size();
+  }
+  template <std::size_t N>
+  static void derive_sizes(const std::vector<HashTable::Entry<N>> &table,
+                           std::vector<std::uint64_t> &sizes, bool &any_size) {
+    for (const auto &e : table) {
+      if (e.size == HashSignature::kAnySize)
+        any_size = true;
+      else if (sizes.empty() || sizes.back() != e.size)
+        sizes.push_back(e.size);
+    }
+  }
+
+  static void put(Writer &w, const HashTable &t) {
+    w.str(t.names_);
+    w.count(t.name_offsets_.size());
+    for (std::size_t i = 0; i < t.name_offsets_.size(); ++i) {
+      w.num(t.name_offsets_[i]);
+      vg::put(w, t.origins_[i]);
+    }
+    put_entries<16>(w, t.md5_);
+    put_entries<20>(w, t.sha1_);
+    put_entries<32>(w, t.sha256_);
+  }
+  static HashTable get_hash_table(Reader &r, std::size_t databases) {
+    HashTable t;
+    t.names_ = r.str("hash names");
+    std::size_t n = r.count("hash signatures", 12);
+    t.name_offsets_.resize(n);
+    t.origins_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      t.name_offsets_[i] = r.num<std::uint32_t>("hash name offset");
+      if (t.name_offsets_[i] > t.names_.size() ||
+          (i && t.name_offsets_[i] < t.name_offsets_[i - 1]))
+        r.fail("hash name offset out of order or beyond the names");
+      t.origins_[i] = get_origin(r, databases);
+    }
+    std::uint64_t seen = 0;
+    get_entries<16>(r, t.md5_, n, seen);
+    get_entries<20>(r, t.sha1_, n, seen);
+    get_entries<32>(r, t.sha256_, n, seen);
+    if (seen != n)
+      r.fail(std::to_string(seen) + " hash entries for " + std::to_string(n) + " signatures");
+    derive_sizes(t.md5_, t.sizes_[0], t.any_size_[0]);
+    derive_sizes(t.sha1_, t.sizes_[1], t.any_size_[1]);
+    derive_sizes(t.sha256_, t.sizes_[2], t.any_size_[2]);
+    t.count_ = n;
+    return t;
+  }
+
+  static void put(Writer &w, const LogicalExpression &e) {
+    w.num(e.root_);
+    w.num(e.max_subsig_);
+    w.count(e.nodes_.size());
+    for (const auto &n : e.nodes_) {
+      w.en(n.kind);
+      w.u8(static_cast<std::uint8_t>(n.comparison));
+      w.num(n.value);
+      w.num(n.distinct);
+      w.num(n.subsig);
+      w.num(n.left);
+      w.num(n.right);
+    }
+    w.count(e.caps_.size());
+    for (auto c : e.caps_)
+      w.num(c);
+  }
+  static LogicalExpression get_expression(Reader &r) {
+    using Node = LogicalExpression::Node;
+    LogicalExpression e;
+    e.root_ = r.num<std::int32_t>("expression");
+    e.max_subsig_ = r.num<std::uint32_t>("expression");
+    e.nodes_.resize(r.count("expression nodes", 22));
+    if (e.nodes_.size() > kMaxExpressionNodes)
+      r.fail("expression of " + std::to_string(e.nodes_.size()) + " nodes");
+    std::uint32_t max_subsig = 0;
+    for (std::size_t i = 0; i < e.nodes_.size(); ++i) {
+      Node &n = e.nodes_[i];
+      n.kind = r.en(Node::Kind::any, "expression node kind");
+      n.comparison = static_cast<char>(r.u8("expression node"));
+      if (n.comparison != 0 && n.comparison != '=' && n.comparison != '<' && n.comparison != '>')
+        r.fail("expression comparison");
+      n.value = r.num<std::uint32_t>("expression node");
+      n.distinct = r.num<std::uint32_t>("expression node");
+      n.subsig = r.num<std::uint32_t>("expression node");
+      n.left = r.num<std::int32_t>("expression node");
+      n.right = r.num<std::int32_t>("expression node");
+      auto below = static_cast<std::int32_t>(i);
+      if (n.kind == Node::Kind::subsig) {
+        if (n.subsig >= 64)
+          r.fail("expression names subsignature " + std::to_string(n.subsig));
+        max_subsig = std::max(max_subsig, n.subsig);
+      } else if (n.left < 0 || n.left >= below || n.right < 0 || n.right >= below) {
+        r.fail("expression node whose operands do not precede it");
+      }
+    }
+    if (e.nodes_.empty() ? e.root_ != -1 || e.max_subsig_ != 0
+                         : e.root_ < 0 || static_cast<std::size_t>(e.root_) >= e.nodes_.size() ||
+                               max_subsig != e.max_subsig_)
+      r.fail("expression root or highest subsignature inconsistent with its nodes");
+    e.caps_.resize(r.count("expression caps", 4));
+    if (e.caps_.size() > 64)
+      r.fail("expression caps for " + std::to_string(e.caps_.size()) + " subsignatures");
+    for (auto &c : e.caps_)
+      c = r.num<std::uint32_t>("expression caps");
+    return e;
+  }
+};
+
+namespace {
+
+void put_expression(Writer &w, const LogicalExpression &e) {
+  SignatureSnapshotAccess::put(w, e);
+}
+
+void put(Writer &w, const LogicalSubsignature &s) {
+  using Kind = LogicalSubsignature::Kind;
+  w.en(s.kind);
+  w.str(s.text);
+  put(w, s.options);
+  put(w, s.offset);
+  w.count(s.patterns.size());
+  for (const auto &p : s.patterns)
+    put(w, p);
+  if (s.kind == Kind::pcre) {
+    const auto &p = s.pcre();
+    put(w, p.offset);
+    w.str(p.offset_text);
+    w.str(p.trigger);
+    w.str(p.regex);
+    put(w, p.flags);
+    put_expression(w, s.trigger());
+  } else if (s.kind == Kind::byte_compare) {
+    put(w, s.byte_compare());
+  }
+}
+LogicalSubsignature get_subsig(Reader &r, std::size_t index,
+                               const std::vector<LogicalSubsignature> &before) {
+  using Kind = LogicalSubsignature::Kind;
+  LogicalSubsignature s;
+  s.kind = r.en(Kind::fuzzy_image, "subsignature kind");
+  s.text = r.str("subsignature text");
+  s.options = get_options(r);
+  s.offset = get_offset(r);
+  s.patterns.resize(r.count("subsignature patterns", 6));
+  if (s.kind == Kind::body ? s.patterns.empty() || s.patterns.size() > 2 : !s.patterns.empty())
+    r.fail("subsignature " + std::to_string(index) + " with " + std::to_string(s.patterns.size()) +
+           " patterns");
+  for (auto &p : s.patterns)
+    p = get_pattern(r);
+  if (s.kind == Kind::pcre) {
+    PcreSubsignature p;
+    p.offset = get_offset(r);
+    p.offset_text = r.str("PCRE offset");
+    p.trigger = r.str("PCRE trigger");
+    p.regex = r.str("PCRE regex");
+    p.flags = get_pcre_flags(r);
+    LogicalExpression trigger = SignatureSnapshotAccess::get_expression(r);
+    if (trigger.nodes().empty() || trigger.max_subsig() >= index)
+      r.fail("PCRE subsignature " + std::to_string(index) +
+             " whose trigger does not name earlier subsignatures");
+    s.set_pcre(std::move(p), std::move(trigger));
+  } else if (s.kind == Kind::byte_compare) {
+    auto b = get_byte_compare(r);
+    if (b.trigger >= index || before[b.trigger].kind != Kind::body)
+      r.fail("byte-compare subsignature " + std::to_string(index) +
+             " whose trigger is not an earlier body subsignature");
+    s.set_byte_compare(std::move(b));
+  }
+  return s;
+}
+
+void put(Writer &w, const BodySignature &s) {
+  w.str(s.name);
+  w.en(s.target);
+  put(w, s.offset);
+  put(w, s.pattern);
+  put(w, s.origin);
+}
+BodySignature get_body(Reader &r, std::size_t databases) {
+  BodySignature s;
+  s.name = r.str("body signature name");
+  s.target = r.en(TargetType::other, "target type");
+  s.offset = get_offset(r);
+  s.pattern = get_pattern(r);
+  s.origin = get_origin(r, databases);
+  return s;
+}
+
+void put(Writer &w, const LogicalSignature &s) {
+  w.str(s.name);
+  put(w, s.tdb);
+  put_expression(w, s.expression);
+  w.count(s.subsigs.size());
+  for (const auto &sub : s.subsigs)
+    put(w, sub);
+  put(w, s.origin);
+}
+LogicalSignature get_logical(Reader &r, std::size_t databases) {
+  LogicalSignature s;
+  s.name = r.str("logical signature name");
+  s.tdb = get_tdb(r);
+  s.expression = SignatureSnapshotAccess::get_expression(r);
+  std::size_t n = r.count("subsignatures", 30);
+  if (s.expression.nodes().empty() || n != std::size_t{s.expression.max_subsig()} + 1)
+    r.fail("logical signature '" + s.name + "' with " + std::to_string(n) +
+           " subsignatures for an expression naming " +
+           std::to_string(s.expression.max_subsig() + 1));
+  s.subsigs.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    s.subsigs.push_back(get_subsig(r, i, s.subsigs));
+  s.origin = get_origin(r, databases);
+  return s;
+}
+
+void put(Writer &w, const ContainerMetadataSignature &s) {
+  w.str(s.name);
+  w.opt_str(s.container_type);
+  put(w, s.container_size);
+  w.flag(s.name_regex.has_value());
+  if (s.name_regex)
+    w.str(s.name_regex->pattern());
+  put(w, s.size_in_container);
+  put(w, s.size_real);
+  w.u8(s.encrypted ? (*s.encrypted ? 1 : 0) : 2);
+  put(w, s.position);
+  put(w, s.origin);
+}
+ContainerMetadataSignature get_cdb(Reader &r, std::size_t databases) {
+  ContainerMetadataSignature s;
+  s.name = r.str("container signature name");
+  s.container_type = r.opt_str("container type");
+  s.container_size = get_cdb_range(r);
+  if (r.flag("file name regex")) {
+    auto compiled = EntryNameRegex::compile(r.str("file name regex"));
+    if (auto *e = std::get_if<std::string>(&compiled))
+      r.fail("file name regex of '" + s.name + "' does not compile: " + *e);
+    s.name_regex = std::get<EntryNameRegex>(std::move(compiled));
+  }
+  s.size_in_container = get_cdb_range(r);
+  s.size_real = get_cdb_range(r);
+  switch (r.u8("encryption")) {
+  case 0:
+    s.encrypted = false;
+    break;
+  case 1:
+    s.encrypted = true;
+    break;
+  case 2:
+    break;
+  default:
+    r.fail("encryption value");
+  }
+  s.position = get_cdb_range(r);
+  s.origin = get_origin(r, databases);
+  return s;
+}
+
+} // namespace
+
+std::vector<std::uint8_t> write_signature_snapshot(const SignatureSet &set) {
+  Writer w;
+  w.raw(kMagic, sizeof kMagic);
+  w.num(kSignatureSnapshotVersion);
+  w.strings(set.databases);
+  SignatureSnapshotAccess::put(w, set.hashes);
+  SignatureSnapshotAccess::put(w, set.allow);
+  SignatureSnapshotAccess::put(w, set.sections);
+  SignatureSnapshotAccess::put(w, set.imports);
+  w.count(set.bodies.size());
+  for (const auto &s : set.bodies)
+    put(w, s);
+  w.count(set.logicals.size());
+  for (const auto &s : set.logicals)
+    put(w, s);
+  w.count(set.container_metadata.size());
+  for (const auto &s : set.container_metadata)
+    put(w, s);
+  std::vector<std::string> ignored(set.ignored.begin(), set.ignored.end());
+  std::sort(ignored.begin(), ignored.end()); // deterministic whatever the hash order
+  w.strings(ignored);
+  w.num(set.skipped_by_level);
+  w.strings(set.warnings);
+  return std::move(w.out);
+}
+
+SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name) {
+  Reader r(bytes, name);
+  char magic[sizeof kMagic];
+  r.raw(magic, sizeof magic, "header");
+  if (std::memcmp(magic, kMagic, sizeof magic) != 0)
+    r.fail("not a signature snapshot (wrong magic)");
+  auto version = r.num<std::uint32_t>("header");
+  if (version != kSignatureSnapshotVersion)
+    r.fail("format version " + std::to_string(version) + ", expected " +
+           std::to_string(kSignatureSnapshotVersion));
+  SignatureSet set;
+  set.databases = r.strings("database names");
+  const std::size_t dbs = set.databases.size();
+  set.hashes = SignatureSnapshotAccess::get_hash_table(r, dbs);
+  set.allow = SignatureSnapshotAccess::get_hash_table(r, dbs);
+  set.sections = SignatureSnapshotAccess::get_hash_table(r, dbs);
+  set.imports = SignatureSnapshotAccess::get_hash_table(r, dbs);
+  set.bodies.resize(r.count("body signatures", 20));
+  for (auto &s : set.bodies)
+    s = get_body(r, dbs);
+  std::size_t n = r.count("logical signatures", 60);
+  set.logicals.reserve(n);
+  for (std::size_t i = 0; i < n; ++i)
+    set.logicals.push_back(get_logical(r, dbs));
+  set.container_metadata.resize(r.count("container signatures", 40));
+  for (auto &s : set.container_metadata)
+    s = get_cdb(r, dbs);
+  for (auto &s : r.strings("ignored names"))
+    set.ignored.insert(std::move(s));
+  set.skipped_by_level = r.num<std::uint64_t>("skipped count");
+  set.warnings = r.strings("warnings");
+  if (!r.at_end())
+    r.fail("trailing bytes after the snapshot");
+  return set;
+}
+
+SnapshotKey signature_snapshot_key(const DatabaseFileList &list) {
+  Writer w;
+  w.str("voxguard signature snapshot");
+  w.num(kSignatureSnapshotVersion);
+  w.num(static_cast<std::uint32_t>(kFunctionalityLevel));
+  const CvdTrust &keys = trusted_cvd_keys();
+  for (const auto *s : {&keys.container.n_decimal, &keys.container.e_decimal, &keys.info.n_decimal,
+                        &keys.info.e_decimal})
+    w.str(*s);
+  w.strings(list.warnings);
+  w.count(list.files.size());
+  for (const auto &f : list.files) {
+    MappedFile m = MappedFile::open(f);
+    w.str(f);
+    w.num(static_cast<std::uint64_t>(m.size()));
+    auto d = digest_bytes(m.bytes(), hash_bit(HashAlgo::sha256));
+    w.raw(d.sha256->b.data(), 32);
+  }
+  auto d = digest_bytes(w.out, hash_bit(HashAlgo::sha256));
+  SnapshotKey key;
+  std::memcpy(key.data(), d.sha256->b.data(), key.size());
+  return key;
+}
+
+} // namespace vg

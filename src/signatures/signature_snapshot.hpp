@@ -1,0 +1,92 @@
+// signature_snapshot.hpp — a compact binary snapshot of a parsed SignatureSet, so that a warm start
+// reads the set back instead of parsing megabytes of database text.
+// Promise: read_signature_snapshot(write_signature_snapshot(s)) equals s in every field (hash
+// tables, body, logical and container metadata signatures with all their parts, ignored names,
+// warnings, database names, skipped counts), and write_signature_snapshot() is deterministic.
+// read_signature_snapshot() treats its input as untrusted: every length, count, index and enum is
+// checked, as are the invariants the parsers guarantee and the engine relies on (subsignature ids
+// under 64 and matching the expression, triggers naming earlier subsignatures, expression trees
+// whose children precede their parent, sorted hash tables, origins naming a loaded database); any
+// violation is a vg::Error naming the snapshot and the reason, never a crash or a hang.
+// signature_snapshot_key() is the SHA-256 of the snapshot format version, the functionality level,
+// the trusted container keys, the loader's notices and every database file's path and full content
+// (never its mtime), so a changed file never finds a stale snapshot. load_databases_cached() is the
+// warm-start policy: a snapshot that cannot be read is rejected once (the cache names it and the
+// reason), the text is parsed and the snapshot rewritten.
+#pragma once
+#include "common/error.hpp"
+#include "signatures/database_loader.hpp"
+#include "signatures/signature_set.hpp"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace vg {
+
+inline constexpr std::uint32_t kSignatureSnapshotVersion = 1;
+
+using SnapshotKey = std::array<std::uint8_t, 32>;
+
+std::vector<std::uint8_t> write_signature_snapshot(const SignatureSet &set);
+// Throws vg::Error(name, reason) for bytes that are not a valid snapshot.
+SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name);
+
+// Reads every listed file in full. Throws vg::Error for a file that cannot be read.
+SnapshotKey signature_snapshot_key(const DatabaseFileList &list);
+
+struct LoadedSignatures {
+  SignatureSet set;
+  bool from_snapshot = false; // read back from the cache instead of parsed from the text
+  bool stored = false;        // parsed, and the snapshot written to the cache
+  double key_seconds = 0;     // listing and hashing the database files
+  double load_seconds = 0;    // parsing the text, or reading the snapshot (fetch + decode)
+  double fetch_seconds = 0;   // of load_seconds: reading the cache entry and checking its digest
+  double store_seconds = 0;   // writing the snapshot after a parse
+};
+
+// Loads `paths` as load_databases() does, through `cache` when it is not null. Cache is duck-typed
+// so that this module does not depend on the engine's CompiledCache: it needs load(key) returning
+// an optional entry with payload(), store(key, bytes), reject(key, reason) and path_for(key).
+template <class Cache>
+LoadedSignatures load_databases_cached(const std::vector<std::string> &paths, const Cache *cache) {
+  using Clock = std::chrono::steady_clock;
+  auto since = [](Clock::time_point t) {
+    return std::chrono::duration<double>(Clock::now() - t).count();
+  };
+  LoadedSignatures r;
+  auto t0 = Clock::now();
+  if (!cache) {
+    r.set = load_databases(paths);
+    r.load_seconds = since(t0);
+    return r;
+  }
+  DatabaseFileList list = list_database_files(paths);
+  SnapshotKey key = signature_snapshot_key(list);
+  r.key_seconds = since(t0);
+  auto t1 = Clock::now();
+  auto entry = cache->load(key);
+  r.fetch_seconds = since(t1);
+  if (entry) {
+    try {
+      r.set = read_signature_snapshot(entry->payload(), cache->path_for(key).string());
+      r.from_snapshot = true;
+      r.load_seconds = since(t1);
+      return r;
+    } catch (const Error &e) {
+      cache->reject(key, e.reason());
+    }
+  }
+  r.set = load_database_files(list);
+  r.load_seconds = since(t1);
+  auto t2 = Clock::now();
+  cache->store(key, write_signature_snapshot(r.set));
+  r.stored = true;
+  r.store_seconds = since(t2);
+  return r;
+}
+
+} // namespace vg

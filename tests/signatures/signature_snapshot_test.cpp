@@ -1,0 +1,476 @@
+// Tests of the signature snapshot: a set read back equals the set written, field by field, for the
+// shared databases (full official subset, ditekshen, rfxn, the unit-test and pe_allmatch sets) and
+// for .cvd containers, .cdb, .ign2 and .fp files; damaged snapshots are refused with the reason;
+// the key follows content, not mtimes; load_databases_cached() stores, reuses and rewrites.
+#include "common/error.hpp"
+#include "signatures/database_loader.hpp"
+#include "signatures/signature_snapshot.hpp"
+
+#include "signatures/cvd_test_builder.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <gtest/gtest.h>
+#include <map>
+#include <optional>
+
+namespace vg {
+namespace {
+
+namespace fs = std::filesystem;
+
+const std::string kData = VOXGUARD_SHARED_DATA;
+
+struct TempDir {
+  fs::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/vg-snap-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path); }
+  std::string write(const std::string &name, const std::string &bytes) {
+    std::ofstream(path / name, std::ios::binary | std::ios::trunc) << bytes;
+    return (path / name).string();
+  }
+};
+
+// --- field-by-field equality, written out so that no field can be forgotten by a shared codec ---
+
+void expect_same(const OffsetSpec &a, const OffsetSpec &b, const std::string &where) {
+  EXPECT_EQ(a.base, b.base) << where;
+  EXPECT_EQ(a.delta, b.delta) << where;
+  EXPECT_EQ(a.section, b.section) << where;
+  EXPECT_EQ(a.max_shift, b.max_shift) << where;
+}
+
+void expect_same(const SigOrigin &a, const SigOrigin &b, const std::string &where) {
+  EXPECT_EQ(a.database, b.database) << where;
+  EXPECT_EQ(a.line, b.line) << where;
+}
+
+void expect_same(const CdbRange &a, const CdbRange &b, const std::string &where) {
+  EXPECT_EQ(a.any, b.any) << where;
+  EXPECT_EQ(a.min, b.min) << where;
+  EXPECT_EQ(a.max, b.max) << where;
+}
+
+void expect_same(const TargetDescription &a, const TargetDescription &b, const std::string &w) {
+  EXPECT_EQ(a.target, b.target) << w;
+  EXPECT_EQ(a.engine, b.engine) << w;
+  EXPECT_EQ(a.file_size, b.file_size) << w;
+  EXPECT_EQ(a.entry_point, b.entry_point) << w;
+  EXPECT_EQ(a.number_of_sections, b.number_of_sections) << w;
+  EXPECT_EQ(a.container, b.container) << w;
+  EXPECT_EQ(a.intermediates, b.intermediates) << w;
+  EXPECT_EQ(a.icon_group1, b.icon_group1) << w;
+  EXPECT_EQ(a.icon_group2, b.icon_group2) << w;
+  EXPECT_EQ(a.handler_type, b.handler_type) << w;
+}
+
+void expect_same(const LogicalSubsignature &a, const LogicalSubsignature &b, const std::string &w) {
+  EXPECT_EQ(a.kind, b.kind) << w;
+  EXPECT_EQ(a.text, b.text) << w;
+  EXPECT_EQ(a.options.nocase, b.options.nocase) << w;
+  EXPECT_EQ(a.options.wide, b.options.wide) << w;
+  EXPECT_EQ(a.options.fullword, b.options.fullword) << w;
+  EXPECT_EQ(a.options.ascii, b.options.ascii) << w;
+  expect_same(a.offset, b.offset, w);
+  EXPECT_TRUE(a.patterns == b.patterns) << w;
+  const auto &p = a.pcre(), &q = b.pcre();
+  expect_same(p.offset, q.offset, w + " pcre");
+  EXPECT_EQ(p.offset_text, q.offset_text) << w;
+  EXPECT_EQ(p.trigger, q.trigger) << w;
+  EXPECT_EQ(p.regex, q.regex) << w;
+  EXPECT_TRUE(p.flags == q.flags) << w;
+  EXPECT_TRUE(a.trigger() == b.trigger()) << w;
+  const auto &x = a.byte_compare(), &y = b.byte_compare();
+  EXPECT_EQ(x.trigger, y.trigger) << w;
+  EXPECT_EQ(x.offset, y.offset) << w;
+  EXPECT_EQ(x.encoding, y.encoding) << w;
+  EXPECT_EQ(x.endian, y.endian) << w;
+  EXPECT_EQ(x.exact, y.exact) << w;
+  EXPECT_EQ(x.byte_count, y.byte_count) << w;
+  EXPECT_TRUE(x.comparisons == y.comparisons) << w;
+}
+
+// Stops at the first differing signature of a kind (a million failures help nobody).
+void expect_same(const SignatureSet &a, const SignatureSet &b) {
+  EXPECT_EQ(a.databases, b.databases);
+  EXPECT_TRUE(a.hashes == b.hashes);
+  EXPECT_TRUE(a.allow == b.allow);
+  EXPECT_TRUE(a.sections == b.sections);
+  EXPECT_TRUE(a.imports == b.imports);
+  ASSERT_EQ(a.bodies.size(), b.bodies.size());
+  for (std::size_t i = 0; i < a.bodies.size() && !::testing::Test::HasFailure(); ++i) {
+    const auto &x = a.bodies[i], &y = b.bodies[i];
+    EXPECT_EQ(x.name, y.name);
+    EXPECT_EQ(x.target, y.target) << x.name;
+    expect_same(x.offset, y.offset, x.name);
+    EXPECT_TRUE(x.pattern == y.pattern) << x.name;
+    expect_same(x.origin, y.origin, x.name);
+  }
+  ASSERT_EQ(a.logicals.size(), b.logicals.size());
+  for (std::size_t i = 0; i < a.logicals.size() && !::testing::Test::HasFailure(); ++i) {
+    const auto &x = a.logicals[i], &y = b.logicals[i];
+    EXPECT_EQ(x.name, y.name);
+    expect_same(x.tdb, y.tdb, x.name);
+    EXPECT_TRUE(x.expression == y.expression) << x.name;
+    ASSERT_EQ(x.subsigs.size(), y.subsigs.size()) << x.name;
+    for (std::size_t k = 0; k < x.subsigs.size(); ++k)
+      expect_same(x.subsigs[k], y.subsigs[k], x.name + " subsignature " + std::to_string(k));
+    expect_same(x.origin, y.origin, x.name);
+  }
+  ASSERT_EQ(a.container_metadata.size(), b.container_metadata.size());
+  for (std::size_t i = 0; i < a.container_metadata.size(); ++i) {
+    const auto &x = a.container_metadata[i], &y = b.container_metadata[i];
+    EXPECT_EQ(x.name, y.name);
+    EXPECT_EQ(x.container_type, y.container_type) << x.name;
+    expect_same(x.container_size, y.container_size, x.name);
+    ASSERT_EQ(x.name_regex.has_value(), y.name_regex.has_value()) << x.name;
+    if (x.name_regex) {
+      EXPECT_EQ(x.name_regex->pattern(), y.name_regex->pattern()) << x.name;
+    }
+    expect_same(x.size_in_container, y.size_in_container, x.name);
+    expect_same(x.size_real, y.size_real, x.name);
+    EXPECT_EQ(x.encrypted, y.encrypted) << x.name;
+    expect_same(x.position, y.position, x.name);
+    expect_same(x.origin, y.origin, x.name);
+  }
+  EXPECT_EQ(a.ignored, b.ignored);
+  EXPECT_EQ(a.skipped_by_level, b.skipped_by_level);
+  EXPECT_EQ(a.warnings, b.warnings);
+  EXPECT_EQ(a.signature_count(), b.signature_count());
+}
+
+// Writes, reads back, compares; the second write must give the same bytes (deterministic).
+void round_trip(const SignatureSet &set) {
+  auto bytes = write_signature_snapshot(set);
+  SignatureSet back = read_signature_snapshot(bytes, "round-trip");
+  expect_same(set, back);
+  EXPECT_TRUE(write_signature_snapshot(back) == bytes);
+}
+
+std::vector<std::string> existing(std::vector<std::string> paths) {
+  for (const auto &p : paths)
+    if (!fs::exists(p))
+      return {};
+  return paths;
+}
+
+// The set of the benchmark (/tmp/fullargs in the issue): the whole official subset, rfxn and
+// ditekshen.
+std::vector<std::string> full_set() {
+  const std::string o = kData + "/clamav/official-talos-subset/";
+  return existing({o + "main.fp", o + "main.hdb", o + "main.ldb", o + "daily.fp", o + "daily.hdb",
+                   o + "daily.hsb", o + "daily.ndb", kData + "/clamav/rfxn-lmd/rfxn.hdb",
+                   kData + "/clamav/rfxn-lmd/rfxn.ndb", kData + "/clamav/ditekshen/clamav.ldb",
+                   kData + "/clamav/ditekshen/indicator_rmm.ldb"});
+}
+
+TEST(SignatureSnapshot, FullSharedDatabaseRoundTrips) {
+  auto paths = full_set();
+  if (paths.empty())
+    GTEST_SKIP() << "shared ClamAV data missing under " << kData;
+  SignatureSet set = load_databases(paths);
+  ASSERT_GT(set.logicals.size(), 30000u);
+  ASSERT_GT(set.hashes.size(), 200000u);
+  std::size_t pcre = 0, byte_compare = 0;
+  for (const auto &l : set.logicals)
+    for (const auto &s : l.subsigs) {
+      pcre += s.kind == LogicalSubsignature::Kind::pcre;
+      byte_compare += s.kind == LogicalSubsignature::Kind::byte_compare;
+    }
+  EXPECT_GT(pcre, 300u); // the parts beyond body patterns are really exercised (byte-compare
+                         // subsignatures: in the container test below; the subset has none)
+  EXPECT_EQ(byte_compare, 0u);
+  round_trip(set);
+}
+
+TEST(SignatureSnapshot, UnitTestAndAllmatchSetsRoundTrip) {
+  const std::string u = kData + "/clamav/unittests/";
+  auto paths = existing({u + "clamav.hdb", u + "other_sigs", u + "pe_allmatch/alert-sigs",
+                         kData + "/clamav/official-talos-daily27371-small"});
+  if (paths.empty())
+    GTEST_SKIP() << "shared ClamAV data missing under " << kData;
+  SignatureSet set = load_databases(paths);
+  EXPECT_FALSE(set.sections.empty());
+  EXPECT_FALSE(set.imports.empty());
+  EXPECT_FALSE(set.allow.empty());   // daily.sfp
+  EXPECT_FALSE(set.ignored.empty()); // daily.ign2
+  EXPECT_FALSE(set.warnings.empty());
+  round_trip(set);
+}
+
+TEST(SignatureSnapshot, ContainersCdbIgnoreAndAllowListsRoundTrip) {
+  using namespace cvdtest;
+  ScopedCvdTrust trust(keys().trust());
+  TempDir d;
+  Spec spec;
+  spec.members = {{"test.hdb", "44d88612fea8a8f36de82e1278abb02f:68:Test.EICAR.HDB\n"},
+                  {"test.ndb", "Test.Body:1:EP+4,8:41424344(45|46)??4748{2-4}494a*4b4c\n"},
+                  {"test.ldb",
+                   "Test.Ldb;Engine:81-255,Target:1,FileSize:10-90000;0&1&2;41424344::iw;"
+                   "0/ab+c/i;0(>>4#ib2#>12)\n"},
+                  {"test.ign2", "Test.Dropped\n"}};
+  d.write("main.cvd", build(spec));
+  d.write("local.cdb", "Z.Hello:CL_TYPE_ZIP:100-700:hello\\.txt$:21:600:0:2:*:*\n"
+                       "Any.Name:*:*:*:*:*:1:*:*:*\n");
+  d.write("local.fp", "44d88612fea8a8f36de82e1278abb02f:68:Eicar-fp\n");
+  d.write("local.msb", "*:8d9d0a3e3b0cf1e8be1b1b1b1b1b1b1b1b1b1b1b:Test.Section:73\n");
+  d.write("local.ndb", "Test.Dropped:0:*:41424344\nTest.Kept:0:EOF-10:(B)6162(L)\n");
+  d.write("ignored.yar", "rule x { condition: true }\n");
+  SignatureSet set = load_databases({d.path.string()});
+  ASSERT_EQ(set.container_metadata.size(), 2u);
+  ASSERT_TRUE(set.container_metadata[0].name_regex.has_value());
+  ASSERT_EQ(set.logicals.size(), 1u);
+  ASSERT_EQ(set.logicals[0].subsigs.size(), 3u);
+  EXPECT_EQ(set.logicals[0].subsigs[1].kind, LogicalSubsignature::Kind::pcre);
+  EXPECT_EQ(set.logicals[0].subsigs[2].kind, LogicalSubsignature::Kind::byte_compare);
+  EXPECT_EQ(set.bodies.size(), 2u); // Test.Dropped ignored
+  EXPECT_FALSE(set.warnings.empty());
+  round_trip(set);
+  SignatureSet back = read_signature_snapshot(write_signature_snapshot(set), "x");
+  // The regex was compiled again and works.
+  ContainerEntryFacts entry;
+  entry.container_type = "CL_TYPE_ZIP";
+  entry.container_size = 300;
+  entry.name = "dir/hello.txt";
+  entry.size_in_container = 21;
+  entry.size_real = 600;
+  entry.position = 2;
+  EXPECT_TRUE(back.container_metadata[0].matches(entry));
+  entry.name = "dir/hello.txt.bak";
+  EXPECT_FALSE(back.container_metadata[0].matches(entry));
+}
+
+// --- damaged snapshots ---
+
+std::string refusal(std::span<const std::uint8_t> bytes, const std::string &name = "snap.hsdb") {
+  try {
+    read_signature_snapshot(bytes, name);
+  } catch (const Error &e) {
+    EXPECT_EQ(e.input(), name);
+    return e.reason();
+  }
+  return "accepted";
+}
+
+SignatureSet small_set() {
+  TempDir d;
+  d.write("a.hdb", "44d88612fea8a8f36de82e1278abb02f:68:Eicar\n"
+                   "aa4d88612fea8a8f36de82e1278abb02:*:Star:73\n");
+  d.write("b.ndb", "Body:0:*:41424344??45[1-3]46\n");
+  d.write("c.ldb", "L;Engine:81-255,Target:0;(0|1)>1,2&2;41424344;45464748::a;0/x{2}y/g\n");
+  d.write("d.cdb", "C:*:*:evil\\.exe$:*:*:*:*:*:*\n");
+  return load_databases({d.path.string()});
+}
+
+TEST(SignatureSnapshot, TruncatedAnywhereIsRefused) {
+  auto bytes = write_signature_snapshot(small_set());
+  for (std::size_t n = 0; n < bytes.size(); ++n) {
+    auto why = refusal({bytes.data(), n});
+    EXPECT_NE(why.find("bad signature snapshot: "), std::string::npos) << n << ": " << why;
+    if (::testing::Test::HasFailure())
+      break;
+  }
+  auto longer = bytes;
+  longer.push_back(0);
+  EXPECT_NE(refusal(longer).find("trailing bytes"), std::string::npos);
+}
+
+TEST(SignatureSnapshot, HeaderIsChecked) {
+  auto bytes = write_signature_snapshot(small_set());
+  auto bad = bytes;
+  bad[0] = 'X';
+  EXPECT_NE(refusal(bad).find("wrong magic"), std::string::npos);
+  bad = bytes;
+  bad[8] = static_cast<std::uint8_t>(kSignatureSnapshotVersion + 1);
+  EXPECT_NE(refusal(bad).find("format version 2, expected 1"), std::string::npos) << refusal(bad);
+}
+
+TEST(SignatureSnapshot, EveryBitFlipIsRefusedOrReadsAValidSet) {
+  // Free text (a name, a regex) may change without breaking the structure: the cache's SHA-256
+  // catches those. Everything else must be refused, and nothing may crash or hang.
+  SignatureSet set = small_set();
+  auto bytes = write_signature_snapshot(set);
+  std::size_t refused = 0;
+  for (std::size_t i = 0; i < bytes.size(); ++i)
+    for (int bit = 0; bit < 8; ++bit) {
+      auto bad = bytes;
+      bad[i] ^= static_cast<std::uint8_t>(1u << bit);
+      try {
+        SignatureSet back = read_signature_snapshot(bad, "flip");
+        EXPECT_TRUE(write_signature_snapshot(back) == bad) << "byte " << i << " bit " << bit;
+      } catch (const Error &e) {
+        EXPECT_EQ(e.input(), "flip");
+        ++refused;
+      }
+    }
+  EXPECT_GT(refused, bytes.size() * 3) << "a large share of the flips breaks the structure";
+}
+
+// Snapshots written from sets the parsers could never produce: the reader refuses each, naming
+// what is wrong.
+TEST(SignatureSnapshot, InvariantsTheEngineReliesOnAreChecked) {
+  auto expect_refused = [](const SignatureSet &s, const std::string &needle) {
+    auto why = refusal(write_signature_snapshot(s));
+    EXPECT_NE(why.find(needle), std::string::npos) << why;
+  };
+  SignatureSet base = small_set();
+  {
+    auto s = base;
+    s.bodies[0].origin.database = 99;
+    expect_refused(s, "origin names database 99 of 4");
+  }
+  {
+    auto s = base;
+    std::get<ByteRun>(s.bodies[0].pattern.elements[0]).clear();
+    expect_refused(s, "empty byte run");
+  }
+  {
+    auto s = base;
+    std::get<ByteRun>(s.bodies[0].pattern.elements[0])[0] = ByteMatch{0x41, 0x0f};
+    expect_refused(s, "byte value outside its mask");
+  }
+  {
+    auto s = base;
+    s.bodies[0].pattern.elements.push_back(Gap{5, 2});
+    expect_refused(s, "gap minimum above its maximum");
+  }
+  {
+    auto s = base;
+    s.bodies[0].pattern.elements.clear();
+    expect_refused(s, "empty body pattern");
+  }
+  {
+    auto s = base;
+    s.logicals[0].subsigs.pop_back();
+    expect_refused(s, "with 2 subsignatures for an expression naming 3");
+  }
+  {
+    auto s = base;
+    s.logicals[0].subsigs[0].patterns.clear();
+    expect_refused(s, "subsignature 0 with 0 patterns");
+  }
+  {
+    auto s = base;
+    s.logicals[0].subsigs[2].set_pcre(s.logicals[0].subsigs[2].pcre(),
+                                      parse_logical_expression("2").expression);
+    expect_refused(s, "whose trigger does not name earlier subsignatures");
+  }
+  {
+    auto s = base;
+    auto &sub = s.logicals[0].subsigs[2];
+    sub = LogicalSubsignature();
+    sub.kind = LogicalSubsignature::Kind::byte_compare;
+    ByteCompareSubsignature b;
+    b.trigger = 1;
+    b.byte_count = 3;
+    b.encoding = ByteCompareSubsignature::Encoding::binary;
+    b.comparisons = {{'>', 1}};
+    sub.set_byte_compare(b);
+    expect_refused(s, "byte-compare byte count 3");
+  }
+  {
+    auto s = base;
+    HashSignature h;
+    h.digest.len = 16;
+    h.size = 1;
+    s.hashes.add(h); // after finish(): out of order
+    expect_refused(s, "hash table not sorted");
+  }
+}
+
+// --- the key ---
+
+TEST(SignatureSnapshot, KeyFollowsPathsOrderAndContentNotTime) {
+  TempDir d;
+  auto a = d.write("a.ndb", "A:0:*:41424344\n");
+  auto b = d.write("b.hdb", "44d88612fea8a8f36de82e1278abb02f:68:Eicar\n");
+  auto key = [](std::vector<std::string> files) {
+    return signature_snapshot_key(DatabaseFileList{std::move(files), {}});
+  };
+  auto k = key({a, b});
+  EXPECT_EQ(k, key({a, b}));
+  EXPECT_NE(k, key({b, a}));
+  EXPECT_NE(k, key({a}));
+  EXPECT_NE(k, signature_snapshot_key(DatabaseFileList{{a, b}, {"x: passed over"}}));
+  fs::last_write_time(a, fs::last_write_time(a) - std::chrono::hours(5));
+  EXPECT_EQ(k, key({a, b})) << "the time of a file is not part of the key";
+  d.write("a.ndb", "A:0:*:41424345\n"); // same size, one byte changed
+  EXPECT_NE(k, key({a, b}));
+  d.write("a.ndb", "A:0:*:41424344\n");
+  EXPECT_EQ(k, key({a, b}));
+  fs::copy_file(a, d.path / "c.ndb");
+  EXPECT_NE(k, key({(d.path / "c.ndb").string(), b})) << "the path is part of the key";
+  EXPECT_THROW(key({(d.path / "missing.ndb").string()}), Error);
+}
+
+// --- the warm-start policy, with an in-memory cache of the shape CompiledCache has ---
+
+struct FakeCache {
+  struct Entry {
+    std::vector<std::uint8_t> bytes;
+    std::span<const std::uint8_t> payload() const { return bytes; }
+  };
+  mutable std::map<SnapshotKey, std::vector<std::uint8_t>> entries;
+  mutable std::vector<std::string> rejections;
+  mutable int stores = 0;
+
+  std::optional<Entry> load(const SnapshotKey &key) const {
+    auto it = entries.find(key);
+    if (it == entries.end())
+      return std::nullopt;
+    return Entry{it->second};
+  }
+  void store(const SnapshotKey &key, std::span<const std::uint8_t> payload) const {
+    entries[key].assign(payload.begin(), payload.end());
+    ++stores;
+  }
+  void reject(const SnapshotKey &key, const std::string &reason) const {
+    rejections.push_back(reason);
+    entries.erase(key);
+  }
+  fs::path path_for(const SnapshotKey &) const { return "/cache/entry.hsdb"; }
+};
+
+TEST(SignatureSnapshot, CachedLoadStoresReusesAndRewrites) {
+  TempDir d;
+  auto ndb = d.write("a.ndb", "A:0:*:41424344\n");
+  d.write("b.ldb", "L;Engine:81-255,Target:0;0&1;41424344;0/abc/\n");
+  FakeCache cache;
+  auto cold = load_databases_cached({d.path.string()}, &cache);
+  EXPECT_FALSE(cold.from_snapshot);
+  EXPECT_TRUE(cold.stored);
+  EXPECT_EQ(cache.entries.size(), 1u);
+  auto warm = load_databases_cached({d.path.string()}, &cache);
+  EXPECT_TRUE(warm.from_snapshot);
+  EXPECT_FALSE(warm.stored);
+  expect_same(cold.set, warm.set);
+  expect_same(warm.set, load_databases({d.path.string()}));
+
+  // A damaged entry: one rejection naming the reason, the text parsed, the snapshot rewritten.
+  cache.entries.begin()->second.resize(20);
+  auto healed = load_databases_cached({d.path.string()}, &cache);
+  EXPECT_FALSE(healed.from_snapshot);
+  ASSERT_EQ(cache.rejections.size(), 1u);
+  EXPECT_NE(cache.rejections[0].find("bad signature snapshot: truncated"), std::string::npos)
+      << cache.rejections[0];
+  expect_same(cold.set, healed.set);
+  EXPECT_TRUE(load_databases_cached({d.path.string()}, &cache).from_snapshot);
+
+  // A changed database: a new key, parsed again, the new signature is there.
+  d.write("a.ndb", "B:0:*:45464748\n");
+  auto changed = load_databases_cached({ndb, (d.path / "b.ldb").string()}, &cache);
+  EXPECT_FALSE(changed.from_snapshot);
+  ASSERT_EQ(changed.set.bodies.size(), 1u);
+  EXPECT_EQ(changed.set.bodies[0].name, "B.UNOFFICIAL");
+
+  // No cache: plain loading, nothing stored.
+  auto none = load_databases_cached<FakeCache>({d.path.string()}, nullptr);
+  EXPECT_FALSE(none.from_snapshot || none.stored);
+  EXPECT_EQ(cache.rejections.size(), 1u);
+}
+
+} // namespace
+} // namespace vg
