@@ -550,10 +550,11 @@ double atom_score(std::span<const std::uint8_t> bytes) {
   return bytes.empty() ? 0 : acc.score();
 }
 
-// Every start i of an exact run is extended one byte at a time up to kMaxAtom bytes; the score of
+// Every start i of an exact run is extended one byte at a time up to max_length bytes; the score of
 // each prefix is built from the previous one (ScoreAccumulator), so choosing costs O(run length x
-// kMaxAtom) and gives every candidate exactly the score atom_score() gives it.
-Atom BodyMatcher::choose_atom() const {
+// max_length) and gives every candidate exactly the score atom_score() gives it.
+Atom BodyMatcher::choose_atom(std::size_t max_length) const {
+  max_length = std::clamp<std::size_t>(max_length, 1, kMaxAtom);
   struct Pos {
     std::uint8_t byte;
     bool caseless;
@@ -573,7 +574,7 @@ Atom BodyMatcher::choose_atom() const {
   run.reserve(64);
   auto flush = [&] {
     for (std::size_t i = 0; i < run.size(); ++i) {
-      const std::size_t max_len = std::min(kMaxAtom, run.size() - i);
+      const std::size_t max_len = std::min(max_length, run.size() - i);
       const std::uint8_t first = run[i].byte;
       const double gap_penalty = run[i].dmax == kInf ? 6.0 : 0.0;
       const double slow_start = (first == 0x00 || first == 0xff) ? 4.0 : 0.0;
@@ -666,6 +667,11 @@ namespace {
 // A single-byte alternation whose accepted bytes are exactly those b with (b & mask) == value (a
 // case pair such as (41|61), or one nibble left open), as that (value, mask).
 std::optional<AtomCheck> alternation_as_mask(const Alternation &a) {
+  const auto &alts = a.alternatives;
+  if (!a.negated && alts.size() == 2 && alts[0].size() == 1 && alts[1].size() == 1 &&
+      alts[0][0].mask == 0xff && alts[1][0].mask == 0xff &&
+      (alts[0][0].value ^ alts[1][0].value) == 0x20) // a case pair, the ::i modifier's form
+    return AtomCheck{0, static_cast<std::uint8_t>(alts[0][0].value & 0xdf), 0xdf};
   if (a.alternatives.empty() || std::any_of(a.alternatives.begin(), a.alternatives.end(),
                                             [](const ByteRun &r) { return r.size() != 1; }))
     return std::nullopt;
@@ -698,74 +704,86 @@ double check_bits(std::uint8_t value, std::uint8_t mask) {
       p += std::exp2(-kByteBits[b]);
   return -std::log2(std::min(1.0, p));
 }
-} // namespace
 
-std::vector<AtomCheck> BodyMatcher::atom_checks(const Atom &atom, std::size_t max) const {
-  // Every byte position the pattern fixes, with its distance from the pattern's start (strictly
-  // increasing: each position spans one byte) and its stretch: positions of one stretch lie at
-  // constant distances from one another in every match.
-  struct Fixed {
-    std::uint64_t dmin;
-    std::uint32_t stretch;
-    std::uint8_t value, mask;
-  };
-  std::vector<Fixed> fixed;
+// Calls fn(dmin, stretch, value, mask) for every byte position the pattern fixes, in pattern order:
+// dmin is its distance from the pattern's start (strictly increasing: each position spans one
+// byte) and positions of one stretch lie at constant distances from one another in every match.
+template <class Fn> void for_each_fixed_byte(const BodyPattern &pattern, Fn fn) {
   std::uint64_t dmin = 0;
   std::uint32_t stretch = 0;
-  for (const auto &el : pattern().elements) {
-    auto [lo, hi] = element_span(el);
+  for (const auto &el : pattern.elements) {
     if (auto *r = std::get_if<ByteRun>(&el)) {
       for (const auto &m : *r) {
         if (m.mask != 0)
-          fixed.push_back(Fixed{dmin, stretch, m.value, m.mask});
+          fn(dmin, stretch, m.value, m.mask);
         ++dmin;
       }
       continue;
     }
+    auto [lo, hi] = element_span(el);
     if (lo != hi) {
       ++stretch; // a variable width: what follows moves against what came before
     } else if (auto *a = std::get_if<Alternation>(&el)) {
       if (auto m = alternation_as_mask(*a); m && m->mask != 0)
-        fixed.push_back(Fixed{dmin, stretch, m->value, m->mask});
+        fn(dmin, stretch, m->value, m->mask);
     }
     dmin = sat_add(dmin, lo);
   }
+}
+
+} // namespace
+
+std::vector<AtomCheck> BodyMatcher::atom_checks(const Atom &atom, std::size_t max) const {
   const std::uint64_t at = atom.min_distance;
-  auto it = std::find_if(fixed.begin(), fixed.end(), [&](const Fixed &f) { return f.dmin == at; });
-  if (it == fixed.end() || max == 0)
+  std::optional<std::uint32_t> own; // the atom's stretch
+  for_each_fixed_byte(pattern(),
+                      [&](std::uint64_t dmin, std::uint32_t stretch, std::uint8_t, std::uint8_t) {
+                        if (dmin == at)
+                          own = stretch;
+                      });
+  if (!own || max == 0)
     return {};
-  const std::uint32_t own = it->stretch;
   const std::uint64_t atom_end = at + atom.bytes.size();
+  // The `max` most selective bytes, in order; among equals the nearest to the atom (its bytes are
+  // in cache already), then the earliest.
   struct Candidate {
     AtomCheck check;
     double bits;
+    bool before(const Candidate &o) const {
+      if (bits != o.bits)
+        return bits > o.bits;
+      return std::abs(check.offset) < std::abs(o.check.offset);
+    }
   };
-  std::vector<Candidate> candidates;
-  for (const Fixed &f : fixed) {
-    if (f.stretch != own)
-      continue;
-    const bool inside = f.dmin >= at && f.dmin < atom_end;
+  std::vector<Candidate> best;
+  best.reserve(max + 1);
+  for_each_fixed_byte(pattern(), [&](std::uint64_t dmin, std::uint32_t stretch, std::uint8_t value,
+                                     std::uint8_t mask) {
+    if (stretch != *own)
+      return;
     // Inside the atom the prefilter matched every byte exactly, except letters when caseless.
-    const std::uint8_t letter = static_cast<std::uint8_t>(f.value | 0x20);
-    if (inside && !(atom.caseless && f.mask == 0xff && letter >= 'a' && letter <= 'z'))
-      continue;
-    const std::int64_t offset = static_cast<std::int64_t>(f.dmin) - static_cast<std::int64_t>(at);
+    const bool inside = dmin >= at && dmin < atom_end;
+    const std::uint8_t letter = static_cast<std::uint8_t>(value | 0x20);
+    if (inside && !(atom.caseless && mask == 0xff && letter >= 'a' && letter <= 'z'))
+      return;
+    const std::int64_t offset = static_cast<std::int64_t>(dmin) - static_cast<std::int64_t>(at);
     if (offset < std::numeric_limits<std::int16_t>::min() ||
         offset > std::numeric_limits<std::int16_t>::max())
-      continue;
-    candidates.push_back(Candidate{AtomCheck{static_cast<std::int16_t>(offset), f.value, f.mask},
-                                   check_bits(f.value, f.mask)});
-  }
-  // Most selective first; among equals the nearest to the atom (its bytes are in cache already).
-  std::stable_sort(candidates.begin(), candidates.end(),
-                   [](const Candidate &x, const Candidate &y) {
-                     if (x.bits != y.bits)
-                       return x.bits > y.bits;
-                     return std::abs(x.check.offset) < std::abs(y.check.offset);
-                   });
+      return;
+    const Candidate c{AtomCheck{static_cast<std::int16_t>(offset), value, mask},
+                      check_bits(value, mask)};
+    auto pos =
+        std::find_if(best.begin(), best.end(), [&](const Candidate &b) { return c.before(b); });
+    if (pos == best.end() && best.size() == max)
+      return;
+    best.insert(pos, c);
+    if (best.size() > max)
+      best.pop_back();
+  });
   std::vector<AtomCheck> out;
-  for (std::size_t i = 0; i < candidates.size() && i < max; ++i)
-    out.push_back(candidates[i].check);
+  out.reserve(best.size());
+  for (const Candidate &c : best)
+    out.push_back(c.check);
   return out;
 }
 

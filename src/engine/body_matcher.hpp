@@ -59,7 +59,9 @@ public:
   std::size_t min_length() const;
   const BodyPattern &pattern() const;
 
-  Atom choose_atom() const;
+  // At most max_length (1..16) bytes: a prefilter that only looks at 8 bytes of an atom should rank
+  // candidates by their first 8 bytes.
+  Atom choose_atom(std::size_t max_length = 16) const;
   // Up to `max` bytes that lie at a fixed distance from `atom` (an atom of this pattern whose start
   // is min_distance bytes after the pattern's earliest start, possibly shortened, or moved along
   // its own leading bytes) and that the prefilter has not already established: the bytes of the

@@ -38,7 +38,7 @@ constexpr std::size_t kMaxPrefilterAtom = 8;
 // The prefilter atom of a pattern. Vectorscan's literal API refuses literals that begin with a NUL
 // byte: leading NULs are dropped and the atom's distance moves along with them.
 Atom prefilter_atom(const BodyMatcher &m) {
-  Atom atom = m.choose_atom();
+  Atom atom = m.choose_atom(kMaxPrefilterAtom);
   std::size_t nuls = 0;
   while (nuls < atom.bytes.size() && atom.bytes[nuls] == 0)
     ++nuls;
