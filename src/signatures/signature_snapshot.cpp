@@ -31,11 +31,19 @@ static_assert(sizeof(Gap) == 8 && sizeof(Boundary) == 4 && sizeof(TdbRange) == 8
 static_assert(sizeof(LogicalExpression::Node) == 24);
 static_assert(std::variant_size_v<PatternElement> == 4);
 
+// Appends to `out`; a counting writer only adds up the sizes, so that the real one can reserve
+// the exact size (a 50 MB snapshot grown by doubling would briefly hold twice that).
 class Writer {
 public:
+  explicit Writer(bool counting = false) : counting_(counting) {}
   std::vector<std::uint8_t> out;
+  std::size_t counted() const { return counted_; }
 
   void raw(const void *p, std::size_t n) {
+    if (counting_) {
+      counted_ += n;
+      return;
+    }
     auto b = static_cast<const std::uint8_t *>(p);
     out.insert(out.end(), b, b + n);
   }
@@ -43,7 +51,12 @@ public:
     static_assert(std::is_integral_v<T>);
     raw(&v, sizeof v);
   }
-  void u8(std::uint8_t v) { out.push_back(v); }
+  void u8(std::uint8_t v) {
+    if (counting_)
+      ++counted_;
+    else
+      out.push_back(v);
+  }
   void flag(bool v) { u8(v ? 1 : 0); }
   template <typename E> void en(E e) { u8(static_cast<std::uint8_t>(e)); }
   void count(std::size_t n) { num(static_cast<std::uint32_t>(n)); }
@@ -61,6 +74,10 @@ public:
     for (const auto &s : v)
       str(s);
   }
+
+private:
+  bool counting_;
+  std::size_t counted_ = 0;
 };
 
 class Reader {
@@ -682,8 +699,8 @@ ContainerMetadataSignature get_cdb(Reader &r, std::size_t databases) {
 
 } // namespace
 
-std::vector<std::uint8_t> write_signature_snapshot(const SignatureSet &set) {
-  Writer w;
+namespace {
+void write_set(Writer &w, const SignatureSet &set) {
   w.raw(kMagic, sizeof kMagic);
   w.num(kSignatureSnapshotVersion);
   w.strings(set.databases);
@@ -705,6 +722,15 @@ std::vector<std::uint8_t> write_signature_snapshot(const SignatureSet &set) {
   w.strings(ignored);
   w.num(set.skipped_by_level);
   w.strings(set.warnings);
+}
+} // namespace
+
+std::vector<std::uint8_t> write_signature_snapshot(const SignatureSet &set) {
+  Writer sizer(true);
+  write_set(sizer, set);
+  Writer w;
+  w.out.reserve(sizer.counted());
+  write_set(w, set);
   return std::move(w.out);
 }
 
