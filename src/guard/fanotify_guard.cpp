@@ -459,7 +459,7 @@ void FanotifyGuard::handle_perm(const struct fanotify_event_metadata *m) {
   {
     std::lock_guard lock(mu_);
     if (m->mask & FAN_OPEN_PERM)
-      ignore_marks_.forget(st.st_dev, st.st_ino); // if it was exempt, the kernel dropped that
+      ignore_marks_.forget(m->fd, st.st_dev, st.st_ino); // judged afresh below
     if (auto it = by_inode_.find({st.st_dev, st.st_ino}); it != by_inode_.end()) {
       file = files_[it->second];
       path = file->path;

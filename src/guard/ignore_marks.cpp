@@ -56,9 +56,14 @@ bool IgnoreMarks::add(int fd, dev_t dev, ino_t ino, const std::string &path) {
   return true;
 }
 
-void IgnoreMarks::forget(dev_t dev, ino_t ino) {
-  if (auto it = by_inode_.find({dev, ino}); it != by_inode_.end())
-    erase(it);
+void IgnoreMarks::forget(int fd, dev_t dev, ino_t ino) {
+  auto it = by_inode_.find({dev, ino});
+  if (it == by_inode_.end())
+    return;
+  // Usually the kernel dropped the mask already (a write); but the event may also have been queued
+  // just before the mask was added: remove it, so that no mask is left that nobody tracks.
+  fanotify_mark(perm_fd_, FAN_MARK_REMOVE | FAN_MARK_IGNORED_MASK, kIgnored, fd, nullptr);
+  erase(it);
 }
 
 void IgnoreMarks::erase(std::map<Key, Entry>::iterator it) {
@@ -118,7 +123,7 @@ void IgnoreMarks::clear() {
 }
 
 void IgnoreMarks::name_changed(const std::string &path) {
-  if (by_inode_.empty())
+  if (perm_fd_ < 0)
     return;
   dirty_ = true;
   struct stat st {};
@@ -127,14 +132,21 @@ void IgnoreMarks::name_changed(const std::string &path) {
   if (auto p = by_path_.find(path); p != by_path_.end() && (!exists || p->second != here))
     if (auto it = by_inode_.find(p->second); it != by_inode_.end())
       take_back(it, false);
-  if (!exists)
+  if (!exists || !S_ISREG(st.st_mode))
     return;
-  if (auto it = by_inode_.find(here); it != by_inode_.end() && it->second.path != path) {
+  auto it = by_inode_.find(here);
+  if (it != by_inode_.end() && it->second.path == path)
+    return; // the same file under the same name (e.g. chmod): still exempt
+  if (it != by_inode_.end()) {
     if (auto old = by_path_.find(it->second.path); old != by_path_.end() && old->second == here)
       by_path_.erase(old);
     it->second.path = path; // remove the mask from the inode where it is now
     take_back(it, true);
+    return;
   }
+  // Not tracked: make sure no mask is there either (ENOENT when there is none).
+  fanotify_mark(perm_fd_, FAN_MARK_REMOVE | FAN_MARK_IGNORED_MASK, kIgnored, AT_FDCWD,
+                path.c_str());
 }
 
 void IgnoreMarks::revoke(const std::string &path) {

@@ -14,8 +14,9 @@
 //   file's opens keep being judged one by one (correct, only slower);
 // - name_changed(path) takes the exemption back at once from the inode tracked under `path` and
 //   from a tracked inode that now has that name (a neighbour renamed or linked anywhere is judged
-//   again); clear() takes all back; revoke(path) also removes an untracked ignore mask from the
-//   inode at `path` (an inode that became an asset);
+//   again; an untracked mask on the inode at `path` is removed too); clear() takes all back;
+//   revoke(path) also removes an untracked ignore mask from the inode at `path` (an inode that
+//   became an asset);
 // - not thread-safe: the owner serialises calls.
 #pragma once
 #include <chrono>
@@ -39,8 +40,9 @@ public:
   // the cap is reached (and nothing stale could be taken back) or the kernel refused.
   bool add(int fd, dev_t dev, ino_t ino, const std::string &path);
   bool contains(dev_t dev, ino_t ino) const { return by_inode_.contains({dev, ino}); }
-  // The kernel no longer holds the exemption (an event came for the inode): forget it.
-  void forget(dev_t dev, ino_t ino);
+  // A permission event came for the inode open at `fd`: if it was exempt, the exemption is ended
+  // (in the kernel too) and forgotten.
+  void forget(int fd, dev_t dev, ino_t ino);
   // The name `path` was created, removed, renamed or linked: see the promise above.
   void name_changed(const std::string &path);
   // `path` names an asset now: whatever inode is there loses any ignore mask, tracked or not.
