@@ -24,7 +24,7 @@ constexpr const char *kSuffix = ".hsdb";
 // A temporary file older than this was left by a writer that died; eviction removes it.
 constexpr time_t kStaleTempSeconds = 3600;
 
-void put_le(std::vector<std::uint8_t> &out, std::size_t at, std::uint64_t v, int bytes) {
+void put_le(std::span<std::uint8_t> out, std::size_t at, std::uint64_t v, int bytes) {
   for (int i = 0; i < bytes; ++i)
     out[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v >> (8 * i));
 }
@@ -85,16 +85,24 @@ std::shared_ptr<const CompiledCache> g_cache;
 
 } // namespace
 
+std::array<std::uint8_t, kCacheHeaderSize>
+make_cache_header(const CacheKey &key, std::span<const std::uint8_t> payload) {
+  std::array<std::uint8_t, kCacheHeaderSize> head{};
+  std::memcpy(head.data(), kMagic, sizeof kMagic);
+  put_le(head, 8, kCacheFormatVersion, 4);
+  put_le(head, 12, 0, 4);
+  std::memcpy(head.data() + 16, key.data(), key.size());
+  put_le(head, 48, payload.size(), 8);
+  auto digest = sha256_of(payload);
+  std::memcpy(head.data() + 56, digest.data(), digest.size());
+  return head;
+}
+
 std::vector<std::uint8_t> make_cache_file(const CacheKey &key,
                                           std::span<const std::uint8_t> payload) {
+  auto head = make_cache_header(key, payload);
   std::vector<std::uint8_t> out(kCacheHeaderSize + payload.size());
-  std::memcpy(out.data(), kMagic, sizeof kMagic);
-  put_le(out, 8, kCacheFormatVersion, 4);
-  put_le(out, 12, 0, 4);
-  std::memcpy(out.data() + 16, key.data(), key.size());
-  put_le(out, 48, payload.size(), 8);
-  auto digest = sha256_of(payload);
-  std::memcpy(out.data() + 56, digest.data(), digest.size());
+  std::memcpy(out.data(), head.data(), head.size());
   if (!payload.empty())
     std::memcpy(out.data() + kCacheHeaderSize, payload.data(), payload.size());
   return out;
@@ -191,7 +199,7 @@ std::optional<CompiledCache::Entry> CompiledCache::load(const CacheKey &key) con
   std::string name = file_name_for(key);
   std::string shown = (dir_ / name).string();
   auto reject_here = [&](const std::string &reason) -> std::optional<Entry> {
-    note(shown, reason + "; compiling again");
+    note(shown, reason + "; building it again");
     ++rejected_;
     ::unlinkat(dir_fd_, name.c_str(), 0);
     return std::nullopt;
@@ -259,8 +267,9 @@ void CompiledCache::store(const CacheKey &key, std::span<const std::uint8_t> pay
     note(shown, "cannot write: " + errno_text(errno) + "; not stored");
     return;
   }
-  std::vector<std::uint8_t> file = make_cache_file(key, payload);
-  bool ok = write_all(fd, file);
+  // Header and payload written separately: no second copy of a large payload in memory.
+  auto head = make_cache_header(key, payload);
+  bool ok = write_all(fd, head) && write_all(fd, payload);
   int err = ok ? 0 : errno;
   if (::close(fd) != 0 && ok) {
     ok = false;
@@ -280,7 +289,7 @@ void CompiledCache::store(const CacheKey &key, std::span<const std::uint8_t> pay
 }
 
 void CompiledCache::reject(const CacheKey &key, const std::string &reason) const {
-  note(path_for(key).string(), reason + "; compiling again");
+  note(path_for(key).string(), reason + "; building it again");
   // load() counted the entry as a hit; it turned out unusable.
   if (hits_.load() > 0)
     --hits_;

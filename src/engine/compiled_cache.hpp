@@ -37,6 +37,9 @@ using CacheKey = std::array<std::uint8_t, 32>;
 inline constexpr std::uint32_t kCacheFormatVersion = 1;
 inline constexpr std::size_t kCacheHeaderSize = 88;
 
+// The header of a cache file holding `payload` under `key` (the payload follows it).
+std::array<std::uint8_t, kCacheHeaderSize> make_cache_header(const CacheKey &key,
+                                                             std::span<const std::uint8_t> payload);
 // Builds the bytes of a cache file holding `payload` under `key`.
 std::vector<std::uint8_t> make_cache_file(const CacheKey &key,
                                           std::span<const std::uint8_t> payload);

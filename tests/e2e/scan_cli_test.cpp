@@ -261,7 +261,7 @@ TEST_F(ScanCli, CompiledCacheColdWarmAndDamaged) {
   EXPECT_EQ(damaged.status, 1);
   EXPECT_EQ(damaged.out, cold.out);
   EXPECT_EQ(damaged.err, "voxguard: compiled cache " + files[0].string() +
-                             ": truncated header (40 bytes, a header is 88); compiling again\n");
+                             ": truncated header (40 bytes, a header is 88); building it again\n");
   EXPECT_GT(fs::file_size(files[0]), 88u);
   auto healed = run();
   EXPECT_EQ(healed.err, "");
