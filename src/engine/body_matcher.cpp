@@ -15,6 +15,7 @@
 #include <bit>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <deque>
 #include <limits>
 #include <mutex>
@@ -190,6 +191,7 @@ struct CompiledForm {
     // boundaries, fixed gaps): all steps when min_len == max_len.
     std::size_t fixed_steps = 0;
     std::uint64_t fixed_width = 0; // bytes those steps span
+    int lead = -1; // the byte every match of the segment begins with, if the pattern fixes it
   };
   std::vector<Segment> segments;
   std::vector<ByteSet> tables;
@@ -272,13 +274,24 @@ void segment_min_ends(const CompiledForm &c, const CompiledForm::Segment &seg,
   if (seg.fixed_steps > 0 || seg.steps.empty()) {
     const bool whole = seg.fixed_steps == seg.steps.size();
     const std::uint64_t width = seg.fixed_width;
-    next.resize(count);
+    next.assign(count, kInf);
     bool any = false;
-    for (std::uint64_t i = 0; i < count; ++i) {
-      std::uint64_t p = a + i;
-      bool ok = p <= n && width <= n - p && fixed_steps_match(c, seg, seg.fixed_steps, els, d, p);
-      next[i] = ok ? p : kInf;
-      any = any || ok;
+    // Starts are tried in increasing order; when the segment begins with a fixed byte, memchr
+    // jumps to its next occurrence (a later segment may be searched to the end of the data).
+    const std::uint64_t last = std::min(a + count - 1, n >= width ? n - width : 0);
+    for (std::uint64_t p = a; p <= last && width <= n - p; ++p) {
+      if (seg.lead >= 0) {
+        const void *hit =
+            std::memchr(d.data() + p, seg.lead, static_cast<std::size_t>(last - p + 1));
+        if (!hit)
+          break;
+        p = static_cast<std::uint64_t>(static_cast<const std::uint8_t *>(hit) - d.data());
+      }
+      std::uint64_t q = p;
+      if (fixed_steps_match(c, seg, seg.fixed_steps, els, d, q)) {
+        next[p - a] = q;
+        any = true;
+      }
     }
     if (whole || !any)
       return;
@@ -416,6 +429,9 @@ CompiledForm compile_form(const BodyPattern &pattern) {
       st.gap_max = static_cast<std::uint32_t>(hi);
     }
     auto &seg = c.segments.back();
+    if (seg.steps.empty() && st.kind == Kind::run && !std::get<ByteRun>(el).empty() &&
+        std::get<ByteRun>(el)[0].mask == 0xff)
+      seg.lead = std::get<ByteRun>(el)[0].value;
     if (seg.fixed_steps == seg.steps.size() && lo == hi) {
       ++seg.fixed_steps;
       seg.fixed_width += lo;

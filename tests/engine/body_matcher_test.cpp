@@ -489,6 +489,30 @@ TEST(BodyMatcher, AtomChecksAreTheFixedBytesAroundTheAtom) {
   EXPECT_FALSE(checks_hold(checks, bytes("!!KaBcDeAx"), 0));
 }
 
+TEST(BodyMatcher, LaterSegmentsAreFoundAcrossSearchWindows) {
+  // A segment after * is searched forward in growing windows, jumping to its first byte: the
+  // first full occurrence lies far past many partial ones and past several window borders.
+  std::string text(300000, 'x');
+  for (std::size_t i = 7; i < text.size(); i += 97)
+    text[i] = '|';
+  text.replace(100, 2, "ab");
+  text.replace(199990, 6, "|stat!");
+  text.replace(250000, 6, "|stat!");
+  auto d = bytes(text);
+  auto m = compile("6162*7c7374617421").find(d, 0, d.size());
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->start, 100u);
+  EXPECT_EQ(m->end, 199996u);
+  // The same first segment without any later occurrence of its tail: no match.
+  text.replace(199990, 6, "|stat?");
+  text.replace(250000, 6, "|stat?");
+  d = bytes(text);
+  EXPECT_FALSE(compile("6162*7c7374617421").find(d, 0, d.size()));
+  // A fixed first segment found by its first byte, over a window of many starts.
+  EXPECT_EQ(compile("7c7374617421").find(bytes(text + "|stat!"), 0, text.size())->start,
+            text.size());
+}
+
 TEST(BodyMatcher, AtomDistancesHoldForParsedPatterns) {
   // Parsed patterns with alternations of different lengths and gaps before the atom.
   const std::pair<const char *, const char *> cases[] = {
