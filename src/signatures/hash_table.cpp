@@ -89,8 +89,14 @@ void HashTable::lookup_in(const std::vector<Entry<N>> &table, std::uint64_t size
   for (std::uint64_t key : {size, HashSignature::kAnySize}) {
     auto lo = std::lower_bound(table.begin(), table.end(), std::tie(key, want),
                                [](const Entry<N> &e, const auto &k) { return e.key() < k; });
+    // Several signatures with the same (size, digest): ClamAV keeps one, the last one loaded
+    // (signature indexes grow in load order), whether or not --allmatch is given.
+    const Entry<N> *last = nullptr;
     for (auto it = lo; it != table.end() && it->size == key && it->digest == want; ++it)
-      out.push_back(Hit{self.name(it->sig), self.origins_[it->sig]});
+      if (!last || it->sig > last->sig)
+        last = &*it;
+    if (last)
+      out.push_back(Hit{self.name(last->sig), self.origins_[last->sig]});
   }
 }
 

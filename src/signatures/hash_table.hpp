@@ -1,7 +1,9 @@
 // hash_table.hpp — whole-file hash signatures in compact sorted tables keyed by (size, digest).
 // Promise: signatures are added one at a time as the parser reads them (no intermediate objects),
 // finish() sorts; then needs() tells, from the file size alone, which digests must be computed
-// (none for most files); lookup() finds every signature whose size and digest match, in O(log n).
+// (none for most files); lookup() finds the signatures whose size and digest match, in O(log n):
+// per algorithm one for the file's size and one for `*`, the last loaded where several share a
+// (size, digest), as ClamAV reports one name for them.
 // Entries are fixed records per algorithm (32 bytes for MD5 and SHA1, 48 for SHA256) and names live
 // in one arena, so a table of hundreds of thousands of signatures costs a few tens of bytes each.
 #pragma once

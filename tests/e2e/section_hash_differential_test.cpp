@@ -36,8 +36,8 @@ struct TempDir {
   ~TempDir() { fs::remove_all(path); }
 };
 
-// Every file gets its own section contents (`salt`): clamscan reports one name for a (size, digest)
-// that several signatures share, voxguard every one (see the report of the hash tables).
+// Every file gets its own section contents (`salt`), so that each signature names one file's
+// section (signatures sharing a (size, digest) report one name: hash_tie_differential_test.cpp).
 std::vector<std::pair<std::string, Bytes>> crafted_corpus() {
   std::vector<std::pair<std::string, Bytes>> out;
   auto base = [](std::uint8_t salt) {

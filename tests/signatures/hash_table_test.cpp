@@ -51,5 +51,28 @@ TEST(HashTable, WildcardSizeMatchesAnySize) {
   EXPECT_EQ(hits[0].name, "Star");
 }
 
+// ClamAV keeps one signature per (algorithm, size or `*`, digest): the last one loaded.
+TEST(HashTable, SignaturesSharingSizeAndDigestReportTheLastLoaded) {
+  std::string data = "tie";
+  auto d = digest_bytes(bytes(data), hash_bit(HashAlgo::md5) | hash_bit(HashAlgo::sha256));
+  std::string md5 = d.md5->hex(), sha256 = d.sha256->hex();
+  HashTable idx;
+  idx.add(sig((md5 + ":3:A").c_str()));
+  idx.add(sig((sha256 + ":3:S1").c_str()));
+  idx.add(sig((md5 + ":*:W1:73").c_str()));
+  idx.add(sig((md5 + ":3:B").c_str()));
+  idx.add(sig((md5 + ":*:W2:73").c_str()));
+  idx.add(sig((sha256 + ":3:S2").c_str()));
+  idx.add(sig((md5 + ":4:OtherSize").c_str()));
+  idx.finish();
+  EXPECT_EQ(idx.size(), 7u); // all are counted, as clamscan counts them
+  std::vector<HashTable::Hit> hits;
+  idx.lookup(3, digest_bytes(bytes(data), idx.needs(3)), hits);
+  std::vector<std::string> names;
+  for (const auto &h : hits)
+    names.emplace_back(h.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"B", "W2", "S2"}));
+}
+
 } // namespace
 } // namespace vg
