@@ -83,8 +83,12 @@ LoadedSignatures load_databases_cached(const std::vector<std::string> &paths, co
   r.set = load_database_files(list);
   r.load_seconds = since(t1);
   auto t2 = Clock::now();
-  cache->store(key, write_signature_snapshot(r.set));
-  r.stored = true;
+  // A file replaced between hashing and parsing must not leave its new content under the old
+  // content's key: hash again (cold path only) and store only if nothing changed.
+  if (signature_snapshot_key(list_database_files(paths)) == key) {
+    cache->store(key, write_signature_snapshot(r.set));
+    r.stored = true;
+  }
   r.store_seconds = since(t2);
   return r;
 }
