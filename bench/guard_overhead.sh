@@ -49,6 +49,7 @@ cat > "$W/policy.toml" <<POL
 [guard]
 mode = "fanotify"
 action = "deny"
+exempt_neighbours = true
 journal = "$W/journal"
 pid_file = "$W/guard.pid"
 syslog = false

@@ -291,8 +291,9 @@ std::string FanotifyGuard::summary() const {
                   (pre_access_ && pre_access_note_.empty() ? "on (FAN_PRE_ACCESS)" : "partial");
   if (!pre_access_note_.empty())
     s += " [" + pre_access_note_ + "]";
-  s += "; unchanged neighbours in protected folders exempt after one check (up to " +
-       std::to_string(ignore_marks_.cap()) + " ignore marks)";
+  if (policy_.exempt_neighbours)
+    s += "; unchanged neighbours in protected folders exempt after one check (up to " +
+         std::to_string(ignore_marks_.cap()) + " ignore marks)";
   return s;
 }
 
@@ -554,14 +555,24 @@ void FanotifyGuard::exempt_neighbour(int fd, const struct stat &st, const Dir &d
   // Only a file nobody is writing: a trusted writer's temp file (about to replace an asset) or a
   // file an attacker is preparing has changed within the last seconds, and the first write to an
   // exempt inode ends its exemption in the kernel.
+  if (!policy_.exempt_neighbours)
+    return;
   struct timespec now {};
   clock_gettime(CLOCK_REALTIME, &now);
   if (!S_ISREG(st.st_mode) || now.tv_sec - st.st_ctim.tv_sec < kNeighbourSettleSeconds)
     return;
-  if (!may_exempt(dir, path))
+  if (by_inode_.contains({st.st_dev, st.st_ino}) || !may_exempt(dir, path))
     return;
   if (!ignore_marks_.add(fd, st.st_dev, st.st_ino, path))
     return;
+  // The judgement above used a status read before mu_ was taken: a link or rename since (ctime
+  // moves) may have made this inode an asset. Look again now that the mark is in place.
+  struct stat again {};
+  if (fstat(fd, &again) != 0 || again.st_ctim.tv_sec != st.st_ctim.tv_sec ||
+      again.st_ctim.tv_nsec != st.st_ctim.tv_nsec || by_inode_.contains({st.st_dev, st.st_ino})) {
+    ignore_marks_.forget(fd, st.st_dev, st.st_ino);
+    return;
+  }
   // A rename may have given the file another name (an asset's) since it was judged; the notify
   // thread takes exemptions back under mu_, so looking once more here closes the gap.
   char link[4096];

@@ -123,7 +123,7 @@ Policy parse_policy(std::string_view text, const std::string &input) {
                     "keys must be inside [guard], [[asset]] or [[trusted]]");
     } else if (t.name == "guard" && !t.array) {
       r.only({"mode", "action", "journal", "journal_versions", "quarantine", "events_file",
-              "syslog", "alert_on_number_change", "pid_file", "signatures"});
+              "syslog", "alert_on_number_change", "exempt_neighbours", "pid_file", "signatures"});
       if (auto m = r.str("mode")) {
         if (*m != "auto" && *m != "bpf-lsm" && *m != "fanotify")
           throw Error(r.where(r.get("mode")->line),
@@ -150,6 +150,8 @@ Policy parse_policy(std::string_view text, const std::string &input) {
         p.syslog = *s;
       if (auto a = r.boolean("alert_on_number_change"))
         p.alert_on_number_change = *a;
+      if (auto e = r.boolean("exempt_neighbours"))
+        p.exempt_neighbours = *e;
       if (auto f = r.absolute_path("pid_file", false); !f.empty())
         p.pid_file = f;
       if (const TomlValue *v = r.get("signatures")) {
@@ -221,6 +223,7 @@ std::string Policy::to_toml() const {
   o += std::string("syslog = ") + (syslog ? "true" : "false") + "\n";
   o +=
       std::string("alert_on_number_change = ") + (alert_on_number_change ? "true" : "false") + "\n";
+  o += std::string("exempt_neighbours = ") + (exempt_neighbours ? "true" : "false") + "\n";
   o += "pid_file = " + toml_quote(pid_file) + "\n";
   if (!signatures.empty()) {
     o += "signatures = [";

@@ -44,6 +44,11 @@ struct Policy {
   std::string events_file; // JSON lines file sink; empty = none
   bool syslog = true;
   bool alert_on_number_change = true; // alert even when a trusted writer changes a number
+  // fanotify mode: after one judged read, an unchanged non-asset file in a protected folder gets
+  // an ignore mark and its opens stay in the kernel (fast), at the price that an untrusted
+  // program's open of it for writing is no longer checked (its first write ends the exemption).
+  // Off by default: then every open of a foreign file in a protected folder is judged.
+  bool exempt_neighbours = false;
   std::string pid_file = "/run/voxguard-guard.pid";
   // Signature databases (files or folders) the offending executables are scanned with; empty = the
   // scanner's own search order ($VOXGUARD_DB, /var/lib/voxguard, /var/lib/clamav, bundled).

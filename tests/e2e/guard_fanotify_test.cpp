@@ -212,7 +212,9 @@ protected:
     std::string policy =
         "[guard]\njournal = \"" + (dir / "journal").string() + "\"\npid_file = \"" +
         (dir / "guard.pid").string() + "\"\nevents_file = \"" + (dir / "events.jsonl").string() +
-        "\"\nsyslog = false\naction = \"deny+kill\"\nmode = \"auto\"\nsignatures = [\"" +
+        "\"\nsyslog = false\naction = \"deny+kill\"\nmode = \"auto\"\n"
+        // the neighbour tests below need the exemptions; every other vector must fail with them
+        "exempt_neighbours = true\nsignatures = [\"" +
         (dir / "test.hdb").string() +
         "\"]\n"
         "[[asset]]\npath = \"" +

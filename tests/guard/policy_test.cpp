@@ -14,6 +14,7 @@ action = "deny+stop"   # stop, do not kill
 journal = "/tmp/j"
 journal_versions = 5
 syslog = false
+exempt_neighbours = true
 signatures = ["/var/lib/clamav/main.hdb", '/srv/db']
 
 [[asset]]
@@ -51,6 +52,8 @@ TEST(Policy, ParsesEverything) {
   EXPECT_EQ(p.journal, "/tmp/j");
   EXPECT_EQ(p.journal_versions, 5u);
   EXPECT_FALSE(p.syslog);
+  EXPECT_TRUE(p.exempt_neighbours);
+  EXPECT_FALSE(parse_policy("[guard]\n", "d.toml").exempt_neighbours); // off unless asked for
   EXPECT_EQ(p.signatures, (std::vector<std::string>{"/var/lib/clamav/main.hdb", "/srv/db"}));
   ASSERT_EQ(p.assets.size(), 2u);
   EXPECT_EQ(p.assets[0].format, AssetFormat::baresip_contacts);
@@ -69,6 +72,7 @@ TEST(Policy, RoundTripsThroughToToml) {
   EXPECT_EQ(q.assets.size(), 2u);
   EXPECT_EQ(q.trusted[0].sha256, p.trusted[0].sha256);
   EXPECT_EQ(q.signatures, p.signatures);
+  EXPECT_TRUE(q.exempt_neighbours);
 }
 
 TEST(Policy, ErrorsNameTheLineAndReason) {

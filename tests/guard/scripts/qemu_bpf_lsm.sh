@@ -77,7 +77,7 @@ T0=$(date +%s.%N)
 $VG guard start --policy /tmp/policy.toml > /tmp/guard.out 2>&1 &
 GP=$!
 for i in $(seq 600); do grep -q enforcing /tmp/guard.out && break; kill -0 $GP 2>/dev/null || break; sleep 0.1; done
-echo "RESULT banner $(head -1 /tmp/guard.out)"
+echo "RESULT banner $(grep -m1 enforcing /tmp/guard.out || head -1 /tmp/guard.out)"
 echo "RESULT start-seconds $(echo "$(date +%s.%N) - $T0" | bc 2>/dev/null)"
 if ! grep -q enforcing /tmp/guard.out; then
   tr -c '[:print:]\n' ' ' < /tmp/guard.out | tail -c 2500 | sed 's/^/RESULT log /'
