@@ -5,7 +5,11 @@
 #include "signatures/cvd_container.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
+#include <elf.h>
+#include <limits>
+#include <link.h>
 #include <type_traits>
 
 namespace vg {
@@ -177,12 +181,44 @@ void put(Writer &w, const OffsetSpec &s) {
   w.num(s.section);
   w.num(s.max_shift);
 }
+// Exactly what parse_offset_spec() can produce: |n| at most INT64_MAX / 4 with the sign its base
+// gives it (EOF- negative or zero, EP either, the others positive or zero), a section only for
+// Sx+n / SEx and at most 0xffff, no delta for SEx, nothing at all for * and VI. resolve() and the
+// PCRE window add these to file positions and sizes without overflow checks.
 OffsetSpec get_offset(Reader &r) {
+  using Base = OffsetSpec::Base;
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max() / 4;
   OffsetSpec s;
-  s.base = r.en(OffsetSpec::Base::version_info, "offset base");
+  s.base = r.en(Base::version_info, "offset base");
   s.delta = r.num<std::int64_t>("offset");
   s.section = r.num<std::uint32_t>("offset");
   s.max_shift = r.num<std::uint32_t>("offset");
+  std::int64_t lo = 0, hi = 0;
+  switch (s.base) {
+  case Base::absolute:
+  case Base::section_start:
+  case Base::last_section_start:
+    hi = kMax;
+    break;
+  case Base::eof_minus:
+    lo = -kMax;
+    break;
+  case Base::entry_point:
+    lo = -kMax;
+    hi = kMax;
+    break;
+  case Base::any:
+  case Base::version_info:
+  case Base::section_entire:
+    break;
+  }
+  bool sectioned = s.base == Base::section_start || s.base == Base::section_entire;
+  bool bare = s.base == Base::any || s.base == Base::version_info;
+  if (s.delta < lo || s.delta > hi || s.section > (sectioned ? 0xffffu : 0u) ||
+      (bare && s.max_shift != 0))
+    r.fail("offset (base " + std::to_string(static_cast<int>(s.base)) + ", delta " +
+           std::to_string(s.delta) + ", section " + std::to_string(s.section) + ", maxshift " +
+           std::to_string(s.max_shift) + ") that no offset field parses to");
   return s;
 }
 
@@ -530,6 +566,8 @@ struct SignatureSnapshotAccess {
       if (n.kind == Node::Kind::subsig) {
         if (n.subsig >= 64)
           r.fail("expression names subsignature " + std::to_string(n.subsig));
+        if (n.left != -1 || n.right != -1)
+          r.fail("expression leaf with operands");
         max_subsig = std::max(max_subsig, n.subsig);
       } else if (n.left < 0 || n.left >= below || n.right < 0 || n.right >= below) {
         r.fail("expression node whose operands do not precede it");
@@ -539,12 +577,63 @@ struct SignatureSnapshotAccess {
                          : e.root_ < 0 || static_cast<std::size_t>(e.root_) >= e.nodes_.size() ||
                                max_subsig != e.max_subsig_)
       r.fail("expression root or highest subsignature inconsistent with its nodes");
-    e.caps_.resize(r.count("expression caps", 4));
-    if (e.caps_.size() > 64)
-      r.fail("expression caps for " + std::to_string(e.caps_.size()) + " subsignatures");
-    for (auto &c : e.caps_)
+    check_tree(r, e);
+    std::vector<std::uint32_t> caps(r.count("expression caps", 4));
+    if (caps.size() > 64)
+      r.fail("expression caps for " + std::to_string(caps.size()) + " subsignatures");
+    for (auto &c : caps)
       c = r.num<std::uint32_t>("expression caps");
+    e.caps_ = derive_caps(e);
+    if (caps != e.caps_)
+      r.fail("expression count caps differ from those its nodes give");
     return e;
+  }
+
+  // The parser adds a node after its operands and uses each node once: the root is the last node
+  // and every other node is the operand of exactly one node. Shared operands (a DAG) would make
+  // every walk of the tree exponential.
+  static void check_tree(Reader &r, const LogicalExpression &e) {
+    using Node = LogicalExpression::Node;
+    if (e.nodes_.empty())
+      return;
+    if (static_cast<std::size_t>(e.root_) != e.nodes_.size() - 1)
+      r.fail("expression whose root is not its last node");
+    std::vector<std::uint8_t> uses(e.nodes_.size());
+    for (const Node &n : e.nodes_)
+      if (n.kind != Node::Kind::subsig)
+        for (auto child : {n.left, n.right})
+          if (++uses[static_cast<std::size_t>(child)] > 1)
+            r.fail("expression node " + std::to_string(child) +
+                   " is an operand more than once (not a tree)");
+    for (std::size_t i = 0; i + 1 < uses.size(); ++i)
+      if (uses[i] != 1)
+        r.fail("expression node " + std::to_string(i) + " is not an operand of any node");
+  }
+
+  // What the parser's raise_caps() gives: per subsignature (0 to the highest named), one more than
+  // the largest count any comparison above it takes, at least 1. Linear in the nodes: each node's
+  // subsignatures are known once its operands' are (operands precede their node).
+  static std::vector<std::uint32_t> derive_caps(const LogicalExpression &e) {
+    using Node = LogicalExpression::Node;
+    if (e.nodes_.empty())
+      return {};
+    std::vector<std::uint32_t> caps(std::size_t{e.max_subsig_} + 1, 1);
+    std::vector<std::uint64_t> under(e.nodes_.size());
+    for (std::size_t i = 0; i < e.nodes_.size(); ++i) {
+      const Node &n = e.nodes_[i];
+      under[i] = n.kind == Node::Kind::subsig ? std::uint64_t{1} << n.subsig
+                                              : under[static_cast<std::size_t>(n.left)] |
+                                                    under[static_cast<std::size_t>(n.right)];
+      if (!n.comparison)
+        continue;
+      std::uint32_t cap =
+          n.value == std::numeric_limits<std::uint32_t>::max() ? n.value : n.value + 1;
+      for (std::uint64_t bits = under[i]; bits; bits &= bits - 1) {
+        auto id = static_cast<std::size_t>(std::countr_zero(bits));
+        caps[id] = std::max(caps[id], cap);
+      }
+    }
+    return caps;
   }
 };
 
@@ -600,6 +689,16 @@ LogicalSubsignature get_subsig(Reader &r, std::size_t index,
     if (trigger.nodes().empty() || trigger.max_subsig() >= index)
       r.fail("PCRE subsignature " + std::to_string(index) +
              " whose trigger does not name earlier subsignatures");
+    // Both are derived from text the snapshot holds: they must be what that text parses to.
+    auto parsed = parse_logical_expression(p.trigger);
+    if (!parsed.ok() || !(parsed.expression == trigger))
+      r.fail("PCRE subsignature " + std::to_string(index) + " whose trigger differs from '" +
+             p.trigger + "' parsed");
+    auto offset = parse_offset_spec(p.offset_text);
+    if (!offset.ok() || offset.spec.base != p.offset.base || offset.spec.delta != p.offset.delta ||
+        offset.spec.section != p.offset.section || offset.spec.max_shift != p.offset.max_shift)
+      r.fail("PCRE subsignature " + std::to_string(index) + " whose offset differs from '" +
+             p.offset_text + "' parsed");
     s.set_pcre(std::move(p), std::move(trigger));
   } else if (s.kind == Kind::byte_compare) {
     auto b = get_byte_compare(r);
@@ -770,10 +869,66 @@ SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const 
   return set;
 }
 
+namespace {
+// The NT_GNU_BUILD_ID note of the object dl_iterate_phdr() reports first: the main program.
+int find_build_id(dl_phdr_info *info, std::size_t, void *out) {
+  auto &id = *static_cast<std::vector<std::uint8_t> *>(out);
+  for (ElfW(Half) i = 0; i < info->dlpi_phnum && id.empty(); ++i) {
+    const ElfW(Phdr) &ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_NOTE)
+      continue;
+    const std::size_t align = ph.p_align == 8 ? 8 : 4;
+    auto pad = [align](std::size_t n) { return (n + align - 1) & ~(align - 1); };
+    auto *p = reinterpret_cast<const std::uint8_t *>(info->dlpi_addr + ph.p_vaddr);
+    std::size_t size = ph.p_memsz, at = 0;
+    while (size - at >= sizeof(ElfW(Nhdr))) {
+      ElfW(Nhdr) h;
+      std::memcpy(&h, p + at, sizeof h);
+      std::size_t name = at + sizeof h;
+      if (h.n_namesz > size - name || h.n_descsz > size - name - pad(h.n_namesz))
+        break;
+      std::size_t desc = name + pad(h.n_namesz);
+      if (h.n_type == NT_GNU_BUILD_ID && h.n_namesz == 4 && std::memcmp(p + name, "GNU", 4) == 0) {
+        id.assign(p + desc, p + desc + h.n_descsz);
+        break;
+      }
+      at = desc + pad(h.n_descsz);
+      if (at > size)
+        break;
+    }
+  }
+  return 1; // the main program only
+}
+} // namespace
+
+std::vector<std::uint8_t> program_build_identity() {
+  static const std::vector<std::uint8_t> identity = [] {
+    std::vector<std::uint8_t> id;
+    dl_iterate_phdr(find_build_id, &id);
+    std::string_view kind = "gnu-build-id:";
+    if (id.empty()) { // linked without --build-id: the program's own bytes identify it
+      MappedFile exe = MappedFile::open("/proc/self/exe");
+      auto d = digest_bytes(exe.bytes(), hash_bit(HashAlgo::sha256));
+      id.assign(d.sha256->b.begin(), d.sha256->b.end());
+      kind = "exe-sha256:";
+    }
+    id.insert(id.begin(), kind.begin(), kind.end());
+    return id;
+  }();
+  return identity;
+}
+
 SnapshotKey signature_snapshot_key(const DatabaseFileList &list) {
+  return signature_snapshot_key(list, program_build_identity());
+}
+
+SnapshotKey signature_snapshot_key(const DatabaseFileList &list,
+                                   std::span<const std::uint8_t> build_identity) {
   Writer w;
   w.str("voxguard signature snapshot");
   w.num(kSignatureSnapshotVersion);
+  w.count(build_identity.size());
+  w.raw(build_identity.data(), build_identity.size());
   w.num(static_cast<std::uint32_t>(kFunctionalityLevel));
   const CvdTrust &keys = trusted_cvd_keys();
   for (const auto *s : {&keys.container.n_decimal, &keys.container.e_decimal, &keys.info.n_decimal,

@@ -6,13 +6,16 @@
 // read_signature_snapshot() treats its input as untrusted: every length, count, index and enum is
 // checked, as are the invariants the parsers guarantee and the engine relies on (subsignature ids
 // under 64 and matching the expression, triggers naming earlier subsignatures, expression trees
-// whose children precede their parent, sorted hash tables, origins naming a loaded database); any
-// violation is a vg::Error naming the snapshot and the reason, never a crash or a hang.
-// signature_snapshot_key() is the SHA-256 of the snapshot format version, the functionality level,
-// the trusted container keys, the loader's notices and every database file's path and full content
-// (never its mtime), so a changed file never finds a stale snapshot. load_databases_cached() is the
-// warm-start policy: a snapshot that cannot be read is rejected once (the cache names it and the
-// reason), the text is parsed and the snapshot rewritten.
+// whose children precede their parent and are used once (a tree, not a DAG), offsets within the
+// offset parser's ranges, count caps and PCRE triggers/offsets equal to what they derive from,
+// sorted hash tables, origins naming a loaded database); any violation is a vg::Error naming the
+// snapshot and the reason, never a crash or a hang. signature_snapshot_key() is the SHA-256 of the
+// snapshot format version, the program's build identity (its GNU build-id: a parser changed without
+// a version bump still misses), the functionality level, the trusted container keys, the loader's
+// notices and every database file's path and full content (never its mtime), so a changed file
+// never finds a stale snapshot. load_databases_cached() is the warm-start policy: a snapshot that
+// cannot be read is rejected once (the cache names it and the reason), the text is parsed and the
+// snapshot rewritten.
 #pragma once
 #include "common/error.hpp"
 #include "signatures/database_loader.hpp"
@@ -37,6 +40,14 @@ SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const 
 
 // Reads every listed file in full. Throws vg::Error for a file that cannot be read.
 SnapshotKey signature_snapshot_key(const DatabaseFileList &list);
+// The same key for a given build identity (the one above passes program_build_identity()).
+SnapshotKey signature_snapshot_key(const DatabaseFileList &list,
+                                   std::span<const std::uint8_t> build_identity);
+// Identifies the running program's code, so that a rebuilt parser never reads an older build's
+// snapshot: "gnu-build-id:" and the main program's NT_GNU_BUILD_ID note, or, linked without one,
+// "exe-sha256:" and the SHA-256 of /proc/self/exe. Computed once. Throws vg::Error when neither
+// can be had.
+std::vector<std::uint8_t> program_build_identity();
 
 struct LoadedSignatures {
   SignatureSet set;

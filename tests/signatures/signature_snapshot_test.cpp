@@ -1,18 +1,25 @@
 // Tests of the signature snapshot: a set read back equals the set written, field by field, for the
 // shared databases (full official subset, ditekshen, rfxn, the unit-test and pe_allmatch sets) and
-// for .cvd containers, .cdb, .ign2 and .fp files; damaged snapshots are refused with the reason;
-// the key follows content, not mtimes; load_databases_cached() stores, reuses and rewrites.
+// for .cvd containers, .cdb, .ign2 and .fp files; damaged snapshots are refused with the reason
+// (among them an expression DAG, out-of-range offsets, tampered count caps, PCRE triggers and
+// offsets that differ from their text); the key follows content and the program's build-id, not
+// mtimes; load_databases_cached() stores, reuses and rewrites.
 #include "common/error.hpp"
 #include "signatures/database_loader.hpp"
 #include "signatures/signature_snapshot.hpp"
 
 #include "signatures/cvd_test_builder.hpp"
 
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <gtest/gtest.h>
 #include <map>
 #include <optional>
+#include <unistd.h>
 
 namespace vg {
 namespace {
@@ -381,6 +388,148 @@ TEST(SignatureSnapshot, InvariantsTheEngineReliesOnAreChecked) {
   }
 }
 
+// Where the expression parsed from `text` starts in `bytes` (its root, highest subsignature and
+// node count, as the writer puts them): the tests below rewrite its nodes and caps in place.
+std::size_t expression_at(const std::vector<std::uint8_t> &bytes, const std::string &text) {
+  auto e = parse_logical_expression(text).expression;
+  std::uint32_t header[3] = {static_cast<std::uint32_t>(e.nodes().size() - 1), e.max_subsig(),
+                             static_cast<std::uint32_t>(e.nodes().size())};
+  auto *h = reinterpret_cast<const std::uint8_t *>(header);
+  auto it = std::search(bytes.begin(), bytes.end(), h, h + sizeof header);
+  EXPECT_NE(it, bytes.end()) << text;
+  return static_cast<std::size_t>(it - bytes.begin());
+}
+
+constexpr std::size_t kNodeBytes = 22; // kind, comparison, value, distinct, subsig, left, right
+
+template <typename T> void poke(std::vector<std::uint8_t> &bytes, std::size_t at, T v) {
+  std::memcpy(bytes.data() + at, &v, sizeof v);
+}
+
+// A chain "0&0&...&0" of 4095 nodes rewritten so that node i is all(i - 1, i - 1): every walk of
+// that DAG visits 2^4094 paths. The reader must refuse it, at once.
+TEST(SignatureSnapshot, ExpressionSharingOperandsIsRefused) {
+  std::string chain = "0";
+  for (int i = 1; i < 2048; ++i)
+    chain += "&0";
+  TempDir d;
+  d.write("dag.ldb", "Dag;Target:0;" + chain + ";41424344\n");
+  auto bytes = write_signature_snapshot(load_databases({d.path.string()}));
+  std::size_t at = expression_at(bytes, chain) + 12;
+  for (std::int32_t i = 1; i < 4095; ++i) {
+    std::size_t node = at + static_cast<std::size_t>(i) * kNodeBytes;
+    bytes[node] = 1; // all
+    bytes[node + 1] = 0;
+    poke<std::uint32_t>(bytes, node + 2, 0);
+    poke<std::uint32_t>(bytes, node + 6, 0);
+    poke<std::uint32_t>(bytes, node + 10, 0);
+    poke<std::int32_t>(bytes, node + 14, i - 1);
+    poke<std::int32_t>(bytes, node + 18, i - 1);
+  }
+  auto t0 = std::chrono::steady_clock::now();
+  auto why = refusal(bytes);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(1));
+  EXPECT_NE(why.find("expression node 0 is an operand more than once (not a tree)"),
+            std::string::npos)
+      << why;
+
+  // Shared operands on a small expression, and a root that is not the last node.
+  bytes = write_signature_snapshot(small_set());
+  at = expression_at(bytes, "(0|1)>1,2&2") + 12; // nodes: 0, 1, any(0,1), 2, all(2,3)
+  auto shared = bytes;
+  poke<std::int32_t>(shared, at + 4 * kNodeBytes + 18, 2); // all(2, 2): node 3 unused
+  EXPECT_NE(refusal(shared).find("is an operand more than once"), std::string::npos);
+  auto unused = bytes;
+  poke<std::int32_t>(unused, at + 2 * kNodeBytes + 18, 0); // any(0, 0)
+  poke<std::int32_t>(unused, at + 4 * kNodeBytes + 14, 1); // all(1, 3)
+  EXPECT_NE(refusal(unused).find("is an operand more than once"), std::string::npos);
+  auto root = bytes;
+  poke<std::int32_t>(root, at - 12, 2);
+  EXPECT_NE(refusal(root).find("root is not its last node"), std::string::npos);
+}
+
+// Counting caps are derived from the nodes: a snapshot claiming others is refused.
+TEST(SignatureSnapshot, TamperedCountCapsAreRefused) {
+  SignatureSet set = small_set();
+  auto bytes = write_signature_snapshot(set);
+  // (0|1)>1,2 caps subsignatures 0 and 1 at 2; 2 stays at 1.
+  ASSERT_EQ(set.logicals[0].expression.count_cap(0), 2u);
+  ASSERT_EQ(set.logicals[0].expression.count_cap(2), 1u);
+  std::size_t caps = expression_at(bytes, "(0|1)>1,2&2") + 12 + 5 * kNodeBytes;
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto bad = bytes;
+    poke<std::uint32_t>(bad, caps + 4 + 4 * i, 1000);
+    EXPECT_NE(refusal(bad).find("expression count caps differ"), std::string::npos) << i;
+  }
+  auto fewer = bytes; // two caps instead of three, the third read as the next field
+  poke<std::uint32_t>(fewer, caps, 2);
+  EXPECT_NE(refusal(fewer).find("bad signature snapshot"), std::string::npos);
+  SignatureSet back = read_signature_snapshot(bytes, "good");
+  EXPECT_TRUE(back.logicals[0].expression == set.logicals[0].expression);
+}
+
+// Offsets outside what parse_offset_spec() yields would overflow resolve()'s signed arithmetic.
+TEST(SignatureSnapshot, OffsetsOutsideTheParsersRangesAreRefused) {
+  using Base = OffsetSpec::Base;
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max() / 4;
+  SignatureSet base = small_set();
+  struct Case {
+    OffsetSpec spec;
+    bool ok;
+  };
+  const Case cases[] = {
+      {{Base::absolute, kMax, 0, 7}, true},
+      {{Base::absolute, kMax + 1, 0, 0}, false},
+      {{Base::absolute, -1, 0, 0}, false},
+      {{Base::absolute, 5, 1, 0}, false},
+      {{Base::eof_minus, -kMax, 0, 0}, true},
+      {{Base::eof_minus, std::numeric_limits<std::int64_t>::min(), 0, 0}, false},
+      {{Base::eof_minus, 1, 0, 0}, false},
+      {{Base::entry_point, -kMax, 0, 0}, true},
+      {{Base::entry_point, kMax, 0, 0}, true},
+      {{Base::entry_point, std::numeric_limits<std::int64_t>::max(), 0, 0}, false},
+      {{Base::section_start, kMax, 0xffff, 0}, true},
+      {{Base::section_start, 0, 0x10000, 0}, false},
+      {{Base::section_start, -3, 1, 0}, false},
+      {{Base::section_entire, 0, 0xffff, 0}, true},
+      {{Base::section_entire, 4, 1, 0}, false},
+      {{Base::last_section_start, kMax, 0, 0}, true},
+      {{Base::last_section_start, -1, 0, 0}, false},
+      {{Base::last_section_start, 0, 2, 0}, false},
+      {{Base::any, 0, 0, 0}, true},
+      {{Base::any, 3, 0, 0}, false},
+      {{Base::any, 0, 0, 9}, false},
+      {{Base::version_info, 0, 1, 0}, false},
+  };
+  for (const auto &c : cases) {
+    std::string what = std::to_string(static_cast<int>(c.spec.base)) + " " +
+                       std::to_string(c.spec.delta) + " " + std::to_string(c.spec.section);
+    auto body = base;
+    body.bodies[0].offset = c.spec;
+    auto sub = base;
+    sub.logicals[0].subsigs[0].offset = c.spec;
+    for (const auto *s : {&body, &sub}) {
+      auto why = refusal(write_signature_snapshot(*s));
+      if (c.ok)
+        EXPECT_EQ(why, "accepted") << what;
+      else
+        EXPECT_NE(why.find("that no offset field parses to"), std::string::npos) << what << why;
+    }
+  }
+  // A PCRE subsignature's offset and trigger must be what their texts parse to.
+  auto s = base;
+  auto pcre = s.logicals[0].subsigs[2].pcre();
+  pcre.offset = OffsetSpec{Base::absolute, 5, 0, 0}; // its text is "*"
+  s.logicals[0].subsigs[2].set_pcre(pcre, s.logicals[0].subsigs[2].trigger());
+  EXPECT_NE(refusal(write_signature_snapshot(s)).find("whose offset differs from '*' parsed"),
+            std::string::npos);
+  s = base;
+  s.logicals[0].subsigs[2].set_pcre(s.logicals[0].subsigs[2].pcre(),
+                                    parse_logical_expression("1").expression); // text says 0
+  EXPECT_NE(refusal(write_signature_snapshot(s)).find("whose trigger differs from '0' parsed"),
+            std::string::npos);
+}
+
 // --- the key ---
 
 TEST(SignatureSnapshot, KeyFollowsPathsOrderAndContentNotTime) {
@@ -404,6 +553,41 @@ TEST(SignatureSnapshot, KeyFollowsPathsOrderAndContentNotTime) {
   fs::copy_file(a, d.path / "c.ndb");
   EXPECT_NE(k, key({(d.path / "c.ndb").string(), b})) << "the path is part of the key";
   EXPECT_THROW(key({(d.path / "missing.ndb").string()}), Error);
+}
+
+TEST(SignatureSnapshot, KeyFollowsTheProgramsBuildIdentity) {
+  TempDir d;
+  DatabaseFileList list{{d.write("a.ndb", "A:0:*:41424344\n")}, {}};
+  const std::vector<std::uint8_t> one = {'g', 'n', 'u', 1, 2, 3}, other = {'g', 'n', 'u', 1, 2, 4};
+  EXPECT_EQ(signature_snapshot_key(list, one), signature_snapshot_key(list, one));
+  EXPECT_NE(signature_snapshot_key(list, one), signature_snapshot_key(list, other));
+  EXPECT_NE(signature_snapshot_key(list, one), signature_snapshot_key(list, {}));
+  auto id = program_build_identity();
+  EXPECT_EQ(signature_snapshot_key(list), signature_snapshot_key(list, id));
+  EXPECT_EQ(id, program_build_identity());
+  // This program is linked with --build-id (gcc's default on Debian): the note readelf shows.
+  std::string cmd = "readelf -n /proc/" + std::to_string(::getpid()) + "/exe 2>/dev/null";
+  std::string out;
+  if (FILE *f = ::popen(cmd.c_str(), "r")) {
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, f)) > 0;)
+      out.append(buf, n);
+    ::pclose(f);
+  }
+  auto at = out.find("Build ID: ");
+  if (at == std::string::npos)
+    GTEST_SKIP() << "readelf shows no build-id for this program";
+  std::string hex = out.substr(at + 10, out.find('\n', at) - at - 10);
+  const std::string gnu = "gnu-build-id:";
+  ASSERT_GT(id.size(), gnu.size());
+  EXPECT_EQ(std::string(id.begin(), id.begin() + static_cast<std::ptrdiff_t>(gnu.size())), gnu);
+  std::string got;
+  for (std::size_t i = gnu.size(); i < id.size(); ++i) {
+    char b[3];
+    std::snprintf(b, sizeof b, "%02x", id[i]);
+    got += b;
+  }
+  EXPECT_EQ(got, hex);
 }
 
 // --- the warm-start policy, with an in-memory cache of the shape CompiledCache has ---
