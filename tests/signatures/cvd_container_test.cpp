@@ -311,9 +311,10 @@ TEST(CvdContainer, DirectoryLoadsOnlyTheNewerOfCvdAndCld) {
     d.write("main.cvd", make(CvdKind::cvd, 6, "From.Cvd"));
     d.write("main.cld", make(CvdKind::cld, 6, "From.Cld"));
     d.write("daily.cld", make(CvdKind::cld, 9, "From.Daily"));
-    auto found = names(d.path.string()).first;
-    std::sort(found.begin(), found.end());
-    EXPECT_EQ(found, (std::vector<std::string>{"From.Cld", "From.Daily"}));
+    // Both load (two signatures), and as in clamscan the same (size, digest) reports one name,
+    // the last loaded: daily.cld sorts before main.cld.
+    EXPECT_EQ(load_databases({d.path.string()}).hashes.size(), 2u);
+    EXPECT_EQ(names(d.path.string()).first, std::vector<std::string>{"From.Cld"});
   }
 }
 
