@@ -565,11 +565,12 @@ void FanotifyGuard::exempt_neighbour(int fd, const struct stat &st, const Dir &d
     return;
   if (!ignore_marks_.add(fd, st.st_dev, st.st_ino, path))
     return;
-  // The judgement above used a status read before mu_ was taken: a link or rename since (ctime
-  // moves) may have made this inode an asset. Look again now that the mark is in place.
+  // The judgement above used a status read before mu_ was taken (by_inode_ cannot change while it
+  // is held, and was looked at above): a link or rename since (ctime moves) may be on its way to
+  // making this inode an asset. Look again now that the mark is in place.
   struct stat again {};
   if (fstat(fd, &again) != 0 || again.st_ctim.tv_sec != st.st_ctim.tv_sec ||
-      again.st_ctim.tv_nsec != st.st_ctim.tv_nsec || by_inode_.contains({st.st_dev, st.st_ino})) {
+      again.st_ctim.tv_nsec != st.st_ctim.tv_nsec) {
     ignore_marks_.forget(fd, st.st_dev, st.st_ino);
     return;
   }
