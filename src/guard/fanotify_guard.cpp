@@ -297,13 +297,13 @@ std::string FanotifyGuard::summary() const {
   return s;
 }
 
-FanotifyGuard::Trust FanotifyGuard::identify(pid_t tid) {
+FanotifyGuard::Trust FanotifyGuard::identify(pid_t tid, bool fresh) {
   Trust t;
   if (tid <= 0) {
     t.verdict.reason = "process unknown";
     return t;
   }
-  {
+  if (!fresh) {
     std::lock_guard lock(mu_);
     auto it = trust_cache_.find(tid);
     if (it != trust_cache_.end() && Clock::now() - it->second.first < std::chrono::seconds(5))
@@ -361,6 +361,15 @@ FanotifyGuard::Trust FanotifyGuard::identify(pid_t tid) {
   t.live = true;
   t.parents = parent_chain(t.process->ppid);
   t.verdict = judge_.judge(*t.process);
+  if (!t.verdict.trusted && !fresh &&
+      access(("/proc/" + std::to_string(tid) + "/exe").c_str(), F_OK) != 0) {
+    // It exited while being judged, so what was unreadable proves nothing: a verdict its permission
+    // event got meanwhile answers instead.
+    std::lock_guard lock(mu_);
+    if (auto it = trust_cache_.find(tid);
+        it != trust_cache_.end() && Clock::now() - it->second.first < std::chrono::seconds(5))
+      return it->second.second;
+  }
   {
     std::lock_guard lock(mu_);
     bool editor = editors_.contains(t.process->pid);
@@ -519,12 +528,11 @@ void FanotifyGuard::handle_perm(const struct fanotify_event_metadata *m) {
     }
     return;
   }
-  // A write, a secret read or a tainted process: only a trusted writer of this asset may.
-  {
-    std::lock_guard lock(mu_);
-    trust_cache_.erase(tid); // judge afresh: trust can be lost (a library mapped since)
-  }
-  Trust who = identify(tid);
+  // A write, a secret read or a tainted process: only a trusted writer of this asset may. Judged
+  // afresh (trust can be lost: a library mapped since), but the cached verdict stays until the new
+  // one replaces it: the notification of an earlier write may be handled meanwhile, after the
+  // writer exited, and must find the verdict its open was given.
+  Trust who = identify(tid, true);
   bool covered = false;
   if (file)
     covered = TrustJudge::covers(who.verdict, policy_.assets[file->rule]);

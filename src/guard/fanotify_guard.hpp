@@ -100,7 +100,9 @@ private:
   bool may_exempt(const Dir &dir, const std::string &path) const;
   void reconcile(const std::string &path, const Pending &why);
   void reconcile_name(const std::string &dir, const std::string &name, const Pending &why);
-  Trust identify(pid_t tid);
+  // fresh: judge the process now (a permission event); otherwise a verdict cached within 5 s
+  // answers (a notification, which may arrive after the process exited).
+  Trust identify(pid_t tid, bool fresh = false);
   bool is_own_thread(pid_t tid) const;
   void mark_file(File &f);
   void watch_dir(const std::string &dir);
