@@ -38,10 +38,6 @@ void HashTable::add(const HashSignature &s, std::string_view suffix) {
     push(sha1_);
   else
     push(sha256_);
-  if (s.size == HashSignature::kAnySize)
-    any_size_[a] = true;
-  else
-    sizes_[a].push_back(s.size);
   ++count_;
 }
 
@@ -57,11 +53,6 @@ void HashTable::finish() {
   sort_table(md5_);
   sort_table(sha1_);
   sort_table(sha256_);
-  for (auto &sz : sizes_) {
-    std::sort(sz.begin(), sz.end());
-    sz.erase(std::unique(sz.begin(), sz.end()), sz.end());
-    sz.shrink_to_fit();
-  }
   names_.shrink_to_fit();
   origins_.shrink_to_fit();
   name_offsets_.shrink_to_fit();
@@ -73,11 +64,25 @@ std::string_view HashTable::name(std::uint32_t sig) const {
   return std::string_view(names_).substr(name_offsets_[sig], end - name_offsets_[sig]);
 }
 
+template <std::size_t N>
+bool HashTable::has_size(const std::vector<Entry<N>> &table, std::uint64_t size) {
+  if (table.empty())
+    return false;
+  if (table.back().size == HashSignature::kAnySize)
+    return true;
+  auto it = std::lower_bound(table.begin(), table.end(), size,
+                             [](const Entry<N> &e, std::uint64_t s) { return e.size < s; });
+  return it != table.end() && it->size == size;
+}
+
 HashMask HashTable::needs(std::uint64_t size) const {
   HashMask m = 0;
-  for (int a = 0; a < 3; ++a)
-    if (any_size_[a] || std::binary_search(sizes_[a].begin(), sizes_[a].end(), size))
-      m |= static_cast<HashMask>(1u << a);
+  if (has_size(md5_, size))
+    m |= hash_bit(HashAlgo::md5);
+  if (has_size(sha1_, size))
+    m |= hash_bit(HashAlgo::sha1);
+  if (has_size(sha256_, size))
+    m |= hash_bit(HashAlgo::sha256);
   return m;
 }
 

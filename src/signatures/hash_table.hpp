@@ -4,8 +4,9 @@
 // (none for most files); lookup() finds the signatures whose size and digest match, in O(log n):
 // per algorithm one for the file's size and one for `*`, the last loaded where several share a
 // (size, digest), as ClamAV reports one name for them.
-// Entries are fixed records per algorithm (32 bytes for MD5 and SHA1, 48 for SHA256) and names live
-// in one arena, so a table of hundreds of thousands of signatures costs a few tens of bytes each.
+// Entries are fixed records per algorithm (32 bytes for MD5 and SHA1, 48 for SHA256), searched in
+// place for needs() too (no separate size list), and names live in one arena, so a table of
+// hundreds of thousands of signatures costs about 60-80 bytes each, its name included.
 #pragma once
 #include "common/digest.hpp"
 #include "signatures/sig_origin.hpp"
@@ -59,6 +60,9 @@ private:
     auto key() const { return std::tie(size, digest); }
     friend bool operator==(const Entry &, const Entry &) = default;
   };
+  // Whether `table` (sorted) holds a signature for `size` or for any size (`*` sorts last).
+  template <std::size_t N>
+  static bool has_size(const std::vector<Entry<N>> &table, std::uint64_t size);
   template <std::size_t N>
   static void lookup_in(const std::vector<Entry<N>> &table, std::uint64_t size, const Digest &d,
                         const HashTable &self, std::vector<Hit> &out);
@@ -67,10 +71,8 @@ private:
   std::vector<Entry<16>> md5_;
   std::vector<Entry<20>> sha1_;
   std::vector<Entry<32>> sha256_;
-  std::vector<std::uint64_t> sizes_[3];      // distinct sizes per algorithm, sorted
-  bool any_size_[3] = {false, false, false}; // a `*` signature exists for this algorithm
-  std::string names_;                        // every name, back to back
-  std::vector<std::uint32_t> name_offsets_;  // start of name i; name i ends at offset i+1
+  std::string names_;                       // every name, back to back
+  std::vector<std::uint32_t> name_offsets_; // start of name i; name i ends at offset i+1
   std::vector<SigOrigin> origins_;
   std::size_t count_ = 0;
 };

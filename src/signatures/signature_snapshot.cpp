@@ -10,15 +10,16 @@
 #include <elf.h>
 #include <limits>
 #include <link.h>
+#include <sys/mman.h>
 #include <type_traits>
+#include <unistd.h>
 
 namespace vg {
 
 // The snapshot format (integers little-endian, as the machine stores them: x86-64 and AArch64):
 //   "VGSIGSNP" u32 version, then the set's parts in the order write_set() writes them. A string
 //   is u32 length + bytes; a vector is u32 count + elements; an optional is u8 0/1 + value; a bool
-//   is u8 0/1; an enum is u8. Hash tables are written entry by entry (no padding bytes), their
-//   size lists are derived again on reading.
+//   is u8 0/1; an enum is u8. Hash tables are written entry by entry (no padding bytes).
 namespace {
 
 constexpr char kMagic[8] = {'V', 'G', 'S', 'I', 'G', 'S', 'N', 'P'};
@@ -86,7 +87,25 @@ private:
 
 class Reader {
 public:
-  Reader(std::span<const std::uint8_t> in, const std::string &name) : in_(in), name_(name) {}
+  Reader(std::span<const std::uint8_t> in, const std::string &name, SnapshotBytes bytes)
+      : in_(in), name_(name), release_(bytes == SnapshotBytes::release_as_read) {}
+
+  // With SnapshotBytes::release_as_read: the whole pages of input already decoded go back to the
+  // kernel, a few MB at a time, so that the snapshot and the set it becomes are not both resident
+  // at the end of decoding. Called between signatures only (nothing decoded earlier is read again).
+  void release_consumed() {
+    constexpr std::size_t kStep = std::size_t{4} << 20;
+    if (!release_ || pos_ - released_ < kStep)
+      return;
+    static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    auto base = reinterpret_cast<std::uintptr_t>(in_.data());
+    std::uintptr_t from = (base + released_ + page - 1) / page * page;
+    std::uintptr_t to = (base + pos_) / page * page;
+    if (to > from) {
+      ::madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
+      released_ = to - base; // the page holding pos_ goes with the next step
+    }
+  }
 
   [[noreturn]] void fail(const std::string &reason) const {
     throw Error(name_, "bad signature snapshot: " + reason + " (at byte " + std::to_string(pos_) +
@@ -157,6 +176,8 @@ private:
   std::span<const std::uint8_t> in_;
   std::size_t pos_ = 0;
   const std::string &name_;
+  bool release_ = false;
+  std::size_t released_ = 0; // input before this offset was given back (release_consumed)
 };
 
 // --- the parts of a signature, each with its writer and its checking reader ---
@@ -477,17 +498,6 @@ struct SignatureSnapshotAccess {
         r.fail("hash table not sorted");
     seen += table.size();
   }
-  template <std::size_t N>
-  static void derive_sizes(const std::vector<HashTable::Entry<N>> &table,
-                           std::vector<std::uint64_t> &sizes, bool &any_size) {
-    for (const auto &e : table) {
-      if (e.size == HashSignature::kAnySize)
-        any_size = true;
-      else if (sizes.empty() || sizes.back() != e.size)
-        sizes.push_back(e.size);
-    }
-  }
-
   static void put(Writer &w, const HashTable &t) {
     w.str(t.names_);
     w.count(t.name_offsets_.size());
@@ -518,9 +528,6 @@ struct SignatureSnapshotAccess {
     get_entries<32>(r, t.sha256_, n, seen);
     if (seen != n)
       r.fail(std::to_string(seen) + " hash entries for " + std::to_string(n) + " signatures");
-    derive_sizes(t.md5_, t.sizes_[0], t.any_size_[0]);
-    derive_sizes(t.sha1_, t.sizes_[1], t.any_size_[1]);
-    derive_sizes(t.sha256_, t.sizes_[2], t.any_size_[2]);
     t.count_ = n;
     return t;
   }
@@ -833,8 +840,9 @@ std::vector<std::uint8_t> write_signature_snapshot(const SignatureSet &set) {
   return std::move(w.out);
 }
 
-SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name) {
-  Reader r(bytes, name);
+SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name,
+                                     SnapshotBytes disposal) {
+  Reader r(bytes, name, disposal);
   char magic[sizeof kMagic];
   r.raw(magic, sizeof magic, "header");
   if (std::memcmp(magic, kMagic, sizeof magic) != 0)
@@ -846,17 +854,21 @@ SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const 
   SignatureSet set;
   set.databases = r.strings("database names");
   const std::size_t dbs = set.databases.size();
-  set.hashes = SignatureSnapshotAccess::get_hash_table(r, dbs);
-  set.allow = SignatureSnapshotAccess::get_hash_table(r, dbs);
-  set.sections = SignatureSnapshotAccess::get_hash_table(r, dbs);
-  set.imports = SignatureSnapshotAccess::get_hash_table(r, dbs);
+  for (HashTable *t : {&set.hashes, &set.allow, &set.sections, &set.imports}) {
+    *t = SignatureSnapshotAccess::get_hash_table(r, dbs);
+    r.release_consumed();
+  }
   set.bodies.resize(r.count("body signatures", 20));
-  for (auto &s : set.bodies)
+  for (auto &s : set.bodies) {
     s = get_body(r, dbs);
+    r.release_consumed();
+  }
   std::size_t n = r.count("logical signatures", 60);
   set.logicals.reserve(n);
-  for (std::size_t i = 0; i < n; ++i)
+  for (std::size_t i = 0; i < n; ++i) {
     set.logicals.push_back(get_logical(r, dbs));
+    r.release_consumed();
+  }
   set.container_metadata.resize(r.count("container signatures", 40));
   for (auto &s : set.container_metadata)
     s = get_cdb(r, dbs);

@@ -35,8 +35,15 @@ inline constexpr std::uint32_t kSignatureSnapshotVersion = 1;
 using SnapshotKey = std::array<std::uint8_t, 32>;
 
 std::vector<std::uint8_t> write_signature_snapshot(const SignatureSet &set);
+// What read_signature_snapshot() may do with its input. release_as_read: the whole pages already
+// decoded are given back to the kernel while decoding (madvise MADV_DONTNEED), so the snapshot and
+// the set are not both resident at the end; afterwards their content is unspecified (zeros for
+// anonymous memory), for a caller that owns the buffer, only frees it afterwards and needs it
+// writable or file-backed. kept: the input is only read.
+enum class SnapshotBytes : std::uint8_t { kept, release_as_read };
 // Throws vg::Error(name, reason) for bytes that are not a valid snapshot.
-SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name);
+SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name,
+                                     SnapshotBytes disposal = SnapshotBytes::kept);
 
 // Reads every listed file in full. Throws vg::Error for a file that cannot be read.
 SnapshotKey signature_snapshot_key(const DatabaseFileList &list);
@@ -83,7 +90,9 @@ LoadedSignatures load_databases_cached(const std::vector<std::string> &paths, co
   r.fetch_seconds = since(t1);
   if (entry) {
     try {
-      r.set = read_signature_snapshot(entry->payload(), cache->path_for(key).string());
+      // The entry is ours and only dropped after this: its decoded pages can go at once.
+      r.set = read_signature_snapshot(entry->payload(), cache->path_for(key).string(),
+                                      SnapshotBytes::release_as_read);
       r.from_snapshot = true;
       r.load_seconds = since(t1);
       return r;
@@ -91,6 +100,7 @@ LoadedSignatures load_databases_cached(const std::vector<std::string> &paths, co
       cache->reject(key, e.reason());
     }
   }
+  entry.reset(); // not kept beside the text parse
   r.set = load_database_files(list);
   r.load_seconds = since(t1);
   auto t2 = Clock::now();

@@ -51,6 +51,29 @@ TEST(HashTable, WildcardSizeMatchesAnySize) {
   EXPECT_EQ(hits[0].name, "Star");
 }
 
+// needs() searches the sorted entries themselves: neighbouring sizes, the first and last size and
+// a `*` signature beside sized ones of the same algorithm.
+TEST(HashTable, NeedsFindsExactSizesAndWildcardsPerAlgorithm) {
+  HashTable idx;
+  idx.add(sig("0123456789abcdef0123456789abcdef:5:A"));
+  idx.add(sig("0123456789abcdef0123456789abcdef:7:B"));
+  idx.add(sig("00000000000000000000000000000000:1000000:C"));
+  idx.add(sig("0123456789abcdef0123456789abcdef01234567:7:D"));
+  idx.add(sig("0123456789abcdef0123456789abcdef01234567:*:E:73"));
+  idx.finish();
+  const HashMask md5 = hash_bit(HashAlgo::md5), sha1 = hash_bit(HashAlgo::sha1);
+  EXPECT_EQ(idx.needs(5), md5 | sha1);
+  EXPECT_EQ(idx.needs(6), sha1);
+  EXPECT_EQ(idx.needs(7), md5 | sha1);
+  EXPECT_EQ(idx.needs(4), sha1);
+  EXPECT_EQ(idx.needs(1000000), md5 | sha1);
+  EXPECT_EQ(idx.needs(1000001), sha1);
+  EXPECT_EQ(idx.needs(0), sha1);
+  HashTable none;
+  none.finish();
+  EXPECT_EQ(none.needs(5), 0);
+}
+
 // ClamAV keeps one signature per (algorithm, size or `*`, digest): the last one loaded.
 TEST(HashTable, SignaturesSharingSizeAndDigestReportTheLastLoaded) {
   std::string data = "tie";

@@ -191,6 +191,18 @@ TEST(SignatureSnapshot, FullSharedDatabaseRoundTrips) {
                          // subsignatures: in the container test below; the subset has none)
   EXPECT_EQ(byte_compare, 0u);
   round_trip(set);
+  // Read with release_as_read: the same set, and the decoded pages were given back (anonymous
+  // memory reads as zeros afterwards), so the snapshot and the set are not both resident.
+  auto bytes = write_signature_snapshot(set);
+  ASSERT_GT(bytes.size(), std::size_t{16} << 20);
+  std::vector<std::uint8_t> owned = bytes;
+  SignatureSet back = read_signature_snapshot(owned, "released", SnapshotBytes::release_as_read);
+  expect_same(set, back);
+  const std::size_t probe = std::size_t{8} << 20, page = 4096;
+  EXPECT_TRUE(std::any_of(bytes.begin() + probe, bytes.begin() + probe + page,
+                          [](std::uint8_t b) { return b != 0; }));
+  EXPECT_TRUE(std::all_of(owned.begin() + probe, owned.begin() + probe + page,
+                          [](std::uint8_t b) { return b == 0; }));
 }
 
 TEST(SignatureSnapshot, UnitTestAndAllmatchSetsRoundTrip) {
