@@ -1,6 +1,9 @@
 #include "engine/engine.hpp"
 
+#include "common/error.hpp"
+#include "engine/atom_plan.hpp"
 #include "engine/byte_compare.hpp"
+#include "engine/compiled_cache.hpp"
 #include "engine/exe_info.hpp"
 #include "engine/logical_conditions.hpp"
 #include "engine/pe_version_info.hpp"
@@ -33,7 +36,7 @@ bool needs_target_info(const BodySignature &sig) {
   return needs_target_info(sig.target, sig.offset);
 }
 
-constexpr std::size_t kMaxPrefilterAtom = 8;
+constexpr std::size_t kMaxPrefilterAtom = kPlanAtomLength;
 
 // The prefilter atom of a pattern. Vectorscan's literal API refuses literals that begin with a NUL
 // byte: leading NULs are dropped and the atom's distance moves along with them.
@@ -126,10 +129,11 @@ bool literal_order(const AtomRef &a, const AtomRef &b) {
   return a.order < b.order;
 }
 
-AtomRef atom_ref(const Atom &atom, std::size_t target, std::uint32_t entry, std::size_t order) {
+AtomRef atom_ref(const PlannedAtom &atom, std::size_t target, std::uint32_t entry,
+                 std::size_t order) {
   AtomRef r;
   std::copy(atom.bytes.begin(), atom.bytes.end(), r.bytes.begin());
-  r.length = static_cast<std::uint8_t>(atom.bytes.size());
+  r.length = atom.length;
   r.caseless = atom.caseless;
   r.target = static_cast<std::uint8_t>(target);
   r.entry = entry;
@@ -171,14 +175,54 @@ private:
 };
 } // namespace
 
-Engine::AtomPlace Engine::place_of(const BodyMatcher &m, const Atom &atom) {
-  AtomPlace place{atom.min_distance, atom.max_distance, {}, 0};
-  if (atom.bytes.empty())
-    return place;
-  const std::vector<AtomCheck> checks = m.atom_checks(atom, kAtomChecks);
-  std::copy(checks.begin(), checks.end(), place.checks.begin());
-  place.check_count = static_cast<std::uint8_t>(checks.size());
+Engine::AtomPlace Engine::place_of(const PlannedAtom &atom) {
+  AtomPlace place{atom.min_distance, atom.max_distance, {}, atom.check_count};
+  std::copy(atom.checks.begin(), atom.checks.end(), place.checks.begin());
   return place;
+}
+
+PlannedAtom Engine::plan_atom(std::uint32_t entry) const {
+  const BodyMatcher &m =
+      entry & kSubsigBit ? subsigs_[entry & ~kSubsigBit].matcher : bodies_[entry].matcher;
+  const Atom atom = prefilter_atom(m);
+  PlannedAtom p;
+  p.entry = entry;
+  p.length = static_cast<std::uint8_t>(atom.bytes.size());
+  std::copy(atom.bytes.begin(), atom.bytes.end(), p.bytes.begin());
+  p.caseless = atom.caseless && !atom.bytes.empty();
+  p.min_distance = atom.min_distance;
+  p.max_distance = atom.max_distance;
+  if (!atom.bytes.empty()) {
+    const std::vector<AtomCheck> checks = m.atom_checks(atom, kAtomChecks);
+    std::copy(checks.begin(), checks.end(), p.checks.begin());
+    p.check_count = static_cast<std::uint8_t>(checks.size());
+  }
+  return p;
+}
+
+std::vector<PlannedAtom> Engine::plan_atoms(std::span<const std::uint32_t> entries,
+                                            const std::optional<CacheKey> &set_key) {
+  auto cache = compiled_cache();
+  CacheKey key{};
+  if (cache && set_key) {
+    key = atom_plan_key(*set_key);
+    if (auto entry = cache->load(key)) {
+      try {
+        auto plan = read_atom_plan(entry->payload(), entries, cache->path_for(key).string());
+        stats_.atoms_from_cache = true;
+        return plan;
+      } catch (const Error &err) {
+        cache->reject(key, err.reason());
+      }
+    }
+  }
+  std::vector<PlannedAtom> plan;
+  plan.reserve(entries.size());
+  for (std::uint32_t entry : entries)
+    plan.push_back(plan_atom(entry));
+  if (cache && set_key)
+    cache->store(key, write_atom_plan(plan));
+  return plan;
 }
 
 std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOptions &options) {
@@ -190,42 +234,27 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   e->known_ = e->set_.signature_count() + e->set_.logicals.size() + e->set_.allow.size();
   e->bodies_.reserve(e->set_.bodies.size());
   Stats &st = e->stats_;
-  double matcher_s = 0, atom_s = 0, pcre_s = 0;
-  // The pattern is moved into its matcher (the scan needs nothing else of it); the time of each
-  // step is added up. Anchored patterns are checked where their offset points: they need no atom.
-  auto compile = [&](BodyPattern &pattern, bool anchored, Atom &atom) {
+  st.prepare_seconds = seconds_since(t_build);
+  const auto t_entries = Clock::now();
+  double matcher_s = 0, pcre_s = 0;
+  // The pattern is moved into its matcher (the scan needs nothing else of it).
+  auto compile = [&](BodyPattern &pattern) {
     auto t0 = Clock::now();
     BodyMatcher m(std::move(pattern));
     matcher_s += seconds_since(t0);
-    if (!anchored) {
-      auto t1 = Clock::now();
-      atom = prefilter_atom(m);
-      atom_s += seconds_since(t1);
-    }
     return m;
   };
-  std::vector<AtomRef> atoms;
-  atoms.reserve(e->set_.bodies.size());
+  // The patterns that need an atom, in build order (anchored ones are checked where their offset
+  // points: they need none; a repeated subsignature shares its first occurrence's).
+  std::vector<std::uint32_t> jobs;
+  jobs.reserve(e->set_.bodies.size());
   for (auto &sig : e->set_.bodies) {
     auto id = static_cast<std::uint32_t>(e->bodies_.size());
-    Atom atom;
-    BodyMatcher m = compile(sig.pattern, sig.offset.anchored(), atom);
-    auto t = static_cast<std::size_t>(sig.target);
-    Group &g = e->groups_[t];
     if (sig.offset.needs_exe() || needs_target_info(sig))
-      e->needs_exe_[t] = true;
-    if (sig.offset.anchored()) {
-      g.anchored.push_back(id);
-      ++st.anchored;
-    } else if (atom.bytes.size() >= kMinAtomLength) {
-      atoms.push_back(atom_ref(atom, t, id, atoms.size()));
-      ++st.prefiltered;
-    } else {
-      g.weak.push_back(id);
-      ++st.weak;
-    }
-    AtomPlace place = place_of(m, atom);
-    e->bodies_.push_back(BodyEntry{std::move(m), place, &sig});
+      e->needs_exe_[static_cast<std::size_t>(sig.target)] = true;
+    if (!sig.offset.anchored())
+      jobs.push_back(id);
+    e->bodies_.push_back(BodyEntry{compile(sig.pattern), AtomPlace{}, &sig});
   }
   const std::vector<std::uint32_t> no_matches(64, 0);
   std::size_t patterns = 0;
@@ -234,14 +263,14 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
       patterns += sub.patterns.size();
   e->subsigs_.reserve(patterns);
   e->logicals_.reserve(e->set_.logicals.size());
-  atoms.reserve(atoms.size() + patterns);
+  jobs.reserve(jobs.size() + patterns);
   // A quarter of the real databases' subsignatures repeat one another (same text: same offset,
   // pattern and modifiers): their matchers and atoms are built once and shared. Keyed by the
   // subsignature's text in set_, mapped to the first entry of its patterns.
   std::unordered_map<std::string_view, std::uint32_t> built;
   built.reserve(patterns);
-  std::vector<AtomRef> atom_of; // per subsignature entry, while building
-  atom_of.reserve(patterns);
+  std::vector<std::uint32_t> shares; // per subsignature entry: the entry whose atom it takes
+  shares.reserve(patterns);
   for (auto &sig : e->set_.logicals) {
     auto release_patterns = [&sig] {
       for (auto &sub : sig.subsigs) {
@@ -284,7 +313,6 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
     auto lsig = static_cast<std::uint32_t>(e->logicals_.size());
     e->logicals_.push_back(std::move(entry));
     auto t = static_cast<std::size_t>(sig.tdb.target);
-    Group &g = e->groups_[t];
     if (sig.tdb.entry_point || sig.tdb.number_of_sections)
       e->needs_exe_[t] = true;
     for (std::size_t i = 0; i < sig.subsigs.size(); ++i) {
@@ -297,22 +325,12 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
         st.distinct_subsigs += sub.patterns.size();
       for (std::size_t p = 0; p < sub.patterns.size(); ++p) {
         auto id = static_cast<std::uint32_t>(e->subsigs_.size());
-        std::optional<BodyMatcher> m;
-        AtomPlace place;
-        if (fresh) {
-          Atom a;
-          m = compile(sub.patterns[p], sub.offset.anchored(), a);
-          place = place_of(*m, a);
-          atom_of.push_back(atom_ref(a, t, id | kSubsigBit, 0));
-        } else {
-          const std::uint32_t same = it->second + static_cast<std::uint32_t>(p);
-          m = e->subsigs_[same].matcher;
-          place = e->subsigs_[same].atom;
-          atom_of.push_back(atom_of[same]);
-          atom_of.back().entry = id | kSubsigBit;
-        }
-        SubsigEntry entry{std::move(*m),
-                          place,
+        const std::uint32_t same = fresh ? id : it->second + static_cast<std::uint32_t>(p);
+        shares.push_back(same);
+        if (fresh && !sub.offset.anchored())
+          jobs.push_back(id | kSubsigBit);
+        SubsigEntry entry{fresh ? compile(sub.patterns[p]) : e->subsigs_[same].matcher,
+                          AtomPlace{},
                           &sub.offset,
                           lsig,
                           e->counters_ + static_cast<std::uint32_t>(i),
@@ -320,23 +338,6 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
                           needs_target_info(sig.tdb.target, sub.offset)};
         if (sub.offset.needs_exe() || entry.target_info)
           e->needs_exe_[t] = true;
-        if (sub.offset.anchored()) {
-          g.subsig_anchored.push_back(id);
-          ++st.subsigs_anchored;
-        } else if (atom_of.back().length >= kMinAtomLength) {
-          AtomRef r = atom_of.back();
-          r.target = static_cast<std::uint8_t>(t);
-          r.order = static_cast<std::uint32_t>(atoms.size());
-          atoms.push_back(r);
-          ++st.subsigs_prefiltered;
-        } else {
-          LogicalEntry &le = e->logicals_[lsig];
-          if (le.weak.empty())
-            g.lsig_weak.push_back(lsig);
-          le.weak.push_back(id);
-          le.weak_free |= std::uint64_t{1} << i;
-          ++st.subsigs_weak;
-        }
         e->subsigs_.push_back(std::move(entry));
       }
       if (!fresh)
@@ -344,15 +345,72 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
     }
     e->counters_ += static_cast<std::uint32_t>(sig.subsigs.size());
     if (runs_without_match)
-      g.lsig_always.push_back(lsig);
+      e->groups_[t].lsig_always.push_back(lsig);
   }
   st.matcher_seconds = matcher_s;
-  st.atom_seconds = atom_s;
   st.pcre_compile_seconds = pcre_s;
+  st.entries_seconds = seconds_since(t_entries) - matcher_s - pcre_s;
 
-  // Equal atoms of one target type become one literal, in the order of their bytes.
-  const auto t_prefilter = Clock::now();
+  const auto t_atoms = Clock::now();
+  std::vector<PlannedAtom> plan = e->plan_atoms(jobs, options.set_key);
+  st.atom_seconds = seconds_since(t_atoms);
+
+  // Each entry takes its atom (in job order: bodies, then subsignatures, as `jobs` was filled)
+  // and joins its tier; equal atoms of one target type become one literal, in byte order.
+  const auto t_grouping = Clock::now();
+  std::vector<AtomRef> atoms;
+  atoms.reserve(e->bodies_.size() + e->subsigs_.size());
+  std::size_t next = 0;
+  for (std::uint32_t id = 0; id < e->bodies_.size(); ++id) {
+    BodyEntry &b = e->bodies_[id];
+    auto t = static_cast<std::size_t>(b.sig->target);
+    Group &g = e->groups_[t];
+    if (b.sig->offset.anchored()) {
+      g.anchored.push_back(id);
+      ++st.anchored;
+      continue;
+    }
+    const PlannedAtom &a = plan[next++];
+    b.atom = place_of(a);
+    if (a.length >= kMinAtomLength) {
+      atoms.push_back(atom_ref(a, t, id, atoms.size()));
+      ++st.prefiltered;
+    } else {
+      g.weak.push_back(id);
+      ++st.weak;
+    }
+  }
+  std::vector<std::uint32_t> plan_of(e->subsigs_.size()); // per subsignature entry: its atom
+  for (std::uint32_t id = 0; id < e->subsigs_.size(); ++id) {
+    SubsigEntry &s = e->subsigs_[id];
+    LogicalEntry &le = e->logicals_[s.lsig];
+    auto t = static_cast<std::size_t>(le.sig->tdb.target);
+    Group &g = e->groups_[t];
+    if (s.offset->anchored()) {
+      g.subsig_anchored.push_back(id);
+      ++st.subsigs_anchored;
+      continue;
+    }
+    plan_of[id] = shares[id] == id ? static_cast<std::uint32_t>(next++) : plan_of[shares[id]];
+    const PlannedAtom &a = plan[plan_of[id]];
+    s.atom = place_of(a);
+    if (a.length >= kMinAtomLength) {
+      atoms.push_back(atom_ref(a, t, id | kSubsigBit, atoms.size()));
+      ++st.subsigs_prefiltered;
+    } else {
+      if (le.weak.empty())
+        g.lsig_weak.push_back(s.lsig);
+      le.weak.push_back(id);
+      le.weak_free |= std::uint64_t{1} << (s.counter - le.first_counter);
+      ++st.subsigs_weak;
+    }
+  }
+  std::vector<std::uint32_t>().swap(plan_of);
+  std::vector<std::uint32_t>().swap(shares);
+  std::vector<std::uint32_t>().swap(jobs);
+  std::vector<PlannedAtom>().swap(plan);
   std::sort(atoms.begin(), atoms.end(), literal_order);
+  double prefilter_s = 0;
   std::size_t from = 0;
   for (std::size_t t = 0; t < kTargetTypeCount; ++t) {
     std::vector<std::vector<std::uint8_t>> literals;
@@ -371,16 +429,20 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
     }
     g.literal_first.push_back(static_cast<std::uint32_t>(g.literal_entries.size()));
     st.literals += literals.size();
+    const auto t_prefilter = Clock::now();
     g.prefilter = LiteralPrefilter(literals, caseless);
+    prefilter_s += seconds_since(t_prefilter);
   }
-  st.prefilter_compile_seconds = seconds_since(t_prefilter);
+  st.prefilter_compile_seconds = prefilter_s;
+  st.grouping_seconds = seconds_since(t_grouping) - prefilter_s;
   // What only the build needed goes last: hundreds of thousands of small chunks freed before the
   // Vectorscan compile made it ~40% slower (glibc's allocator then walks fragmented free lists).
-  std::vector<AtomRef>().swap(atom_of);
+  const auto t_cleanup = Clock::now();
   built = {};
   for (auto &sig : e->set_.logicals) // the texts keyed `built`; the scan does not read them
     for (auto &sub : sig.subsigs)
       std::string().swap(sub.text);
+  st.cleanup_seconds = seconds_since(t_cleanup);
   st.build_seconds = seconds_since(t_build);
   return e;
 }

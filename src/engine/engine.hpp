@@ -6,11 +6,16 @@
 // detection) names the file's size, every needed digest in one pass; body signatures run through
 // one literal prefilter per target type (any + the file's own type), are verified only around atom
 // hits, and anchored signatures (absolute, EOF-n, EP, Sx, SEx, SL) are checked only where they
-// point. stats() tells how the signatures were split and how long each build phase took; with
+// point. The atoms build() chooses depend only on the signature set: given the set's content key
+// (EngineOptions::set_key) and a process-wide CompiledCache, they are cached next to the prefilter
+// databases, and a build from the cache has the same atoms, tiers and verdicts as one without.
+// stats() tells how the signatures were split and how long each build phase took; with
 // EngineOptions::timing, scan_times() adds up the time scans spend per tier (without it, no clock
 // is read while scanning).
 #pragma once
+#include "engine/atom_plan.hpp"
 #include "engine/body_matcher.hpp"
+#include "engine/compiled_cache.hpp"
 #include "engine/file_type.hpp"
 #include "engine/literal_prefilter.hpp"
 #include "engine/logical_conditions.hpp"
@@ -39,6 +44,11 @@ struct Detection {
 
 struct EngineOptions {
   bool timing = false; // add up per-tier scan times (Engine::scan_times())
+  // The key of the signature set's content (signature_snapshot_key() of the files it was loaded
+  // from, which covers the program's build). With it and a process-wide CompiledCache, the atoms
+  // the build chooses are read from the cache under atom_plan_key(set_key), or chosen and stored
+  // there. Without it nothing of the build but the prefilter databases is cached.
+  std::optional<CacheKey> set_key;
 };
 
 struct ScanOutcome {
@@ -100,12 +110,18 @@ public:
     std::size_t subsigs_prefiltered = 0, subsigs_anchored = 0, subsigs_weak = 0;
     std::size_t literals = 0;         // distinct prefilter atoms, all target types
     std::size_t distinct_subsigs = 0; // subsignature patterns compiled (repeats share one)
-    // Build phases, in seconds (parsing happens before build(): the caller times it).
+    // Build phases, in seconds (parsing happens before build(): the caller times it). The phases
+    // follow one another: build_seconds is their sum, give or take the clock reads.
     double build_seconds = 0;             // all of build()
+    double prepare_seconds = 0;           // indexing the signature set (SignatureSet::finish)
     double matcher_seconds = 0;           // compiling body patterns (BodyMatcher)
-    double atom_seconds = 0;              // choosing atoms (BodyMatcher::choose_atom)
     double pcre_compile_seconds = 0;      // compiling PCRE subsignatures
-    double prefilter_compile_seconds = 0; // grouping atoms and building the Vectorscan databases
+    double entries_seconds = 0;           // the rest of making the entries (sharing repeats)
+    double atom_seconds = 0;              // choosing atoms and their checks, or reading them
+    bool atoms_from_cache = false;        // the atoms were read from the compiled cache
+    double grouping_seconds = 0;          // splitting into tiers, grouping atoms into literals
+    double prefilter_compile_seconds = 0; // the Vectorscan databases: compiled or from the cache
+    double cleanup_seconds = 0;           // freeing what only the build needed
   };
   const Stats &stats() const { return stats_; }
 
@@ -127,7 +143,7 @@ private:
   Engine() = default;
   // Where a pattern may start relative to its prefilter atom's hit (see Atom), and the bytes a hit
   // must have around it before the pattern is verified there (BodyMatcher::atom_checks).
-  static constexpr std::size_t kAtomChecks = 3;
+  static constexpr std::size_t kAtomChecks = kPlanAtomChecks;
   struct AtomPlace {
     std::uint32_t min_distance = 0;
     std::uint32_t max_distance = 0;
@@ -146,7 +162,7 @@ private:
     }
   };
   // Where the pattern may start around a hit of `atom`, and the bytes to check there first.
-  static AtomPlace place_of(const BodyMatcher &m, const Atom &atom);
+  static AtomPlace place_of(const PlannedAtom &atom);
   struct BodyEntry {
     BodyMatcher matcher;
     AtomPlace atom;
@@ -178,6 +194,13 @@ private:
     std::vector<std::uint32_t> weak;
     std::uint64_t weak_free = 0;
   };
+  // The atom of entry `entry` (a body entry, or a subsignature entry | kSubsigBit), chosen now.
+  PlannedAtom plan_atom(std::uint32_t entry) const;
+  // The atoms of `entries`, in order: from the compiled cache when `set_key` is given and a valid
+  // plan for exactly these entries is there (a bad one is rejected with its reason), else chosen
+  // and stored. Sets stats_.atoms_from_cache.
+  std::vector<PlannedAtom> plan_atoms(std::span<const std::uint32_t> entries,
+                                      const std::optional<CacheKey> &set_key);
   // Whether searching a signature's weak subsignatures can change its verdict, given `counts`.
   bool weak_may_matter(const LogicalEntry &le, std::span<const std::uint32_t> counts) const;
   static constexpr std::uint32_t kSubsigBit = 0x80000000u; // literal entry is a SubsigEntry

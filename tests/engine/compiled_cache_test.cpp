@@ -5,6 +5,7 @@
 #include "common/error.hpp"
 #include "common/mapped_file.hpp"
 #include "engine/compiled_cache.hpp"
+#include "engine/detection_list.hpp"
 #include "engine/engine.hpp"
 #include "engine/literal_prefilter.hpp"
 #include "signatures/database_loader.hpp"
@@ -154,18 +155,7 @@ TEST_F(CompiledCacheTest, WarmLoadOfRealSignaturesDetectsWhatColdCompileDetects)
       files.push_back(e.path());
   files.push_back("/bin/sh");
 
-  auto detections = [&](const Engine &engine) {
-    std::vector<std::string> out;
-    Engine::Scratch s;
-    for (const auto &f : files) {
-      auto m = MappedFile::open(f.string());
-      for (const auto &d : engine.scan(m.bytes(), true, s).detections)
-        out.push_back(f.filename().string() + ": " + std::string(d.name) + " @" +
-                      (d.offset ? std::to_string(*d.offset) : "-"));
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-  };
+  auto detections = [&](const Engine &engine) { return detection_list(engine, files); };
 
   set_compiled_cache(nullptr);
   auto reference = detections(*Engine::build(load_databases(dbs)));
