@@ -103,9 +103,12 @@ HashTable *hash_table_for(SignatureSet &set, Format fmt) {
 }
 
 std::string official_name(std::string name, bool official) {
-  if (!official)
-    name += ".UNOFFICIAL";
-  return name;
+  if (official)
+    return name;
+  std::string suffixed; // exact size: `name +=` would leave growth slack in every name kept
+  suffixed.reserve(name.size() + 11);
+  suffixed.append(name).append(".UNOFFICIAL");
+  return suffixed;
 }
 
 } // namespace
