@@ -226,10 +226,11 @@ std::optional<CompiledCache::Entry> CompiledCache::load(const CacheKey &key) con
     return reject_here("untrusted file: " + r);
   // Read, not mapped: a mapping of a file someone truncates meanwhile would fault (SIGBUS).
   Entry e;
-  e.bytes_.resize(static_cast<std::size_t>(st.st_size));
+  const auto size = static_cast<std::size_t>(st.st_size);
+  e.bytes_ = std::make_unique_for_overwrite<std::uint8_t[]>(size);
   std::size_t got = 0;
-  while (got < e.bytes_.size()) {
-    ssize_t n = ::pread(fd, e.bytes_.data() + got, e.bytes_.size() - got, static_cast<off_t>(got));
+  while (got < size) {
+    ssize_t n = ::pread(fd, e.bytes_.get() + got, size - got, static_cast<off_t>(got));
     if (n < 0 && errno == EINTR)
       continue;
     if (n < 0)
@@ -238,9 +239,8 @@ std::optional<CompiledCache::Entry> CompiledCache::load(const CacheKey &key) con
       break;
     got += static_cast<std::size_t>(n);
   }
-  e.bytes_.resize(got);
   try {
-    e.payload_ = parse_cache_file(e.bytes_, key, shown);
+    e.payload_ = parse_cache_file({e.bytes_.get(), got}, key, shown);
   } catch (const Error &err) {
     return reject_here(err.reason());
   }

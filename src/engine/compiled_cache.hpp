@@ -69,7 +69,7 @@ public:
   class Entry {
   public:
     Entry() = default;
-    Entry(Entry &&) noexcept = default; // the payload view stays valid: a vector's buffer moves
+    Entry(Entry &&) noexcept = default; // the payload view stays valid: the buffer moves
     Entry &operator=(Entry &&) noexcept = default;
     Entry(const Entry &) = delete;
     Entry &operator=(const Entry &) = delete;
@@ -77,7 +77,8 @@ public:
 
   private:
     friend class CompiledCache;
-    std::vector<std::uint8_t> bytes_; // the whole file (read, not mapped: see load())
+    // The whole file (read, not mapped: see load()); not zero-filled before the read.
+    std::unique_ptr<std::uint8_t[]> bytes_;
     std::span<const std::uint8_t> payload_;
   };
 

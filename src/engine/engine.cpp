@@ -17,7 +17,7 @@
 #include <limits>
 #include <optional>
 #include <string_view>
-#include <unordered_map>
+#include <tuple>
 
 namespace vg {
 
@@ -102,9 +102,12 @@ void defer(std::vector<std::uint32_t> &seen, std::vector<std::uint64_t> &hi_of,
 constexpr std::size_t kMinAtomLength = 3;
 
 // One prefilter atom of one entry, gathered flat while building; sorted by (target, bytes,
-// caseless, order) the equal atoms are adjacent and share one literal id.
+// caseless, order) the equal atoms are adjacent and share one literal id. The bytes are also kept
+// as one big-endian number (zero-padded): with the length after it, that orders them as
+// lexicographic comparison would, in one integer comparison.
 struct AtomRef {
   std::array<std::uint8_t, kMaxPrefilterAtom> bytes{};
+  std::uint64_t number = 0;
   std::uint8_t length = 0;
   bool caseless = false;
   std::uint8_t target = 0;
@@ -112,27 +115,22 @@ struct AtomRef {
   std::uint32_t order = 0; // position in the build, to keep each literal's entries in order
   std::span<const std::uint8_t> view() const { return {bytes.data(), length}; }
   bool same_literal(const AtomRef &o) const {
-    return target == o.target && caseless == o.caseless && std::ranges::equal(view(), o.view());
+    return target == o.target && number == o.number && length == o.length && caseless == o.caseless;
   }
 };
+static_assert(kMaxPrefilterAtom <= sizeof(std::uint64_t));
 
 bool literal_order(const AtomRef &a, const AtomRef &b) {
-  if (a.target != b.target)
-    return a.target < b.target;
-  auto x = a.view(), y = b.view();
-  if (std::lexicographical_compare(x.begin(), x.end(), y.begin(), y.end()))
-    return true;
-  if (std::lexicographical_compare(y.begin(), y.end(), x.begin(), x.end()))
-    return false;
-  if (a.caseless != b.caseless)
-    return b.caseless;
-  return a.order < b.order;
+  return std::tie(a.target, a.number, a.length, a.caseless, a.order) <
+         std::tie(b.target, b.number, b.length, b.caseless, b.order);
 }
 
 AtomRef atom_ref(const PlannedAtom &atom, std::size_t target, std::uint32_t entry,
                  std::size_t order) {
   AtomRef r;
   std::copy(atom.bytes.begin(), atom.bytes.end(), r.bytes.begin());
+  for (std::size_t i = 0; i < kMaxPrefilterAtom; ++i)
+    r.number = r.number << 8 | (i < atom.length ? atom.bytes[i] : 0);
   r.length = atom.length;
   r.caseless = atom.caseless;
   r.target = static_cast<std::uint8_t>(target);
@@ -140,6 +138,54 @@ AtomRef atom_ref(const PlannedAtom &atom, std::size_t target, std::uint32_t entr
   r.order = static_cast<std::uint32_t>(order);
   return r;
 }
+
+// The first entry of each distinct subsignature text: open addressing over (text, part of its
+// hash, value) in 16 bytes a slot, no allocation per text (the texts live in the signature set,
+// which outlives the table). Grows past three quarters full.
+class FirstOccurrences {
+public:
+  explicit FirstOccurrences(std::size_t expected) { resize(expected + expected / 3 + 16); }
+  // The value of `text`, inserting `value` for a new text; second: whether it was new.
+  std::pair<std::uint32_t, bool> try_emplace(const std::string &text, std::uint32_t value) {
+    if (4 * (count_ + 1) > 3 * slots_.size())
+      resize(2 * slots_.size());
+    const auto hash = static_cast<std::uint32_t>(std::hash<std::string>{}(text));
+    Slot *s = find(hash, text);
+    if (s->text)
+      return {s->value, false};
+    *s = Slot{&text, hash, value};
+    ++count_;
+    return {value, true};
+  }
+
+private:
+  struct Slot {
+    const std::string *text = nullptr; // null: empty
+    std::uint32_t hash = 0;
+    std::uint32_t value = 0;
+  };
+  // The slot of `text`, or the empty slot where it belongs.
+  Slot *find(std::uint32_t hash, const std::string &text) {
+    for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
+      Slot &s = slots_[i];
+      if (!s.text || (s.hash == hash && *s.text == text))
+        return &s;
+    }
+  }
+  void resize(std::size_t at_least) {
+    std::size_t n = 16;
+    while (n < at_least)
+      n <<= 1;
+    std::vector<Slot> old(n);
+    old.swap(slots_);
+    mask_ = n - 1;
+    for (const Slot &s : old)
+      if (s.text)
+        *find(s.hash, *s.text) = s;
+  }
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0, count_ = 0;
+};
 
 using Clock = std::chrono::steady_clock;
 
@@ -267,8 +313,7 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   // A quarter of the real databases' subsignatures repeat one another (same text: same offset,
   // pattern and modifiers): their matchers and atoms are built once and shared. Keyed by the
   // subsignature's text in set_, mapped to the first entry of its patterns.
-  std::unordered_map<std::string_view, std::uint32_t> built;
-  built.reserve(patterns);
+  FirstOccurrences built(patterns);
   std::vector<std::uint32_t> shares; // per subsignature entry: the entry whose atom it takes
   shares.reserve(patterns);
   for (auto &sig : e->set_.logicals) {
@@ -320,12 +365,12 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
       if (sub.kind != LogicalSubsignature::Kind::body)
         continue;
       const auto first = static_cast<std::uint32_t>(e->subsigs_.size());
-      auto [it, fresh] = built.try_emplace(std::string_view(sub.text), first);
+      auto [first_of_text, fresh] = built.try_emplace(sub.text, first);
       if (fresh)
         st.distinct_subsigs += sub.patterns.size();
       for (std::size_t p = 0; p < sub.patterns.size(); ++p) {
         auto id = static_cast<std::uint32_t>(e->subsigs_.size());
-        const std::uint32_t same = fresh ? id : it->second + static_cast<std::uint32_t>(p);
+        const std::uint32_t same = fresh ? id : first_of_text + static_cast<std::uint32_t>(p);
         shares.push_back(same);
         if (fresh && !sub.offset.anchored())
           jobs.push_back(id | kSubsigBit);
@@ -438,7 +483,7 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   // What only the build needed goes last: hundreds of thousands of small chunks freed before the
   // Vectorscan compile made it ~40% slower (glibc's allocator then walks fragmented free lists).
   const auto t_cleanup = Clock::now();
-  built = {};
+  built = FirstOccurrences(0);
   for (auto &sig : e->set_.logicals) // the texts keyed `built`; the scan does not read them
     for (auto &sub : sig.subsigs)
       std::string().swap(sub.text);
