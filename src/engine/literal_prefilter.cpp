@@ -19,8 +19,10 @@ namespace {
 constexpr unsigned kMode = HS_MODE_BLOCK;
 
 void put_u64(std::vector<std::uint8_t> &out, std::uint64_t v) {
+  std::uint8_t le[8];
   for (int i = 0; i < 8; ++i)
-    out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+    le[i] = static_cast<std::uint8_t>(v >> (8 * i));
+  out.insert(out.end(), le, le + 8);
 }
 
 // The cache key: SHA-256 over everything hs_compile_lit_multi is given (the literals in order,
@@ -29,6 +31,10 @@ CacheKey prefilter_key(const std::vector<std::vector<std::uint8_t>> &literals,
                        const std::vector<unsigned> &flags, const std::vector<unsigned> &ids,
                        const hs_platform_info_t &platform) {
   std::vector<std::uint8_t> material;
+  std::size_t total = 256;
+  for (const auto &l : literals)
+    total += 24 + l.size();
+  material.reserve(total);
   auto put_text = [&](const char *text) {
     put_u64(material, std::strlen(text));
     material.insert(material.end(), text, text + std::strlen(text));
