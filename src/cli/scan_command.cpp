@@ -125,7 +125,9 @@ COMPILED CACHE
     rewritten, with one line on standard error naming the file and the reason. The directory is
     created with mode 0700 and must be owned by the user and not writable by group or others;
     entries are written atomically with mode 0600; beyond the size bound the least recently
-    used entries are removed.
+    used entries are removed. The checks catch damage, not malice: whoever can write the
+    directory as the user can make entries that are well formed and hide signatures (a scan
+    with --no-cache does not read it).
         --cache-dir=DIR        the cache directory (default: $VOXGUARD_CACHE_DIR, else
                                $XDG_CACHE_HOME/voxguard, else ~/.cache/voxguard; for root
                                /var/cache/voxguard). An unusable DIR is an error (exit status
@@ -228,7 +230,9 @@ double seconds_since_process_start() {
 }
 
 // The engine of the scan, left to the operating system at exit (see run_scan_command).
-const std::shared_ptr<const vg::Engine> *engine_kept_until_exit = nullptr;
+// volatile: written only, so an optimiser may drop the store and leave the engine unreachable (a
+// leak checker would then report it).
+const std::shared_ptr<const vg::Engine> *volatile engine_kept_until_exit = nullptr;
 
 // Where the whole run's wall time went, for --engine-stats (seconds).
 struct LoadTimes {

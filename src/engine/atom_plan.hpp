@@ -2,12 +2,15 @@
 // Promise: read_atom_plan(write_atom_plan(p), ids) == p when ids are p's entry ids, and
 // write_atom_plan() is deterministic. read_atom_plan() treats its input as untrusted: the magic,
 // version, record count and size must be exact, every record must name the pattern the caller
-// expects at that place (so a plan made for another signature set or build order is refused), and
-// every field must be one the engine could have chosen (atom at most kPlanAtomLength bytes, no
-// leading NUL, unused bytes zero, at most kPlanAtomChecks checks, min_distance <= max_distance);
-// any violation is a vg::Error naming the input and the reason, never a crash. atom_plan_key()
-// derives the cache key from the signature set's content key (which covers the program's build
-// identity, hence the atom choice code) and this format's version.
+// expects at that place (a plan for another build order, or a set of another shape, is refused;
+// the key, not this check, keeps a plan of another set with the same shape away), and every field
+// must be one the engine could have chosen (atom at most kPlanAtomLength bytes, no leading NUL,
+// unused bytes zero, at most kPlanAtomChecks checks, min_distance <= max_distance); any violation
+// is a vg::Error naming the input and the reason, never a crash. Atom bytes are not checked
+// against their pattern: a well-formed plan with wrong atoms can only miss matches (every hit is
+// verified in full), the trust limit of the whole cache (see `voxguard scan --help`).
+// atom_plan_key() derives the cache key from the signature set's content key (which covers the
+// program's build identity, hence the atom choice code) and this format's version.
 #pragma once
 #include "engine/body_matcher.hpp"
 #include "engine/compiled_cache.hpp"

@@ -316,6 +316,9 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   FirstOccurrences built(patterns);
   std::vector<std::uint32_t> shares; // per subsignature entry: the entry whose atom it takes
   shares.reserve(patterns);
+  std::vector<std::uint32_t>
+      patterns_of; // per subsignature entry: its subsignature's pattern count
+  patterns_of.reserve(patterns);
   for (auto &sig : e->set_.logicals) {
     auto release_patterns = [&sig] {
       for (auto &sub : sig.subsigs) {
@@ -365,13 +368,19 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
       if (sub.kind != LogicalSubsignature::Kind::body)
         continue;
       const auto first = static_cast<std::uint32_t>(e->subsigs_.size());
-      auto [first_of_text, fresh] = built.try_emplace(sub.text, first);
+      auto [first_of_text, inserted] = built.try_emplace(sub.text, first);
+      // The text parser gives equal texts equal offsets and patterns; a snapshot is read from disk
+      // and need not: a repeat shares only with a first occurrence of its shape (else an anchored
+      // first occurrence would leave an unanchored repeat without an atom to take).
+      const bool fresh = inserted || patterns_of[first_of_text] != sub.patterns.size() ||
+                         e->subsigs_[first_of_text].offset->anchored() != sub.offset.anchored();
       if (fresh)
         st.distinct_subsigs += sub.patterns.size();
       for (std::size_t p = 0; p < sub.patterns.size(); ++p) {
         auto id = static_cast<std::uint32_t>(e->subsigs_.size());
         const std::uint32_t same = fresh ? id : first_of_text + static_cast<std::uint32_t>(p);
         shares.push_back(same);
+        patterns_of.push_back(static_cast<std::uint32_t>(sub.patterns.size()));
         if (fresh && !sub.offset.anchored())
           jobs.push_back(id | kSubsigBit);
         SubsigEntry entry{fresh ? compile(sub.patterns[p]) : e->subsigs_[same].matcher,
@@ -450,7 +459,11 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
       ++st.subsigs_weak;
     }
   }
+  if (next != plan.size())
+    throw Error("engine", "atom plan has " + std::to_string(plan.size()) + " atoms for " +
+                              std::to_string(next) + " patterns");
   std::vector<std::uint32_t>().swap(plan_of);
+  std::vector<std::uint32_t>().swap(patterns_of);
   std::vector<std::uint32_t>().swap(shares);
   std::vector<std::uint32_t>().swap(jobs);
   std::vector<PlannedAtom>().swap(plan);

@@ -287,3 +287,25 @@ TEST(LogicalConditions, TypeNames) {
 
 } // namespace
 } // namespace vg
+
+namespace vg {
+namespace {
+
+// Repeated subsignature texts share one matcher and atom. A set read back from a snapshot is
+// untrusted: equal texts with different offsets (here an anchored first occurrence and an
+// unanchored repeat) must be built apart, not crash the build or borrow another pattern's atom.
+TEST(LogicalEngine, EqualTextsOfDifferentShapeAreBuiltApart) {
+  SignatureSet set;
+  load_database_text(set, "t.ldb", "L.X;Target:0;0&1;0:41424344;*:45464748\n", true);
+  ASSERT_EQ(set.logicals.size(), 1u);
+  ASSERT_EQ(set.logicals[0].subsigs.size(), 2u);
+  set.logicals[0].subsigs[1].text = set.logicals[0].subsigs[0].text;
+  auto e = Engine::build(std::move(set));
+  std::string data =
+      std::string("ABCD\x7f\x01\x02\x03\xfe\xff", 10) + "..EFGH.." + std::string(8, '\0');
+  EXPECT_EQ(names(*e, data), std::set<std::string>{"L.X"});
+  EXPECT_FALSE(fires(*e, data.substr(0, 10) + std::string(8, '\0'))); // no EFGH: 1 does not hold
+}
+
+} // namespace
+} // namespace vg
