@@ -20,8 +20,6 @@
 #include <ctime>
 #include <filesystem>
 #include <malloc.h>
-#include <optional>
-#include <span>
 #include <unistd.h>
 
 namespace {
@@ -162,39 +160,6 @@ unsigned parse_limit(const std::string &option, const std::string &value) {
     throw vg::Error(option, "'" + value + "' is not a whole number from 0 to 4294967295");
   return n;
 }
-
-// Passes the compiled cache through to load_databases_cached(), remembering the key the signature
-// snapshot was read under or stored under: that key covers the set's content and the program's
-// build, so the engine may cache what it derives from the set under it.
-class SnapshotKeyRecorder {
-public:
-  explicit SnapshotKeyRecorder(const vg::CompiledCache &cache) : cache_(cache) {}
-  std::optional<vg::CompiledCache::Entry> load(const vg::CacheKey &key) const {
-    loaded_ = key;
-    return cache_.load(key);
-  }
-  void store(const vg::CacheKey &key, std::span<const std::uint8_t> bytes) const {
-    stored_ = key;
-    cache_.store(key, bytes);
-  }
-  void reject(const vg::CacheKey &key, const std::string &reason) const {
-    cache_.reject(key, reason);
-  }
-  std::filesystem::path path_for(const vg::CacheKey &key) const { return cache_.path_for(key); }
-  // The key of the set `loaded` holds; none if it was parsed but not stored (the files changed
-  // while they were read: the key hashed before parsing may not describe what was parsed).
-  std::optional<vg::CacheKey> key_of(const vg::LoadedSignatures &loaded) const {
-    if (loaded.from_snapshot)
-      return loaded_;
-    if (loaded.stored)
-      return stored_;
-    return std::nullopt;
-  }
-
-private:
-  const vg::CompiledCache &cache_;
-  mutable std::optional<vg::CacheKey> loaded_, stored_;
-};
 
 // Seconds from the kernel's start of this process to now (the start is kept in clock ticks: 10 ms
 // resolution on most systems); negative if /proc cannot tell.
@@ -355,14 +320,8 @@ int run_scan_command(int argc, char **argv) {
   vg::LoadedSignatures loaded;
   try {
     vg::install_compiled_cache(cache);
-    vg::EngineOptions options{.timing = engine_stats, .set_key = std::nullopt};
-    if (auto compiled = vg::compiled_cache()) {
-      SnapshotKeyRecorder recorder(*compiled);
-      loaded = vg::load_databases_cached(choice.paths, &recorder);
-      options.set_key = recorder.key_of(loaded);
-    } else {
-      loaded = vg::load_databases_cached<vg::CompiledCache>(choice.paths, nullptr);
-    }
+    loaded = vg::load_databases_cached(choice.paths, vg::compiled_cache().get());
+    vg::EngineOptions options{.timing = engine_stats, .set_key = loaded.key};
     times.parse = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (const auto &w : loaded.set.warnings)
       std::fprintf(stderr, "WARNING: %s\n", w.c_str());

@@ -24,6 +24,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -60,10 +61,14 @@ struct LoadedSignatures {
   SignatureSet set;
   bool from_snapshot = false; // read back from the cache instead of parsed from the text
   bool stored = false;        // parsed, and the snapshot written to the cache
-  double key_seconds = 0;     // listing and hashing the database files
-  double load_seconds = 0;    // parsing the text, or reading the snapshot (fetch + decode)
-  double fetch_seconds = 0;   // of load_seconds: reading the cache entry and checking its digest
-  double store_seconds = 0;   // writing the snapshot after a parse
+  // The key the snapshot was read or stored under (covers the set's content and the program's
+  // build, so what is derived from the set may be cached under it); none without the cache, or
+  // when the files changed while they were parsed.
+  std::optional<SnapshotKey> key;
+  double key_seconds = 0;   // listing and hashing the database files
+  double load_seconds = 0;  // parsing the text, or reading the snapshot (fetch + decode)
+  double fetch_seconds = 0; // of load_seconds: reading the cache entry and checking its digest
+  double store_seconds = 0; // writing the snapshot after a parse
 };
 
 // Loads `paths` as load_databases() does, through `cache` when it is not null. Cache is duck-typed
@@ -94,6 +99,7 @@ LoadedSignatures load_databases_cached(const std::vector<std::string> &paths, co
       r.set = read_signature_snapshot(entry->payload(), cache->path_for(key).string(),
                                       SnapshotBytes::release_as_read);
       r.from_snapshot = true;
+      r.key = key;
       r.load_seconds = since(t1);
       return r;
     } catch (const Error &e) {
@@ -109,6 +115,7 @@ LoadedSignatures load_databases_cached(const std::vector<std::string> &paths, co
   if (signature_snapshot_key(list_database_files(paths)) == key) {
     cache->store(key, write_signature_snapshot(r.set));
     r.stored = true;
+    r.key = key;
   }
   r.store_seconds = since(t2);
   return r;

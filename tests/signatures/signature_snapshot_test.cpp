@@ -642,6 +642,10 @@ TEST(SignatureSnapshot, CachedLoadStoresReusesAndRewrites) {
   auto warm = load_databases_cached({d.path.string()}, &cache);
   EXPECT_TRUE(warm.from_snapshot);
   EXPECT_FALSE(warm.stored);
+  // Both name the key the entry is kept under (what the engine derives is cached under it).
+  ASSERT_TRUE(cold.key && warm.key);
+  EXPECT_EQ(*cold.key, *warm.key);
+  EXPECT_EQ(cache.entries.count(*warm.key), 1u);
   expect_same(cold.set, warm.set);
   expect_same(warm.set, load_databases({d.path.string()}));
 
@@ -659,12 +663,15 @@ TEST(SignatureSnapshot, CachedLoadStoresReusesAndRewrites) {
   d.write("a.ndb", "B:0:*:45464748\n");
   auto changed = load_databases_cached({ndb, (d.path / "b.ldb").string()}, &cache);
   EXPECT_FALSE(changed.from_snapshot);
+  ASSERT_TRUE(changed.key);
+  EXPECT_NE(*changed.key, *cold.key);
   ASSERT_EQ(changed.set.bodies.size(), 1u);
   EXPECT_EQ(changed.set.bodies[0].name, "B.UNOFFICIAL");
 
   // No cache: plain loading, nothing stored.
   auto none = load_databases_cached<FakeCache>({d.path.string()}, nullptr);
   EXPECT_FALSE(none.from_snapshot || none.stored);
+  EXPECT_FALSE(none.key);
   EXPECT_EQ(cache.rejections.size(), 1u);
 }
 
