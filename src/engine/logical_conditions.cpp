@@ -25,19 +25,21 @@ bool chain_layer_is(ContainerChain chain, std::size_t parent_index, std::string_
 }
 
 bool tdb_evaluable(const TargetDescription &tdb) {
-  return !(tdb.icon_group1 || tdb.icon_group2 || tdb.handler_type);
+  const auto &rare = tdb.rare();
+  return !(rare.icon_group1 || rare.icon_group2 || rare.handler_type);
 }
 
 bool tdb_holds(const TargetDescription &tdb, const LogicalFileFacts &f) {
   if (!tdb_evaluable(tdb))
     return false;
-  if (tdb.container && !chain_layer_is(f.chain, 1, *tdb.container))
+  const auto &rare = tdb.rare();
+  if (rare.container && !chain_layer_is(f.chain, 1, *rare.container))
     return false;
-  if (!tdb.intermediates.empty()) {
-    if (f.chain.size() < tdb.intermediates.size())
+  if (!rare.intermediates.empty()) {
+    if (f.chain.size() < rare.intermediates.size())
       return false;
     std::size_t up = 1; // the next ancestor to compare, 1 = direct parent
-    for (auto it = tdb.intermediates.rbegin(); it != tdb.intermediates.rend(); ++it) {
+    for (auto it = rare.intermediates.rbegin(); it != rare.intermediates.rend(); ++it) {
       if (*it == kAny)
         continue;
       if (!chain_layer_is(f.chain, up++, *it))

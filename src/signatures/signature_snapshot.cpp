@@ -383,11 +383,12 @@ void put(Writer &w, const TargetDescription &t) {
   put(w, t.file_size);
   put(w, t.entry_point);
   put(w, t.number_of_sections);
-  w.opt_str(t.container);
-  w.strings(t.intermediates);
-  w.opt_str(t.icon_group1);
-  w.opt_str(t.icon_group2);
-  w.opt_str(t.handler_type);
+  const auto &rare = t.rare();
+  w.opt_str(rare.container);
+  w.strings(rare.intermediates);
+  w.opt_str(rare.icon_group1);
+  w.opt_str(rare.icon_group2);
+  w.opt_str(rare.handler_type);
 }
 TargetDescription get_tdb(Reader &r) {
   TargetDescription t;
@@ -396,11 +397,13 @@ TargetDescription get_tdb(Reader &r) {
   t.file_size = get_range(r);
   t.entry_point = get_range(r);
   t.number_of_sections = get_range(r);
-  t.container = r.opt_str("Container");
-  t.intermediates = r.strings("Intermediates");
-  t.icon_group1 = r.opt_str("IconGroup1");
-  t.icon_group2 = r.opt_str("IconGroup2");
-  t.handler_type = r.opt_str("HandlerType");
+  TargetDescription::Rare rare;
+  rare.container = r.opt_str("Container");
+  rare.intermediates = r.strings("Intermediates");
+  rare.icon_group1 = r.opt_str("IconGroup1");
+  rare.icon_group2 = r.opt_str("IconGroup2");
+  rare.handler_type = r.opt_str("HandlerType");
+  t.set_rare(std::move(rare));
   return t;
 }
 

@@ -62,6 +62,18 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 
 } // namespace
 
+const TargetDescription::Rare &TargetDescription::rare() const {
+  static const Rare none;
+  return rare_ ? *rare_ : none;
+}
+
+void TargetDescription::set_rare(Rare rare) {
+  if (rare.empty())
+    rare_.reset();
+  else
+    rare_ = std::make_shared<const Rare>(std::move(rare));
+}
+
 bool is_clamav_type_name(std::string_view name) {
   return std::find(std::begin(kTypeNames), std::end(kTypeNames), name) != std::end(kTypeNames);
 }
@@ -69,6 +81,7 @@ bool is_clamav_type_name(std::string_view name) {
 TdbParseResult parse_target_description(std::string_view text) {
   TdbParseResult r;
   TargetDescription &t = r.tdb;
+  TargetDescription::Rare rare; // given to t at the end, when the description is valid
   bool have_target = false, have_new = false;
   std::uint32_t target = 0;
   auto error = [&](std::string why) {
@@ -128,21 +141,21 @@ TdbParseResult parse_target_description(std::string_view text) {
       if (!range(t.number_of_sections))
         return r;
     } else if (name == "IconGroup1") {
-      t.icon_group1 = std::string(value);
+      rare.icon_group1 = std::string(value);
     } else if (name == "IconGroup2") {
-      t.icon_group2 = std::string(value);
+      rare.icon_group2 = std::string(value);
     } else if (name == "Container") {
       if (type_name(value))
-        t.container = std::string(value);
+        rare.container = std::string(value);
     } else if (name == "HandlerType") {
       if (type_name(value))
-        t.handler_type = std::string(value);
+        rare.handler_type = std::string(value);
     } else if (name == "Intermediates") {
-      t.intermediates.clear();
+      rare.intermediates.clear();
       for (auto v : split(value, '>')) {
         if (!type_name(v))
           break;
-        t.intermediates.emplace_back(v);
+        rare.intermediates.emplace_back(v);
       }
     } else {
       r.skip = "unknown attribute '" + std::string(name) + "'";
@@ -165,11 +178,12 @@ TdbParseResult parse_target_description(std::string_view text) {
     return r;
   }
   t.target = static_cast<TargetType>(target);
-  if ((t.icon_group1 || t.icon_group2) && t.target != TargetType::pe)
+  if ((rare.icon_group1 || rare.icon_group2) && t.target != TargetType::pe)
     return error("IconGroup needs Target:1");
   if ((t.entry_point || t.number_of_sections) && t.target != TargetType::pe &&
       t.target != TargetType::elf && t.target != TargetType::macho)
     return error("EntryPoint/NumberOfSections need Target 1, 6 or 9");
+  t.set_rare(std::move(rare));
   return r;
 }
 

@@ -16,6 +16,7 @@
 #include "signatures/target_type.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -30,16 +31,46 @@ struct TdbRange {
   friend bool operator==(const TdbRange &, const TdbRange &) = default;
 };
 
+// Real databases hold tens of thousands of logical signatures, nearly all of them with only
+// Target, Engine and FileSize: the rare attributes (Container, Intermediates, IconGroup1/2,
+// HandlerType) live in one shared, immutable allocation that only signatures having one of them
+// carry, so a description costs 72 bytes. A copy shares that part.
 struct TargetDescription {
+  struct Rare {
+    std::optional<std::string> container;   // CL_TYPE_* name of the direct parent
+    std::vector<std::string> intermediates; // CL_TYPE_* names, outermost first
+    std::optional<std::string> icon_group1, icon_group2;
+    std::optional<std::string> handler_type; // CL_TYPE_* name
+    bool empty() const {
+      return !container && intermediates.empty() && !icon_group1 && !icon_group2 && !handler_type;
+    }
+    friend bool operator==(const Rare &, const Rare &) = default;
+  };
+
   TargetType target = TargetType::any;
   std::optional<TdbRange> engine;
   std::optional<TdbRange> file_size;
   std::optional<TdbRange> entry_point;
   std::optional<TdbRange> number_of_sections;
-  std::optional<std::string> container;   // CL_TYPE_* name of the direct parent
-  std::vector<std::string> intermediates; // CL_TYPE_* names, outermost first
-  std::optional<std::string> icon_group1, icon_group2;
-  std::optional<std::string> handler_type; // CL_TYPE_* name
+
+  const std::optional<std::string> &container() const { return rare().container; }
+  const std::vector<std::string> &intermediates() const { return rare().intermediates; }
+  const std::optional<std::string> &icon_group1() const { return rare().icon_group1; }
+  const std::optional<std::string> &icon_group2() const { return rare().icon_group2; }
+  const std::optional<std::string> &handler_type() const { return rare().handler_type; }
+  // All of the rare attributes (every field empty when the signature has none).
+  const Rare &rare() const;
+  // Replaces the rare attributes; an empty `rare` allocates nothing.
+  void set_rare(Rare rare);
+
+  friend bool operator==(const TargetDescription &a, const TargetDescription &b) {
+    return a.target == b.target && a.engine == b.engine && a.file_size == b.file_size &&
+           a.entry_point == b.entry_point && a.number_of_sections == b.number_of_sections &&
+           a.rare() == b.rare();
+  }
+
+private:
+  std::shared_ptr<const Rare> rare_; // null when every rare attribute is absent
 };
 
 struct TdbParseResult {

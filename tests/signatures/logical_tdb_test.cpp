@@ -18,15 +18,50 @@ TEST(TargetDescription, EveryKey) {
   EXPECT_EQ(t.file_size, (TdbRange{10, 2000}));
   EXPECT_EQ(t.entry_point, (TdbRange{0, 4096}));
   EXPECT_EQ(t.number_of_sections, (TdbRange{2, 5}));
-  EXPECT_EQ(t.container, "CL_TYPE_ZIP");
-  EXPECT_EQ(t.intermediates, (std::vector<std::string>{"CL_TYPE_ZIP", "CL_TYPE_ANY"}));
-  EXPECT_EQ(t.icon_group1, "DOC");
-  EXPECT_EQ(t.icon_group2, "FAKE");
+  EXPECT_EQ(t.container(), "CL_TYPE_ZIP");
+  EXPECT_EQ(t.intermediates(), (std::vector<std::string>{"CL_TYPE_ZIP", "CL_TYPE_ANY"}));
+  EXPECT_EQ(t.icon_group1(), "DOC");
+  EXPECT_EQ(t.icon_group2(), "FAKE");
   auto h = parse_target_description("Engine:81-255,Target:0,HandlerType:CL_TYPE_PDF");
   ASSERT_TRUE(h.ok() && h.skip.empty()) << h.error << h.skip;
-  EXPECT_EQ(h.tdb.handler_type, "CL_TYPE_PDF");
+  EXPECT_EQ(h.tdb.handler_type(), "CL_TYPE_PDF");
   EXPECT_TRUE(TdbRange({3, 5}).contains(3));
   EXPECT_FALSE(TdbRange({3, 5}).contains(6));
+}
+
+// The rare attributes are one shared allocation that a common description does not have.
+TEST(TargetDescription, RareAttributesOnlyWhereGiven) {
+  static_assert(sizeof(TargetDescription) <= 72, "the common description grew");
+  auto common = parse_target_description("Engine:51-255,Target:1,FileSize:10-2000");
+  ASSERT_TRUE(common.ok() && common.skip.empty()) << common.error << common.skip;
+  const TargetDescription &c = common.tdb;
+  EXPECT_TRUE(c.rare().empty());
+  EXPECT_FALSE(c.container() || c.icon_group1() || c.icon_group2() || c.handler_type());
+  EXPECT_TRUE(c.intermediates().empty());
+  EXPECT_EQ(&c.rare(), &TargetDescription().rare()); // the one shared empty part
+
+  auto rare = parse_target_description("Engine:51-255,Target:0,Intermediates:CL_TYPE_GZ");
+  ASSERT_TRUE(rare.ok() && rare.skip.empty()) << rare.error << rare.skip;
+  TargetDescription copy = rare.tdb;
+  EXPECT_EQ(&copy.rare(), &rare.tdb.rare()); // a copy shares the part
+  EXPECT_EQ(copy, rare.tdb);
+  EXPECT_EQ(copy.intermediates(), std::vector<std::string>{"CL_TYPE_GZ"});
+  EXPECT_FALSE(copy.container());
+
+  // Equality looks at the content of the parts, not their addresses.
+  TargetDescription::Rare same;
+  same.intermediates = {"CL_TYPE_GZ"};
+  TargetDescription built;
+  built.target = TargetType::any;
+  built.engine = TdbRange{51, 255};
+  built.set_rare(same);
+  EXPECT_EQ(built, rare.tdb);
+  same.intermediates = {"CL_TYPE_ZIP"};
+  built.set_rare(same);
+  EXPECT_NE(built, rare.tdb);
+  built.set_rare({}); // an empty part is dropped
+  EXPECT_EQ(&built.rare(), &TargetDescription().rare());
+  EXPECT_NE(built, rare.tdb);
 }
 
 TEST(TargetDescription, TargetAloneNeedsNoEngine) {

@@ -67,11 +67,11 @@ void expect_same(const TargetDescription &a, const TargetDescription &b, const s
   EXPECT_EQ(a.file_size, b.file_size) << w;
   EXPECT_EQ(a.entry_point, b.entry_point) << w;
   EXPECT_EQ(a.number_of_sections, b.number_of_sections) << w;
-  EXPECT_EQ(a.container, b.container) << w;
-  EXPECT_EQ(a.intermediates, b.intermediates) << w;
-  EXPECT_EQ(a.icon_group1, b.icon_group1) << w;
-  EXPECT_EQ(a.icon_group2, b.icon_group2) << w;
-  EXPECT_EQ(a.handler_type, b.handler_type) << w;
+  EXPECT_EQ(a.container(), b.container()) << w;
+  EXPECT_EQ(a.intermediates(), b.intermediates()) << w;
+  EXPECT_EQ(a.icon_group1(), b.icon_group1()) << w;
+  EXPECT_EQ(a.icon_group2(), b.icon_group2()) << w;
+  EXPECT_EQ(a.handler_type(), b.handler_type()) << w;
 }
 
 void expect_same(const LogicalSubsignature &a, const LogicalSubsignature &b, const std::string &w) {
