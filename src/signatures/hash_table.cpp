@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 namespace vg {
 
@@ -11,23 +12,21 @@ int algo_index(const Digest &d) {
 }
 
 template <typename E> void sort_table(std::vector<E> &t) {
-  std::sort(t.begin(), t.end(), [](const E &x, const E &y) {
-    return std::tie(x.size, x.digest, x.sig) < std::tie(y.size, y.digest, y.sig);
-  });
+  std::sort(t.begin(), t.end());
   t.shrink_to_fit();
 }
 } // namespace
 
 void HashTable::add(const HashSignature &s, std::string_view suffix) {
-  auto id = static_cast<std::uint32_t>(origins_.size());
+  auto id = static_cast<std::uint32_t>(lines_.size());
   name_offsets_.push_back(static_cast<std::uint32_t>(names_.size()));
   names_ += s.name;
   names_ += suffix;
-  origins_.push_back(s.origin);
+  add_origin(s.origin);
   int a = algo_index(s.digest);
   auto push = [&](auto &table) {
     typename std::remove_reference_t<decltype(table)>::value_type e{};
-    e.size = s.size;
+    e.set_size(s.size);
     std::memcpy(e.digest.data(), s.digest.b.data(), e.digest.size());
     e.sig = id;
     table.push_back(e);
@@ -44,7 +43,7 @@ void HashTable::add(const HashSignature &s, std::string_view suffix) {
 void HashTable::reserve(std::size_t more, std::size_t name_bytes) {
   // The algorithm of each line is not known yet: MD5 is by far the most common in real databases.
   md5_.reserve(md5_.size() + more);
-  origins_.reserve(origins_.size() + more);
+  lines_.reserve(lines_.size() + more);
   name_offsets_.reserve(name_offsets_.size() + more);
   names_.reserve(names_.size() + name_bytes);
 }
@@ -54,8 +53,22 @@ void HashTable::finish() {
   sort_table(sha1_);
   sort_table(sha256_);
   names_.shrink_to_fit();
-  origins_.shrink_to_fit();
+  lines_.shrink_to_fit();
+  databases_.shrink_to_fit();
   name_offsets_.shrink_to_fit();
+}
+
+void HashTable::add_origin(const SigOrigin &o) {
+  if (databases_.empty() || databases_.back().database != o.database)
+    databases_.push_back(DatabaseRun{static_cast<std::uint32_t>(lines_.size()), o.database});
+  lines_.push_back(o.line);
+}
+
+SigOrigin HashTable::origin(std::uint32_t sig) const {
+  static_assert(sizeof(Entry<16>) == 28 && sizeof(Entry<20>) == 32 && sizeof(Entry<32>) == 44);
+  auto run = std::upper_bound(databases_.begin(), databases_.end(), sig,
+                              [](std::uint32_t s, const DatabaseRun &r) { return s < r.first; });
+  return SigOrigin{std::prev(run)->database, lines_[sig]};
 }
 
 std::string_view HashTable::name(std::uint32_t sig) const {
@@ -68,11 +81,11 @@ template <std::size_t N>
 bool HashTable::has_size(const std::vector<Entry<N>> &table, std::uint64_t size) {
   if (table.empty())
     return false;
-  if (table.back().size == HashSignature::kAnySize)
+  if (table.back().size() == HashSignature::kAnySize)
     return true;
   auto it = std::lower_bound(table.begin(), table.end(), size,
-                             [](const Entry<N> &e, std::uint64_t s) { return e.size < s; });
-  return it != table.end() && it->size == size;
+                             [](const Entry<N> &e, std::uint64_t s) { return e.size() < s; });
+  return it != table.end() && it->size() == size;
 }
 
 HashMask HashTable::needs(std::uint64_t size) const {
@@ -97,11 +110,11 @@ void HashTable::lookup_in(const std::vector<Entry<N>> &table, std::uint64_t size
     // Several signatures with the same (size, digest): ClamAV keeps one, the last one loaded
     // (signature indexes grow in load order), whether or not --allmatch is given.
     const Entry<N> *last = nullptr;
-    for (auto it = lo; it != table.end() && it->size == key && it->digest == want; ++it)
+    for (auto it = lo; it != table.end() && it->size() == key && it->digest == want; ++it)
       if (!last || it->sig > last->sig)
         last = &*it;
     if (last)
-      out.push_back(Hit{self.name(last->sig), self.origins_[last->sig]});
+      out.push_back(Hit{self.name(last->sig), self.origin(last->sig)});
   }
 }
 

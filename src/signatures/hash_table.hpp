@@ -4,9 +4,10 @@
 // (none for most files); lookup() finds the signatures whose size and digest match, in O(log n):
 // per algorithm one for the file's size and one for `*`, the last loaded where several share a
 // (size, digest), as ClamAV reports one name for them.
-// Entries are fixed records per algorithm (32 bytes for MD5 and SHA1, 48 for SHA256), searched in
-// place for needs() too (no separate size list), and names live in one arena, so a table of
-// hundreds of thousands of signatures costs about 60-80 bytes each, its name included.
+// Entries are fixed, unpadded records per algorithm (28 bytes for MD5, 32 for SHA1, 44 for SHA256),
+// searched in place for needs() too (no separate size list); names live in one arena and origins
+// are a line per signature plus one record per run of signatures from the same database, so a
+// table of hundreds of thousands of signatures costs about 50-75 bytes each, its name included.
 #pragma once
 #include "common/digest.hpp"
 #include "signatures/sig_origin.hpp"
@@ -54,11 +55,29 @@ public:
 private:
   friend struct SignatureSnapshotAccess; // signature_snapshot.cpp writes and reads the tables
   template <std::size_t N> struct Entry {
-    std::uint64_t size;
+    // The size as two 32-bit words, low first: aligned to 4 bytes, the record has no padding.
+    std::array<std::uint32_t, 2> size_words;
     std::array<std::uint8_t, N> digest;
-    std::uint32_t sig; // index into name_offsets_/origins_
-    auto key() const { return std::tie(size, digest); }
+    std::uint32_t sig; // index into name_offsets_/lines_
+    std::uint64_t size() const { return size_words[0] | std::uint64_t{size_words[1]} << 32; }
+    void set_size(std::uint64_t s) {
+      size_words = {static_cast<std::uint32_t>(s), static_cast<std::uint32_t>(s >> 32)};
+    }
+    std::tuple<std::uint64_t, const std::array<std::uint8_t, N> &> key() const {
+      return {size(), digest};
+    }
+    // The table's order: size, digest, then load order.
+    friend bool operator<(const Entry &a, const Entry &b) {
+      auto ka = a.key(), kb = b.key();
+      return ka != kb ? ka < kb : a.sig < b.sig;
+    }
     friend bool operator==(const Entry &, const Entry &) = default;
+  };
+  // Signatures from `first` on came from `database`, up to the next run's first.
+  struct DatabaseRun {
+    std::uint32_t first;
+    std::uint32_t database;
+    friend bool operator==(const DatabaseRun &, const DatabaseRun &) = default;
   };
   // Whether `table` (sorted) holds a signature for `size` or for any size (`*` sorts last).
   template <std::size_t N>
@@ -67,13 +86,16 @@ private:
   static void lookup_in(const std::vector<Entry<N>> &table, std::uint64_t size, const Digest &d,
                         const HashTable &self, std::vector<Hit> &out);
   std::string_view name(std::uint32_t sig) const;
+  SigOrigin origin(std::uint32_t sig) const;
+  void add_origin(const SigOrigin &origin); // of the signature added last
 
   std::vector<Entry<16>> md5_;
   std::vector<Entry<20>> sha1_;
   std::vector<Entry<32>> sha256_;
   std::string names_;                       // every name, back to back
   std::vector<std::uint32_t> name_offsets_; // start of name i; name i ends at offset i+1
-  std::vector<SigOrigin> origins_;
+  std::vector<std::uint32_t> lines_;        // line of signature i in its database
+  std::vector<DatabaseRun> databases_; // by first, ascending; a new run where the database changes
   std::size_t count_ = 0;
 };
 

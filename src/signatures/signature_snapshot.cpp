@@ -479,7 +479,7 @@ struct SignatureSnapshotAccess {
   template <std::size_t N> static void put_entries(Writer &w, const auto &table) {
     w.count(table.size());
     for (const auto &e : table) {
-      w.num(e.size);
+      w.num(e.size());
       w.raw(e.digest.data(), N);
       w.num(e.sig);
     }
@@ -488,7 +488,7 @@ struct SignatureSnapshotAccess {
   static void get_entries(Reader &r, auto &table, std::uint64_t signatures, std::uint64_t &seen) {
     table.resize(r.count("hash entries", 12 + N));
     for (auto &e : table) {
-      e.size = r.num<std::uint64_t>("hash entry");
+      e.set_size(r.num<std::uint64_t>("hash entry"));
       r.raw(e.digest.data(), N, "hash entry");
       e.sig = r.num<std::uint32_t>("hash entry");
       if (e.sig >= signatures)
@@ -496,8 +496,7 @@ struct SignatureSnapshotAccess {
                std::to_string(signatures));
     }
     for (std::size_t i = 1; i < table.size(); ++i)
-      if (std::tie(table[i].size, table[i].digest, table[i].sig) <
-          std::tie(table[i - 1].size, table[i - 1].digest, table[i - 1].sig))
+      if (table[i] < table[i - 1])
         r.fail("hash table not sorted");
     seen += table.size();
   }
@@ -506,7 +505,7 @@ struct SignatureSnapshotAccess {
     w.count(t.name_offsets_.size());
     for (std::size_t i = 0; i < t.name_offsets_.size(); ++i) {
       w.num(t.name_offsets_[i]);
-      vg::put(w, t.origins_[i]);
+      vg::put(w, t.origin(static_cast<std::uint32_t>(i)));
     }
     put_entries<16>(w, t.md5_);
     put_entries<20>(w, t.sha1_);
@@ -517,14 +516,15 @@ struct SignatureSnapshotAccess {
     t.names_ = r.str("hash names");
     std::size_t n = r.count("hash signatures", 12);
     t.name_offsets_.resize(n);
-    t.origins_.resize(n);
+    t.lines_.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
       t.name_offsets_[i] = r.num<std::uint32_t>("hash name offset");
       if (t.name_offsets_[i] > t.names_.size() ||
           (i && t.name_offsets_[i] < t.name_offsets_[i - 1]))
         r.fail("hash name offset out of order or beyond the names");
-      t.origins_[i] = get_origin(r, databases);
+      t.add_origin(get_origin(r, databases));
     }
+    t.databases_.shrink_to_fit();
     std::uint64_t seen = 0;
     get_entries<16>(r, t.md5_, n, seen);
     get_entries<20>(r, t.sha1_, n, seen);

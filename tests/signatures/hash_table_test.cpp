@@ -97,5 +97,60 @@ TEST(HashTable, SignaturesSharingSizeAndDigestReportTheLastLoaded) {
   EXPECT_EQ(names, (std::vector<std::string>{"B", "W2", "S2"}));
 }
 
+// Entries keep the size in two 32-bit words: sizes that differ only above bit 31, or that are
+// 2^32 apart, stay distinct, and the lower word alone never matches.
+TEST(HashTable, SizesBeyondThirtyTwoBitsStayDistinct) {
+  std::string data = "big";
+  auto md5 = digest_bytes(bytes(data), hash_bit(HashAlgo::md5)).md5->hex();
+  const std::uint64_t big = (std::uint64_t{1} << 32) + 3, bigger = (std::uint64_t{5} << 32) + 3;
+  HashTable idx;
+  auto add = [&](std::uint64_t size, const char *name) {
+    HashSignature s = sig((md5 + ":3:x").c_str());
+    s.size = size;
+    s.name = name;
+    idx.add(s);
+  };
+  add(bigger, "Bigger");
+  add(big, "Big");
+  add(0xffffffffu, "AllLowBits");
+  idx.finish();
+  EXPECT_EQ(idx.needs(3), 0);
+  EXPECT_EQ(idx.needs(big), hash_bit(HashAlgo::md5));
+  EXPECT_EQ(idx.needs(bigger), hash_bit(HashAlgo::md5));
+  EXPECT_EQ(idx.needs(0xffffffffu), hash_bit(HashAlgo::md5));
+  EXPECT_EQ(idx.needs(std::uint64_t{2} << 32), 0);
+  for (auto [size, name] : {std::pair<std::uint64_t, std::string>{big, "Big"},
+                            {bigger, "Bigger"},
+                            {0xffffffffu, "AllLowBits"}}) {
+    std::vector<HashTable::Hit> hits;
+    idx.lookup(size, digest_bytes(bytes(data), hash_bit(HashAlgo::md5)), hits);
+    ASSERT_EQ(hits.size(), 1u) << name;
+    EXPECT_EQ(hits[0].name, name);
+  }
+}
+
+// Origins are stored as a line per signature and runs of one database: signatures from databases
+// that alternate (as the loader never adds them, but a snapshot may hold them) keep theirs.
+TEST(HashTable, OriginsFollowTheirSignatureAcrossDatabases) {
+  const SigOrigin origins[] = {{0, 1}, {0, 7}, {2, 3}, {0, 9}, {1, 4}, {1, 5}};
+  HashTable idx;
+  std::vector<Digests> digests;
+  for (std::size_t i = 0; i < std::size(origins); ++i) {
+    std::string data = "file " + std::to_string(i);
+    digests.push_back(digest_bytes(bytes(data), hash_bit(HashAlgo::sha1)));
+    HashSignature s = sig((digests.back().sha1->hex() + ":6:N" + std::to_string(i)).c_str());
+    s.origin = origins[i];
+    idx.add(s);
+  }
+  idx.finish();
+  for (std::size_t i = 0; i < std::size(origins); ++i) {
+    std::vector<HashTable::Hit> hits;
+    idx.lookup(6, digests[i], hits);
+    ASSERT_EQ(hits.size(), 1u) << i;
+    EXPECT_EQ(hits[0].name, "N" + std::to_string(i));
+    EXPECT_EQ(hits[0].origin, origins[i]) << i;
+  }
+}
+
 } // namespace
 } // namespace vg
