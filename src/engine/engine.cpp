@@ -101,42 +101,40 @@ void defer(std::vector<std::uint32_t> &seen, std::vector<std::uint64_t> &hi_of,
 // in full (the weak tier).
 constexpr std::size_t kMinAtomLength = 3;
 
-// One prefilter atom of one entry, gathered flat while building; sorted by (target, bytes,
-// caseless, order) the equal atoms are adjacent and share one literal id. The bytes are also kept
-// as one big-endian number (zero-padded): with the length after it, that orders them as
-// lexicographic comparison would, in one integer comparison.
-struct AtomRef {
-  std::array<std::uint8_t, kMaxPrefilterAtom> bytes{};
-  std::uint64_t number = 0;
-  std::uint8_t length = 0;
-  bool caseless = false;
-  std::uint8_t target = 0;
-  std::uint32_t entry = 0; // body entry, or subsignature entry | kSubsigBit
-  std::uint32_t order = 0; // position in the build, to keep each literal's entries in order
-  std::span<const std::uint8_t> view() const { return {bytes.data(), length}; }
-  bool same_literal(const AtomRef &o) const {
-    return target == o.target && number == o.number && length == o.length && caseless == o.caseless;
+// One prefilter atom of one entry, gathered flat while building, as a 128-bit sort key: `hi` holds
+// the target type (4 bits) and the atom's bytes as a big-endian number, zero-padded, whose low 4
+// bits continue at the top of `lo`; then the atom's length (4 bits), whether it is caseless, and
+// the atom's position in the build (the index of its entry in a side array). Compared as
+// (hi, lo), the keys order as (target, bytes as lexicographic comparison would with the length
+// after them, caseless, position): equal atoms of one target become adjacent, each run in build
+// order, in one sort of 16-byte values.
+struct AtomKey {
+  std::uint64_t hi = 0, lo = 0;
+  static constexpr int kLiteralShift = 32; // lo's bits below this are the position
+  std::uint32_t position() const { return static_cast<std::uint32_t>(lo); }
+  std::size_t target() const { return static_cast<std::size_t>(hi >> 60); }
+  std::uint64_t number() const { return hi << 4 | lo >> 60; }
+  std::size_t length() const { return static_cast<std::size_t>(lo >> 56 & 0xf); }
+  bool caseless() const { return (lo >> 55) & 1; }
+  bool same_literal(const AtomKey &o) const {
+    return hi == o.hi && lo >> kLiteralShift == o.lo >> kLiteralShift;
+  }
+  friend bool operator<(const AtomKey &a, const AtomKey &b) {
+    return a.hi < b.hi || (a.hi == b.hi && a.lo < b.lo);
   }
 };
-static_assert(kMaxPrefilterAtom <= sizeof(std::uint64_t));
+static_assert(kMaxPrefilterAtom <= sizeof(std::uint64_t) && kMaxPrefilterAtom < 16);
+static_assert(kTargetTypeCount <= 16);
 
-bool literal_order(const AtomRef &a, const AtomRef &b) {
-  return std::tie(a.target, a.number, a.length, a.caseless, a.order) <
-         std::tie(b.target, b.number, b.length, b.caseless, b.order);
-}
-
-AtomRef atom_ref(const PlannedAtom &atom, std::size_t target, std::uint32_t entry,
-                 std::size_t order) {
-  AtomRef r;
-  std::copy(atom.bytes.begin(), atom.bytes.end(), r.bytes.begin());
+AtomKey atom_key(const PlannedAtom &atom, std::size_t target, std::size_t position) {
+  std::uint64_t number = 0;
   for (std::size_t i = 0; i < kMaxPrefilterAtom; ++i)
-    r.number = r.number << 8 | (i < atom.length ? atom.bytes[i] : 0);
-  r.length = atom.length;
-  r.caseless = atom.caseless;
-  r.target = static_cast<std::uint8_t>(target);
-  r.entry = entry;
-  r.order = static_cast<std::uint32_t>(order);
-  return r;
+    number = number << 8 | (i < atom.length ? atom.bytes[i] : 0);
+  AtomKey k;
+  k.hi = std::uint64_t{target} << 60 | number >> 4;
+  k.lo = (number & 0xf) << 60 | std::uint64_t{atom.length} << 56 |
+         std::uint64_t{atom.caseless} << 55 | static_cast<std::uint32_t>(position);
+  return k;
 }
 
 // The first entry of each distinct subsignature text: open addressing over (text, part of its
@@ -319,6 +317,11 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   std::vector<std::uint32_t>
       patterns_of; // per subsignature entry: its subsignature's pattern count
   patterns_of.reserve(patterns);
+  // per subsignature entry: its target type, and kAnchoredBit when it is anchored (the grouping
+  // reads this instead of the signature set's scattered offsets)
+  constexpr std::uint8_t kAnchoredBit = 0x80;
+  std::vector<std::uint8_t> placement;
+  placement.reserve(patterns);
   for (auto &sig : e->set_.logicals) {
     auto release_patterns = [&sig] {
       for (auto &sub : sig.subsigs) {
@@ -381,6 +384,8 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
         const std::uint32_t same = fresh ? id : first_of_text + static_cast<std::uint32_t>(p);
         shares.push_back(same);
         patterns_of.push_back(static_cast<std::uint32_t>(sub.patterns.size()));
+        placement.push_back(
+            static_cast<std::uint8_t>(t | (sub.offset.anchored() ? kAnchoredBit : 0)));
         if (fresh && !sub.offset.anchored())
           jobs.push_back(id | kSubsigBit);
         SubsigEntry entry{fresh ? compile(sub.patterns[p]) : e->subsigs_[same].matcher,
@@ -412,8 +417,10 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   // Each entry takes its atom (in job order: bodies, then subsignatures, as `jobs` was filled)
   // and joins its tier; equal atoms of one target type become one literal, in byte order.
   const auto t_grouping = Clock::now();
-  std::vector<AtomRef> atoms;
+  std::vector<AtomKey> atoms;
+  std::vector<std::uint32_t> entry_at; // per atom position: its entry
   atoms.reserve(e->bodies_.size() + e->subsigs_.size());
+  entry_at.reserve(atoms.capacity());
   std::size_t next = 0;
   for (std::uint32_t id = 0; id < e->bodies_.size(); ++id) {
     BodyEntry &b = e->bodies_[id];
@@ -427,7 +434,8 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
     const PlannedAtom &a = plan[next++];
     b.atom = place_of(a);
     if (a.length >= kMinAtomLength) {
-      atoms.push_back(atom_ref(a, t, id, atoms.size()));
+      atoms.push_back(atom_key(a, t, entry_at.size()));
+      entry_at.push_back(id);
       ++st.prefiltered;
     } else {
       g.weak.push_back(id);
@@ -436,22 +444,23 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   }
   std::vector<std::uint32_t> plan_of(e->subsigs_.size()); // per subsignature entry: its atom
   for (std::uint32_t id = 0; id < e->subsigs_.size(); ++id) {
-    SubsigEntry &s = e->subsigs_[id];
-    LogicalEntry &le = e->logicals_[s.lsig];
-    auto t = static_cast<std::size_t>(le.sig->tdb.target);
+    const std::size_t t = placement[id] & ~kAnchoredBit;
     Group &g = e->groups_[t];
-    if (s.offset->anchored()) {
+    if (placement[id] & kAnchoredBit) {
       g.subsig_anchored.push_back(id);
       ++st.subsigs_anchored;
       continue;
     }
     plan_of[id] = shares[id] == id ? static_cast<std::uint32_t>(next++) : plan_of[shares[id]];
     const PlannedAtom &a = plan[plan_of[id]];
+    SubsigEntry &s = e->subsigs_[id];
     s.atom = place_of(a);
     if (a.length >= kMinAtomLength) {
-      atoms.push_back(atom_ref(a, t, id | kSubsigBit, atoms.size()));
+      atoms.push_back(atom_key(a, t, entry_at.size()));
+      entry_at.push_back(id | kSubsigBit);
       ++st.subsigs_prefiltered;
     } else {
+      LogicalEntry &le = e->logicals_[s.lsig];
       if (le.weak.empty())
         g.lsig_weak.push_back(s.lsig);
       le.weak.push_back(id);
@@ -464,28 +473,38 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
                               std::to_string(next) + " patterns");
   std::vector<std::uint32_t>().swap(plan_of);
   std::vector<std::uint32_t>().swap(patterns_of);
+  std::vector<std::uint8_t>().swap(placement);
   std::vector<std::uint32_t>().swap(shares);
   std::vector<std::uint32_t>().swap(jobs);
   std::vector<PlannedAtom>().swap(plan);
-  std::sort(atoms.begin(), atoms.end(), literal_order);
+  std::sort(atoms.begin(), atoms.end());
   double prefilter_s = 0;
   std::size_t from = 0;
   for (std::size_t t = 0; t < kTargetTypeCount; ++t) {
+    Group &g = e->groups_[t];
+    std::size_t end = from, count = 0;
+    for (; end < atoms.size() && atoms[end].target() == t; ++end)
+      count += end == from || !atoms[end].same_literal(atoms[end - 1]);
     std::vector<std::vector<std::uint8_t>> literals;
     std::vector<bool> caseless;
-    Group &g = e->groups_[t];
-    while (from < atoms.size() && atoms[from].target == t) {
-      std::size_t to = from + 1;
-      while (to < atoms.size() && atoms[to].same_literal(atoms[from]))
-        ++to;
-      literals.emplace_back(atoms[from].view().begin(), atoms[from].view().end());
-      caseless.push_back(atoms[from].caseless);
-      g.literal_first.push_back(static_cast<std::uint32_t>(g.literal_entries.size()));
-      for (std::size_t k = from; k < to; ++k)
-        g.literal_entries.push_back(atoms[k].entry);
-      from = to;
+    literals.reserve(count);
+    caseless.reserve(count);
+    g.literal_first.reserve(count + 1);
+    g.literal_entries.reserve(end - from);
+    for (std::size_t k = from; k < end; ++k) {
+      const AtomKey &key = atoms[k];
+      if (k == from || !key.same_literal(atoms[k - 1])) {
+        const std::uint64_t number = key.number();
+        auto &bytes = literals.emplace_back(key.length());
+        for (std::size_t i = 0; i < bytes.size(); ++i)
+          bytes[i] = static_cast<std::uint8_t>(number >> (8 * (kMaxPrefilterAtom - 1 - i)));
+        caseless.push_back(key.caseless());
+        g.literal_first.push_back(static_cast<std::uint32_t>(g.literal_entries.size()));
+      }
+      g.literal_entries.push_back(entry_at[key.position()]);
     }
     g.literal_first.push_back(static_cast<std::uint32_t>(g.literal_entries.size()));
+    from = end;
     st.literals += literals.size();
     const auto t_prefilter = Clock::now();
     g.prefilter = LiteralPrefilter(literals, caseless);
