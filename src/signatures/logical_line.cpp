@@ -13,11 +13,23 @@ const LogicalSubsignature::Parts &LogicalSubsignature::parts() const {
 }
 
 void LogicalSubsignature::set_pcre(PcreSubsignature pcre, LogicalExpression trigger) {
-  parts_ = std::make_shared<const Parts>(Parts{std::move(pcre), std::move(trigger), {}});
+  parts_ = std::make_unique<const Parts>(Parts{std::move(pcre), std::move(trigger), {}});
 }
 
 void LogicalSubsignature::set_byte_compare(ByteCompareSubsignature byte_compare) {
-  parts_ = std::make_shared<const Parts>(Parts{{}, {}, std::move(byte_compare)});
+  parts_ = std::make_unique<const Parts>(Parts{{}, {}, std::move(byte_compare)});
+}
+
+// Every member is listed here: a new one must be copied too (the size check below fails first).
+static_assert(sizeof(LogicalSubsignature) == 96, "copy a new member in the copy constructor");
+LogicalSubsignature::LogicalSubsignature(const LogicalSubsignature &o)
+    : kind(o.kind), options(o.options), offset(o.offset), text(o.text), patterns(o.patterns),
+      parts_(o.parts_ ? std::make_unique<const Parts>(*o.parts_) : nullptr) {}
+
+LogicalSubsignature &LogicalSubsignature::operator=(const LogicalSubsignature &o) {
+  if (this != &o)
+    *this = LogicalSubsignature(o);
+  return *this;
 }
 
 namespace {

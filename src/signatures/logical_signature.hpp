@@ -27,8 +27,8 @@
 namespace vg {
 
 // Real databases hold hundreds of thousands of subsignatures, nearly all of them body ones: the
-// PCRE and byte-compare parts live in a separate, shared allocation that only those kinds have, so
-// a body subsignature costs about 100 bytes plus its pattern.
+// PCRE and byte-compare parts live in a separate allocation (behind one pointer) that only those
+// kinds have, so a body subsignature costs 96 bytes plus its text and pattern. A copy copies it.
 struct LogicalSubsignature {
   enum class Kind : std::uint8_t { body, pcre, byte_compare, macro, fuzzy_image };
   Kind kind = Kind::body;
@@ -45,6 +45,13 @@ struct LogicalSubsignature {
   void set_pcre(PcreSubsignature pcre, LogicalExpression trigger);
   void set_byte_compare(ByteCompareSubsignature byte_compare);
 
+  LogicalSubsignature() = default;
+  LogicalSubsignature(const LogicalSubsignature &other);
+  LogicalSubsignature &operator=(const LogicalSubsignature &other);
+  LogicalSubsignature(LogicalSubsignature &&) noexcept = default;
+  LogicalSubsignature &operator=(LogicalSubsignature &&) noexcept = default;
+  ~LogicalSubsignature() = default;
+
 private:
   struct Parts {
     PcreSubsignature pcre;
@@ -52,7 +59,7 @@ private:
     ByteCompareSubsignature byte_compare;
   };
   const Parts &parts() const;
-  std::shared_ptr<const Parts> parts_; // null for body, macro and fuzzy-image subsignatures
+  std::unique_ptr<const Parts> parts_; // null for body, macro and fuzzy-image subsignatures
 };
 
 struct LogicalSignature {

@@ -71,7 +71,20 @@ void TargetDescription::set_rare(Rare rare) {
   if (rare.empty())
     rare_.reset();
   else
-    rare_ = std::make_shared<const Rare>(std::move(rare));
+    rare_ = std::make_unique<const Rare>(std::move(rare));
+}
+
+// Every member is listed here: a new one must be copied too (the size check below fails first).
+static_assert(sizeof(TargetDescription) == 64, "copy a new member in the copy constructor");
+TargetDescription::TargetDescription(const TargetDescription &o)
+    : target(o.target), engine(o.engine), file_size(o.file_size), entry_point(o.entry_point),
+      number_of_sections(o.number_of_sections),
+      rare_(o.rare_ ? std::make_unique<const Rare>(*o.rare_) : nullptr) {}
+
+TargetDescription &TargetDescription::operator=(const TargetDescription &o) {
+  if (this != &o)
+    *this = TargetDescription(o);
+  return *this;
 }
 
 bool is_clamav_type_name(std::string_view name) {

@@ -33,8 +33,8 @@ struct TdbRange {
 
 // Real databases hold tens of thousands of logical signatures, nearly all of them with only
 // Target, Engine and FileSize: the rare attributes (Container, Intermediates, IconGroup1/2,
-// HandlerType) live in one shared, immutable allocation that only signatures having one of them
-// carry, so a description costs 72 bytes. A copy shares that part.
+// HandlerType) live in one separate allocation (behind one pointer) that only signatures having
+// one of them carry, so a description costs 64 bytes. A copy copies that part.
 struct TargetDescription {
   struct Rare {
     std::optional<std::string> container;   // CL_TYPE_* name of the direct parent
@@ -63,6 +63,13 @@ struct TargetDescription {
   // Replaces the rare attributes; an empty `rare` allocates nothing.
   void set_rare(Rare rare);
 
+  TargetDescription() = default;
+  TargetDescription(const TargetDescription &other);
+  TargetDescription &operator=(const TargetDescription &other);
+  TargetDescription(TargetDescription &&) noexcept = default;
+  TargetDescription &operator=(TargetDescription &&) noexcept = default;
+  ~TargetDescription() = default;
+
   friend bool operator==(const TargetDescription &a, const TargetDescription &b) {
     return a.target == b.target && a.engine == b.engine && a.file_size == b.file_size &&
            a.entry_point == b.entry_point && a.number_of_sections == b.number_of_sections &&
@@ -70,7 +77,7 @@ struct TargetDescription {
   }
 
 private:
-  std::shared_ptr<const Rare> rare_; // null when every rare attribute is absent
+  std::unique_ptr<const Rare> rare_; // null when every rare attribute is absent
 };
 
 struct TdbParseResult {

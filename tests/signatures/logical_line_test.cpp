@@ -75,6 +75,29 @@ TEST(LdbLine, OtherSubsignatureKinds) {
   EXPECT_EQ(p.subsigs[1].text, "0/a;b/");
 }
 
+// The PCRE and byte-compare parts are owned by their subsignature: a copy (or an assignment)
+// has its own, equal parts that outlive the original; a body subsignature has none.
+TEST(LdbLine, SubsignatureCopiesOwnTheirParts) {
+  std::vector<LogicalSubsignature> copies;
+  {
+    auto s = parse_ok("K;Engine:81-255,Target:0;0&1&2;41424344;0/abc/i;0(>>5#hb2#=0x4142)");
+    copies = s.subsigs;
+    EXPECT_NE(&copies[1].pcre(), &s.subsigs[1].pcre());
+    EXPECT_NE(&copies[2].byte_compare(), &s.subsigs[2].byte_compare());
+    EXPECT_EQ(&copies[0].pcre(), &LogicalSubsignature().pcre()); // body: the shared empty parts
+    LogicalSubsignature assigned;
+    assigned = s.subsigs[1];
+    const LogicalSubsignature &same = assigned;
+    assigned = same; // self-assignment keeps the parts
+    EXPECT_EQ(assigned.pcre().regex, "abc");
+  }
+  EXPECT_EQ(copies[1].pcre().regex, "abc");
+  EXPECT_TRUE(copies[1].trigger() == parse_logical_expression("0").expression);
+  EXPECT_EQ(copies[2].byte_compare().trigger, 0u);
+  LogicalSubsignature moved = std::move(copies[1]);
+  EXPECT_EQ(moved.pcre().regex, "abc");
+}
+
 TEST(LdbLine, Skipped) {
   for (const char *line :
        {"S;Engine:300-400,Target:0;0;41424344", "S;Engine:51-255,Target:0,Foo:1;0;41424344",
