@@ -42,7 +42,10 @@ iptables-legacy -A INPUT -p udp -m multiport --dports 5060,5070,20000,10000:1010
     -j NFQUEUE --queue-num 0 --queue-bypass || exit 3
 $VG voice guard --queue 0 --json > $OUT/guard.jsonl 2> $OUT/guard.err & VGPID=$!
 tshark -i lo -f udp -w $OUT/capture.pcap -q > $OUT/tshark.log 2>&1 & TSHARK=$!
-sleep 1.5
+# the call starts once tshark captures (it took over 2 s to start on a loaded machine, and the
+# capture then lacked the INVITE whose SDP names the codec)
+for i in $(seq 300); do grep -q 'Capture started' $OUT/tshark.log && break; sleep 0.1; done
+sleep 0.5
 start_sipp $OUT
 sleep 0.5
 start_baresip $OUT
