@@ -111,46 +111,62 @@ public:
     throw Error(name_, "bad signature snapshot: " + reason + " (at byte " + std::to_string(pos_) +
                            " of " + std::to_string(in_.size()) + ")");
   }
+  // The failures of the small readers below, kept out of line: those readers run millions of
+  // times per snapshot and stay a bounds check and a copy.
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_truncated(const char *what) const {
+    fail(std::string("truncated in ") + what);
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_value(const char *kind, unsigned v,
+                                                         const char *what) const {
+    fail(std::string(kind) + " " + what + " is " + std::to_string(v));
+  }
+  [[noreturn, gnu::cold, gnu::noinline]] void fail_count(std::size_t n, const char *what) const {
+    fail(std::string("truncated: count ") + std::to_string(n) + " of " + what +
+         " exceeds the bytes left");
+  }
   void raw(void *p, std::size_t n, const char *what) {
-    if (in_.size() - pos_ < n)
-      fail(std::string("truncated in ") + what);
+    if (in_.size() - pos_ < n) [[unlikely]]
+      fail_truncated(what);
     if (n)
       std::memcpy(p, in_.data() + pos_, n);
     pos_ += n;
   }
   // The next n bytes, in place.
   std::span<const std::uint8_t> take(std::size_t n, const char *what) {
-    if (in_.size() - pos_ < n)
-      fail(std::string("truncated in ") + what);
+    if (in_.size() - pos_ < n) [[unlikely]]
+      fail_truncated(what);
     pos_ += n;
     return in_.subspan(pos_ - n, n);
   }
   template <typename T> T num(const char *what) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    if (in_.size() - pos_ < sizeof(T)) [[unlikely]]
+      fail_truncated(what);
     T v;
-    raw(&v, sizeof v, what);
+    std::memcpy(&v, in_.data() + pos_, sizeof v); // a fixed size: one load
+    pos_ += sizeof v;
     return v;
   }
   std::uint8_t u8(const char *what) { return num<std::uint8_t>(what); }
   bool flag(const char *what) {
     auto v = u8(what);
-    if (v > 1)
-      fail(std::string("flag ") + what + " is " + std::to_string(v));
+    if (v > 1) [[unlikely]]
+      fail_value("flag", v, what);
     return v == 1;
   }
   // An enum stored as u8, at most `last`.
   template <typename E> E en(E last, const char *what) {
     auto v = u8(what);
-    if (v > static_cast<std::uint8_t>(last))
-      fail(std::string("value ") + std::to_string(v) + " out of range for " + what);
+    if (v > static_cast<std::uint8_t>(last)) [[unlikely]]
+      fail_value("out-of-range value of", v, what);
     return static_cast<E>(v);
   }
   // A count of elements each taking at least `min_bytes`: refused before anything is reserved
   // when the rest of the snapshot cannot hold them.
   std::size_t count(const char *what, std::size_t min_bytes = 1) {
     auto n = num<std::uint32_t>(what);
-    if (min_bytes && n > (in_.size() - pos_) / min_bytes)
-      fail(std::string("truncated: count ") + std::to_string(n) + " of " + what +
-           " exceeds the bytes left");
+    if (min_bytes && n > (in_.size() - pos_) / min_bytes) [[unlikely]]
+      fail_count(n, what);
     return n;
   }
   std::string str(const char *what) {
@@ -262,14 +278,14 @@ ByteRun get_run(Reader &r) {
     r.fail("empty byte run");
   if (r.flag("byte run masks")) {
     r.raw(run.data(), run.size() * sizeof(ByteMatch), "byte run");
-  } else {
+    for (const auto &b : run)
+      if ((b.value & b.mask) != b.value)
+        r.fail("byte value outside its mask");
+  } else { // every mask 0xff: any value fits
     auto values = r.take(run.size(), "byte run");
     for (std::size_t i = 0; i < run.size(); ++i)
       run[i] = ByteMatch{values[i], 0xff};
   }
-  for (const auto &b : run)
-    if ((b.value & b.mask) != b.value)
-      r.fail("byte value outside its mask");
   return run;
 }
 
@@ -588,13 +604,17 @@ struct SignatureSnapshotAccess {
                                max_subsig != e.max_subsig_)
       r.fail("expression root or highest subsignature inconsistent with its nodes");
     check_tree(r, e);
-    std::vector<std::uint32_t> caps(r.count("expression caps", 4));
-    if (caps.size() > 64)
-      r.fail("expression caps for " + std::to_string(caps.size()) + " subsignatures");
-    for (auto &c : caps)
-      c = r.num<std::uint32_t>("expression caps");
+    std::size_t stored = r.count("expression caps", 4);
+    if (stored > 64)
+      r.fail("expression caps for " + std::to_string(stored) + " subsignatures");
     e.caps_ = derive_caps(e);
-    if (caps != e.caps_)
+    bool same = stored == e.caps_.size();
+    for (std::size_t i = 0; i < stored; ++i) { // all read before judging, as the error's position
+      auto cap = r.num<std::uint32_t>("expression caps");
+      if (same && cap != e.caps_[i])
+        same = false;
+    }
+    if (!same)
       r.fail("expression count caps differ from those its nodes give");
     return e;
   }
@@ -608,7 +628,9 @@ struct SignatureSnapshotAccess {
       return;
     if (static_cast<std::size_t>(e.root_) != e.nodes_.size() - 1)
       r.fail("expression whose root is not its last node");
-    std::vector<std::uint8_t> uses(e.nodes_.size());
+    // Scratch reused from one expression to the next (a snapshot holds ~50,000 of them).
+    thread_local std::vector<std::uint8_t> uses;
+    uses.assign(e.nodes_.size(), 0);
     for (const Node &n : e.nodes_)
       if (n.kind != Node::Kind::subsig)
         for (auto child : {n.left, n.right})
@@ -628,7 +650,8 @@ struct SignatureSnapshotAccess {
     if (e.nodes_.empty())
       return {};
     std::vector<std::uint32_t> caps(std::size_t{e.max_subsig_} + 1, 1);
-    std::vector<std::uint64_t> under(e.nodes_.size());
+    thread_local std::vector<std::uint64_t> under; // scratch, as in check_tree()
+    under.resize(e.nodes_.size());
     for (std::size_t i = 0; i < e.nodes_.size(); ++i) {
       const Node &n = e.nodes_[i];
       under[i] = n.kind == Node::Kind::subsig ? std::uint64_t{1} << n.subsig
