@@ -482,23 +482,24 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   std::size_t from = 0;
   for (std::size_t t = 0; t < kTargetTypeCount; ++t) {
     Group &g = e->groups_[t];
-    std::size_t end = from, count = 0;
+    std::size_t end = from, count = 0, bytes = 0;
     for (; end < atoms.size() && atoms[end].target() == t; ++end)
-      count += end == from || !atoms[end].same_literal(atoms[end - 1]);
-    std::vector<std::vector<std::uint8_t>> literals;
-    std::vector<bool> caseless;
-    literals.reserve(count);
-    caseless.reserve(count);
+      if (end == from || !atoms[end].same_literal(atoms[end - 1])) {
+        ++count;
+        bytes += atoms[end].length();
+      }
+    LiteralList literals; // flat: no allocation per literal
+    literals.reserve(count, bytes);
     g.literal_first.reserve(count + 1);
     g.literal_entries.reserve(end - from);
     for (std::size_t k = from; k < end; ++k) {
       const AtomKey &key = atoms[k];
       if (k == from || !key.same_literal(atoms[k - 1])) {
         const std::uint64_t number = key.number();
-        auto &bytes = literals.emplace_back(key.length());
-        for (std::size_t i = 0; i < bytes.size(); ++i)
-          bytes[i] = static_cast<std::uint8_t>(number >> (8 * (kMaxPrefilterAtom - 1 - i)));
-        caseless.push_back(key.caseless());
+        std::array<std::uint8_t, kMaxPrefilterAtom> literal;
+        for (std::size_t i = 0; i < key.length(); ++i)
+          literal[i] = static_cast<std::uint8_t>(number >> (8 * (kMaxPrefilterAtom - 1 - i)));
+        literals.add({literal.data(), key.length()}, key.caseless());
         g.literal_first.push_back(static_cast<std::uint32_t>(g.literal_entries.size()));
       }
       g.literal_entries.push_back(entry_at[key.position()]);
@@ -507,7 +508,7 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
     from = end;
     st.literals += literals.size();
     const auto t_prefilter = Clock::now();
-    g.prefilter = LiteralPrefilter(literals, caseless);
+    g.prefilter = LiteralPrefilter(literals);
     prefilter_s += seconds_since(t_prefilter);
   }
   st.prefilter_compile_seconds = prefilter_s;

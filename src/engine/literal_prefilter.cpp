@@ -27,14 +27,10 @@ void put_u64(std::vector<std::uint8_t> &out, std::uint64_t v) {
 
 // The cache key: SHA-256 over everything hs_compile_lit_multi is given (the literals in order,
 // their flags and ids, the mode, the target platform) and the Vectorscan version that compiles.
-CacheKey prefilter_key(const std::vector<std::vector<std::uint8_t>> &literals,
-                       const std::vector<unsigned> &flags, const std::vector<unsigned> &ids,
-                       const hs_platform_info_t &platform) {
+CacheKey prefilter_key(const LiteralList &literals, const std::vector<unsigned> &flags,
+                       const std::vector<unsigned> &ids, const hs_platform_info_t &platform) {
   std::vector<std::uint8_t> material;
-  std::size_t total = 256;
-  for (const auto &l : literals)
-    total += 24 + l.size();
-  material.reserve(total);
+  material.reserve(256 + 24 * literals.size() + literals.total_bytes());
   auto put_text = [&](const char *text) {
     put_u64(material, std::strlen(text));
     material.insert(material.end(), text, text + std::strlen(text));
@@ -50,8 +46,9 @@ CacheKey prefilter_key(const std::vector<std::vector<std::uint8_t>> &literals,
   for (std::size_t i = 0; i < literals.size(); ++i) {
     put_u64(material, ids[i]);
     put_u64(material, flags[i]);
-    put_u64(material, literals[i].size());
-    material.insert(material.end(), literals[i].begin(), literals[i].end());
+    const std::span<const std::uint8_t> literal = literals[i];
+    put_u64(material, literal.size());
+    material.insert(material.end(), literal.begin(), literal.end());
   }
   Digests d = digest_bytes(material, hash_bit(HashAlgo::sha256));
   CacheKey key{};
@@ -101,27 +98,56 @@ void LiteralPrefilter::DbFree::operator()(hs_database *db) const {
   hs_free_database(db);
 }
 
+void LiteralList::reserve(std::size_t literals, std::size_t bytes) {
+  bytes_.reserve(bytes);
+  ends_.reserve(literals);
+  caseless_.reserve(literals);
+}
+
+void LiteralList::add(std::span<const std::uint8_t> literal, bool caseless) {
+  if (literal.size() > std::numeric_limits<std::uint32_t>::max() - bytes_.size())
+    throw std::length_error("prefilter literals exceed 4 GiB in all");
+  bytes_.insert(bytes_.end(), literal.begin(), literal.end());
+  ends_.push_back(static_cast<std::uint32_t>(bytes_.size()));
+  caseless_.push_back(caseless);
+}
+
 LiteralPrefilter::LiteralPrefilter(const std::vector<std::vector<std::uint8_t>> &literals,
-                                   const std::vector<bool> &caseless) {
+                                   const std::vector<bool> &caseless)
+    : LiteralPrefilter([&] {
+        LiteralList list;
+        std::size_t bytes = 0;
+        for (const auto &l : literals)
+          bytes += l.size();
+        list.reserve(literals.size(), bytes);
+        for (std::size_t i = 0; i < literals.size(); ++i)
+          list.add(literals[i], i < caseless.size() && caseless[i]);
+        return list;
+      }()) {}
+
+LiteralPrefilter::LiteralPrefilter(const LiteralList &literals) {
   if (literals.empty())
     return;
-  std::vector<const char *> exprs;
-  std::vector<std::size_t> lens;
-  std::vector<unsigned> flags(literals.size(), 0), ids;
-  for (std::size_t i = 0; i < literals.size(); ++i) {
-    if (literals[i].empty())
-      throw std::runtime_error("empty literal given to the prefilter");
-    exprs.push_back(reinterpret_cast<const char *>(literals[i].data()));
-    lens.push_back(literals[i].size());
-    ids.push_back(static_cast<unsigned>(i));
+  const std::size_t n = literals.size();
+  std::vector<const char *> exprs(n);
+  std::vector<std::size_t> lens(n);
+  std::vector<unsigned> flags(n, 0), ids(n);
+  lengths_.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::span<const std::uint8_t> literal = literals[i];
+    if (literal.empty())
+      throw std::runtime_error("empty literal given to the prefilter (literal " +
+                               std::to_string(i) + ")");
+    exprs[i] = reinterpret_cast<const char *>(literal.data());
+    lens[i] = literal.size();
+    ids[i] = static_cast<unsigned>(i);
     // Caseless only matters for letters; Vectorscan compiles caseless literals far more slowly.
-    if (i < caseless.size() && caseless[i] &&
-        std::any_of(literals[i].begin(), literals[i].end(), [](std::uint8_t b) {
+    if (literals.caseless(i) && std::any_of(literal.begin(), literal.end(), [](std::uint8_t b) {
           return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
         }))
       flags[i] = HS_FLAG_CASELESS;
-    lengths_.push_back(static_cast<std::uint32_t>(literals[i].size()));
-    max_length_ = std::max(max_length_, literals[i].size());
+    lengths_[i] = static_cast<std::uint32_t>(literal.size());
+    max_length_ = std::max(max_length_, literal.size());
   }
   hs_platform_info_t platform{};
   if (hs_populate_platform(&platform) != HS_SUCCESS)

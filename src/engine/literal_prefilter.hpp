@@ -4,7 +4,9 @@
 // can release what lies behind). The compiled database is immutable and shared by threads; each
 // thread brings its own Scratch. When a process-wide CompiledCache is set (compiled_cache.hpp), the
 // compiled database is taken from it if an entry for exactly these literals, flags, platform and
-// Vectorscan version is there and deserialises, else compiled and stored in it.
+// Vectorscan version is there and deserialises, else compiled and stored in it. The literals come
+// as one flat LiteralList (bytes back to back), so that a set of ~10^5 atoms costs a few
+// allocations, not one per literal.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -18,12 +20,37 @@ struct hs_scratch;
 
 namespace vg {
 
+// The literals a prefilter compiles, stored back to back: literal i is the bytes from ends[i-1]
+// (0 for the first) up to ends[i], with a flag saying whether it is caseless.
+class LiteralList {
+public:
+  void reserve(std::size_t literals, std::size_t bytes);
+  // Appends a literal. Throws std::length_error past 4 GiB of literal bytes in all.
+  void add(std::span<const std::uint8_t> literal, bool caseless = false);
+  std::size_t size() const { return ends_.size(); }
+  bool empty() const { return ends_.empty(); }
+  std::span<const std::uint8_t> operator[](std::size_t i) const {
+    const std::uint32_t from = i == 0 ? 0 : ends_[i - 1];
+    return {bytes_.data() + from, ends_[i] - from};
+  }
+  bool caseless(std::size_t i) const { return caseless_[i]; }
+  std::size_t total_bytes() const { return bytes_.size(); }
+
+private:
+  std::vector<std::uint8_t> bytes_;
+  std::vector<std::uint32_t> ends_;
+  std::vector<bool> caseless_;
+};
+
 class LiteralPrefilter {
 public:
   LiteralPrefilter() = default;
-  // Compiles the literals; ids in callbacks are indexes into `literals`. A literal whose `caseless`
-  // flag is set (the vector may be shorter, or empty: unset) matches ASCII letters in either case
-  // (HS_FLAG_CASELESS). Throws std::runtime_error if Vectorscan refuses them.
+  // Compiles the literals; ids in callbacks are indexes into `literals`. A caseless literal
+  // matches ASCII letters in either case (HS_FLAG_CASELESS). Throws std::runtime_error for an
+  // empty literal or if Vectorscan refuses them.
+  explicit LiteralPrefilter(const LiteralList &literals);
+  // The same from one vector per literal; `caseless` may be shorter (or empty): unset flags.
+  // Equal literals and flags give the same compiled database and cache key either way.
   explicit LiteralPrefilter(const std::vector<std::vector<std::uint8_t>> &literals,
                             const std::vector<bool> &caseless = {});
   LiteralPrefilter(LiteralPrefilter &&) noexcept = default;
