@@ -77,8 +77,12 @@ struct LogicalExpressionParser {
     std::size_t i = s.find_first_not_of(" \t\n\v\f\r");
     if (i == std::string_view::npos)
       return fail("empty operand", col);
-    if (!number(s, i, col, n.subsig))
+    std::uint32_t id = 0;
+    if (!number(s, i, col, id))
       return false;
+    if (id >= 64)
+      return fail("subsignature id " + std::to_string(id) + " (at most 63)", col);
+    n.subsig = static_cast<std::uint8_t>(id);
     auto mod = s.find_last_of("=<>");
     if (mod == std::string_view::npos || mod < i)
       return true;
@@ -135,8 +139,8 @@ struct LogicalExpressionParser {
           return -1;
         Node n;
         n.kind = c == '&' ? Node::Kind::all : Node::Kind::any;
-        n.left = l;
-        n.right = r;
+        n.left = static_cast<std::int16_t>(l); // below kMaxNodes: checked before parsing
+        n.right = static_cast<std::int16_t>(r);
         return add(n);
       }
     }
@@ -157,11 +161,7 @@ struct LogicalExpressionParser {
     if (s[0] != '(') {
       if (!leaf(s, col, n))
         return -1;
-      if (n.subsig >= 64) {
-        fail("subsignature id " + std::to_string(n.subsig) + " (at most 63)", col);
-        return -1;
-      }
-      e.max_subsig_ = std::max(e.max_subsig_, n.subsig);
+      e.max_subsig_ = std::max<std::uint32_t>(e.max_subsig_, n.subsig);
       std::int32_t id = add(n);
       if (caps.size() <= n.subsig)
         caps.resize(n.subsig + 1, 1);
@@ -204,8 +204,8 @@ struct LogicalExpressionParser {
     if (r < 0)
       return -1;
     n.kind = s[last_op] == '&' ? Node::Kind::all : Node::Kind::any;
-    n.left = l;
-    n.right = r;
+    n.left = static_cast<std::int16_t>(l);
+    n.right = static_cast<std::int16_t>(r);
     std::int32_t id = add(n);
     note_comparison(id);
     return id;
@@ -217,6 +217,19 @@ LogicalExpressionResult parse_logical_expression(std::string_view text) {
   LogicalExpressionParser p{r.expression, {}, {}};
   if (text.empty()) {
     r.error = "empty logical expression";
+    return r;
+  }
+  // Bounded before parsing: the parser recurses once per operator and parenthesis.
+  if (text.size() > LogicalExpression::kMaxTextLength) {
+    r.error = "logical expression of " + std::to_string(text.size()) + " characters (at most " +
+              std::to_string(LogicalExpression::kMaxTextLength) + ")";
+    return r;
+  }
+  auto operators = static_cast<std::size_t>(std::count_if(
+      text.begin(), text.end(), [](char c) { return LogicalExpressionParser::is_op(c); }));
+  if (2 * operators + 1 > LogicalExpression::kMaxNodes) {
+    r.error = "logical expression with " + std::to_string(operators) + " operators (at most " +
+              std::to_string((LogicalExpression::kMaxNodes - 1) / 2) + ")";
     return r;
   }
   std::int32_t root = p.expr(text, 0);

@@ -23,15 +23,21 @@ namespace vg {
 
 class LogicalExpression {
 public:
+  // 16 bytes (~290,000 nodes on the full database set).
   struct Node {
     enum class Kind : std::uint8_t { subsig, all, any } kind = Kind::subsig; // all: &, any: |
     char comparison = 0;                // 0 (none), '=', '<' or '>'
+    std::uint8_t subsig = 0;            // kind == subsig: 0-63
     std::uint32_t value = 0;            // X of the comparison
     std::uint32_t distinct = 0;         // Y of "(E)=X,Y" (0: no requirement)
-    std::uint32_t subsig = 0;           // kind == subsig
-    std::int32_t left = -1, right = -1; // child node indexes (all / any), below this node's
+    std::int16_t left = -1, right = -1; // child node indexes (all / any), below this node's
     friend bool operator==(const Node &, const Node &) = default;
   };
+  // The most nodes an expression may have (2047 operators); node indexes fit Node::left/right,
+  // and the parser's and evaluator's recursion stays shallow.
+  static constexpr std::size_t kMaxNodes = 4095;
+  // The longest expression text accepted: ClamAV reads database lines into 8192-byte buffers.
+  static constexpr std::size_t kMaxTextLength = 8192;
 
   // The highest subsignature id named (ClamAV requires exactly that many plus one subsignatures).
   std::uint32_t max_subsig() const { return max_subsig_; }

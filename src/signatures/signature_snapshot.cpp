@@ -23,9 +23,9 @@ namespace vg {
 namespace {
 
 constexpr char kMagic[8] = {'V', 'G', 'S', 'I', 'G', 'S', 'N', 'P'};
-// Whatever any parsed expression can be: 64 subsignatures make at most 127 nodes; a deeper or
-// larger tree in a snapshot is damage (and would make the engine's recursion deep).
-constexpr std::size_t kMaxExpressionNodes = 4096;
+// Whatever any parsed expression can be (its parser's limit); a larger tree in a snapshot is
+// damage (and would make the engine's recursion deep).
+constexpr std::size_t kMaxExpressionNodes = LogicalExpression::kMaxNodes;
 
 // Changing one of these structures changes the snapshot: update write/read and the version.
 static_assert(sizeof(OffsetSpec) == 24);
@@ -33,7 +33,7 @@ static_assert(sizeof(PcreFlags) == 10);
 static_assert(sizeof(BodyPatternOptions) == 4);
 static_assert(sizeof(ByteMatch) == 2 && std::is_trivially_copyable_v<ByteMatch>);
 static_assert(sizeof(Gap) == 8 && sizeof(Boundary) == 4 && sizeof(TdbRange) == 8);
-static_assert(sizeof(LogicalExpression::Node) == 24);
+static_assert(sizeof(LogicalExpression::Node) == 16);
 static_assert(std::variant_size_v<PatternElement> == 4);
 
 // Appends to `out`; a counting writer only adds up the sizes, so that the real one can reserve
@@ -560,9 +560,10 @@ struct SignatureSnapshotAccess {
       w.u8(static_cast<std::uint8_t>(n.comparison));
       w.num(n.value);
       w.num(n.distinct);
-      w.num(n.subsig);
-      w.num(n.left);
-      w.num(n.right);
+      // As 32-bit numbers, as before the node shrank (same snapshot bytes).
+      w.num(std::uint32_t{n.subsig});
+      w.num(std::int32_t{n.left});
+      w.num(std::int32_t{n.right});
     }
     w.count(e.caps_.size());
     for (auto c : e.caps_)
@@ -585,19 +586,23 @@ struct SignatureSnapshotAccess {
         r.fail("expression comparison");
       n.value = r.num<std::uint32_t>("expression node");
       n.distinct = r.num<std::uint32_t>("expression node");
-      n.subsig = r.num<std::uint32_t>("expression node");
-      n.left = r.num<std::int32_t>("expression node");
-      n.right = r.num<std::int32_t>("expression node");
+      auto subsig = r.num<std::uint32_t>("expression node");
+      auto left = r.num<std::int32_t>("expression node");
+      auto right = r.num<std::int32_t>("expression node");
       auto below = static_cast<std::int32_t>(i);
       if (n.kind == Node::Kind::subsig) {
-        if (n.subsig >= 64)
-          r.fail("expression names subsignature " + std::to_string(n.subsig));
-        if (n.left != -1 || n.right != -1)
+        if (subsig >= 64)
+          r.fail("expression names subsignature " + std::to_string(subsig));
+        if (left != -1 || right != -1)
           r.fail("expression leaf with operands");
-        max_subsig = std::max(max_subsig, n.subsig);
-      } else if (n.left < 0 || n.left >= below || n.right < 0 || n.right >= below) {
+        max_subsig = std::max(max_subsig, subsig);
+      } else if (subsig != 0 || left < 0 || left >= below || right < 0 || right >= below) {
         r.fail("expression node whose operands do not precede it");
       }
+      // In range of the node's narrower fields: below < kMaxNodes, subsig < 64.
+      n.subsig = static_cast<std::uint8_t>(subsig);
+      n.left = static_cast<std::int16_t>(left);
+      n.right = static_cast<std::int16_t>(right);
     }
     if (e.nodes_.empty() ? e.root_ != -1 || e.max_subsig_ != 0
                          : e.root_ < 0 || static_cast<std::size_t>(e.root_) >= e.nodes_.size() ||

@@ -179,5 +179,47 @@ TEST(LogicalExpression, MayHoldRulesOutWhatTheCountsAlreadyDecide) {
   EXPECT_TRUE(parse_ok("0=0&1").may_hold(none, 0b10)); // "0=0" holds with no match
 }
 
+// Expressions are bounded before the (recursive) parser runs: 2047 operators (4095 nodes, the
+// most a node index holds) and 8192 characters, ClamAV's line buffer. Before the bound, a chain of
+// 300,000 operators overflowed the stack (crash on a hostile .ldb line).
+TEST(LogicalExpression, SizeIsBoundedBeforeParsing) {
+  std::string chain = "0";
+  for (int i = 0; i < 2047; ++i)
+    chain += i % 2 ? "&1" : "|0";
+  auto most = parse_ok(chain);
+  ASSERT_EQ(most.nodes().size(), LogicalExpression::kMaxNodes);
+  EXPECT_EQ(most.nodes().back().left, 0);
+  EXPECT_EQ(most.nodes()[LogicalExpression::kMaxNodes - 2].right,
+            static_cast<std::int16_t>(LogicalExpression::kMaxNodes - 3));
+  EXPECT_TRUE(most.evaluate(std::vector<std::uint32_t>{1, 1}));
+  EXPECT_FALSE(most.evaluate(std::vector<std::uint32_t>{0, 0}));
+
+  auto r = parse_logical_expression(chain + "&0");
+  EXPECT_EQ(r.error, "logical expression with 2048 operators (at most 2047)");
+  EXPECT_TRUE(r.expression.nodes().empty());
+
+  std::string hostile = "0";
+  for (int i = 0; i < 300000; ++i)
+    hostile += "&0";
+  r = parse_logical_expression(hostile);
+  EXPECT_EQ(r.error, "logical expression of 600001 characters (at most 8192)");
+
+  // Nesting as deep as the length allows parses.
+  std::string deep = std::string(4095, '(') + "0" + std::string(4095, ')');
+  auto nested = parse_ok(deep);
+  EXPECT_EQ(nested.nodes().size(), 1u);
+  r = parse_logical_expression("(" + deep + ")");
+  EXPECT_EQ(r.error, "logical expression of 8193 characters (at most 8192)");
+}
+
+// Subsignature ids are 0-63: 64 and ids beyond 8 bits are refused, not truncated.
+TEST(LogicalExpression, SubsignatureIdsAbove63AreRefused) {
+  EXPECT_EQ(parse_ok("63").nodes().front().subsig, 63);
+  for (std::string text : {"64", "0&256", "0|(1&320)"}) {
+    auto r = parse_logical_expression(text);
+    EXPECT_NE(r.error.find("(at most 63)"), std::string::npos) << text << ": " << r.error;
+  }
+}
+
 } // namespace
 } // namespace vg

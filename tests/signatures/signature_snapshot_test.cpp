@@ -458,6 +458,11 @@ TEST(SignatureSnapshot, ExpressionSharingOperandsIsRefused) {
   auto root = bytes;
   poke<std::int32_t>(root, at - 12, 2);
   EXPECT_NE(refusal(root).find("root is not its last node"), std::string::npos);
+  // An operator node naming a subsignature: the parser never writes one, and the node's 8-bit
+  // field would not keep a large value.
+  auto named = bytes;
+  poke<std::uint32_t>(named, at + 2 * kNodeBytes + 10, 256 + 1);
+  EXPECT_NE(refusal(named).find("operands do not precede it"), std::string::npos);
 }
 
 // Counting caps are derived from the nodes: a snapshot claiming others is refused.
