@@ -56,9 +56,22 @@ fi
 WORK=$(mktemp -d "$VMDIR/work-XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cp "$GS" "$WORK/guest.sh"
-timeout ${VMTIMEOUT:-400} qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 2048 -smp 2 -nographic -no-reboot \
-  -kernel "$ROOT/boot/vmlinuz-$KV" -initrd "$INITRD" \
-  -append "console=ttyS0 rdinit=/init panic=-1 quiet vgwork=$WORK" \
-  -fsdev local,id=r,path=/,security_model=none,readonly=on -device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
-  -fsdev local,id=w,path="$WORK",security_model=none -device virtio-9p-pci,fsdev=w,mount_tag=work 2>&1 |
-  grep -E "^(GUEST|RESULT)|failed"
+# The console goes to a file: when the guest never printed its GUEST line (QEMU refused to start,
+# or the kernel died before init), that is the machine, not the test: the reason is printed and the
+# VM booted once more (not after a timeout: VMTIMEOUT bounds the whole run).
+boot() {
+  timeout ${VMTIMEOUT:-400} qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 2048 -smp 2 -nographic -no-reboot \
+    -kernel "$ROOT/boot/vmlinuz-$KV" -initrd "$INITRD" \
+    -append "console=ttyS0 rdinit=/init panic=-1 quiet vgwork=$WORK" \
+    -fsdev local,id=r,path=/,security_model=none,readonly=on -device virtio-9p-pci,fsdev=r,mount_tag=hostroot \
+    -fsdev local,id=w,path="$WORK",security_model=none -device virtio-9p-pci,fsdev=w,mount_tag=work \
+    > "$WORK/console.log" 2>&1 < /dev/null
+}
+for try in 1 2; do
+  boot; rc=$?
+  grep -q "^GUEST" "$WORK/console.log" && break
+  echo "VM boot $try: no guest output (qemu exit $rc); the console's last lines:"
+  tail -n 15 "$WORK/console.log" | sed 's/^/  console: /'
+  [ "$rc" = 124 ] && break
+done
+grep -aE "^(GUEST|RESULT)|failed" "$WORK/console.log"
