@@ -565,9 +565,12 @@ struct SignatureSnapshotAccess {
       w.num(std::int32_t{n.left});
       w.num(std::int32_t{n.right});
     }
-    w.count(e.caps_.size());
-    for (auto c : e.caps_)
-      w.num(c);
+    // Every subsignature's cap, 0 to the highest named (the trailing 1s the expression does not
+    // keep included: same bytes as before it dropped them).
+    std::uint32_t caps = e.nodes_.empty() ? 0 : e.max_subsig_ + 1;
+    w.count(caps);
+    for (std::uint32_t i = 0; i < caps; ++i)
+      w.num(e.count_cap(i));
   }
   static LogicalExpression get_expression(Reader &r) {
     using Node = LogicalExpression::Node;
@@ -612,15 +615,16 @@ struct SignatureSnapshotAccess {
     std::size_t stored = r.count("expression caps", 4);
     if (stored > 64)
       r.fail("expression caps for " + std::to_string(stored) + " subsignatures");
-    e.caps_ = derive_caps(e);
-    bool same = stored == e.caps_.size();
+    const std::vector<std::uint32_t> &caps = derive_caps(e);
+    bool same = stored == caps.size();
     for (std::size_t i = 0; i < stored; ++i) { // all read before judging, as the error's position
       auto cap = r.num<std::uint32_t>("expression caps");
-      if (same && cap != e.caps_[i])
+      if (same && cap != caps[i])
         same = false;
     }
     if (!same)
       r.fail("expression count caps differ from those its nodes give");
+    e.set_caps(caps);
     return e;
   }
 
@@ -650,11 +654,14 @@ struct SignatureSnapshotAccess {
   // What the parser's raise_caps() gives: per subsignature (0 to the highest named), one more than
   // the largest count any comparison above it takes, at least 1. Linear in the nodes: each node's
   // subsignatures are known once its operands' are (operands precede their node).
-  static std::vector<std::uint32_t> derive_caps(const LogicalExpression &e) {
+  // Every subsignature's, trailing 1s included, in per-thread scratch (valid until the next call).
+  static const std::vector<std::uint32_t> &derive_caps(const LogicalExpression &e) {
     using Node = LogicalExpression::Node;
+    thread_local std::vector<std::uint32_t> caps;
+    caps.clear();
     if (e.nodes_.empty())
-      return {};
-    std::vector<std::uint32_t> caps(std::size_t{e.max_subsig_} + 1, 1);
+      return caps;
+    caps.resize(std::size_t{e.max_subsig_} + 1, 1);
     thread_local std::vector<std::uint64_t> under; // scratch, as in check_tree()
     under.resize(e.nodes_.size());
     for (std::size_t i = 0; i < e.nodes_.size(); ++i) {
