@@ -502,18 +502,21 @@ struct SignatureSnapshotAccess {
   }
   template <std::size_t N>
   static void get_entries(Reader &r, auto &table, std::uint64_t signatures, std::uint64_t &seen) {
-    table.resize(r.count("hash entries", 12 + N));
-    for (auto &e : table) {
-      e.set_size(r.num<std::uint64_t>("hash entry"));
-      r.raw(e.digest.data(), N, "hash entry");
-      e.sig = r.num<std::uint32_t>("hash entry");
-      if (e.sig >= signatures)
-        r.fail("hash entry names signature " + std::to_string(e.sig) + " of " +
+    // The stored record (u64 size, digest, u32 signature) is the entry's own layout on a
+    // little-endian machine (size as two 32-bit words, low first; no padding): one copy for the
+    // table, then every entry checked.
+    using Entry = HashTable::Entry<N>;
+    static_assert(sizeof(Entry) == 12 + N && std::is_trivially_copyable_v<Entry>);
+    static_assert(std::endian::native == std::endian::little);
+    table.resize(r.count("hash entries", sizeof(Entry)));
+    r.raw(table.data(), table.size() * sizeof(Entry), "hash entries");
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      if (table[i].sig >= signatures)
+        r.fail("hash entry names signature " + std::to_string(table[i].sig) + " of " +
                std::to_string(signatures));
-    }
-    for (std::size_t i = 1; i < table.size(); ++i)
-      if (table[i] < table[i - 1])
+      if (i && table[i] < table[i - 1])
         r.fail("hash table not sorted");
+    }
     seen += table.size();
   }
   static void put(Writer &w, const HashTable &t) {
