@@ -10,8 +10,12 @@
 // sscanf reads it: the id, and the number after its last '=', '<' or '>' ("8==9" is "8=9", the
 // ",Y" of "0=2,5" and other trailing text are ignored); after a block's count, further digits and
 // commas are skipped. Stricter than ClamAV on purpose (reported as errors): other text after a
-// block's count, "(N)" followed by a count, empty operands. evaluate() gives cli_ac_chklsig's
-// verdict for a set of per-subsignature match counts; it never throws.
+// block's count, "(N)" followed by a count, empty operands, and an expression longer than
+// kMaxTextLength characters or with more than 2047 operators (ClamAV reads .ldb lines of up to
+// 32768 bytes and does not count operators; the bound keeps the recursive parser and evaluator
+// shallow and the node indexes 16 bits; the full official set's longest expression has 187
+// characters and 63 operators). evaluate() gives cli_ac_chklsig's verdict for a set of
+// per-subsignature match counts; it never throws.
 #pragma once
 #include <cstdint>
 #include <span>
@@ -36,7 +40,8 @@ public:
   // The most nodes an expression may have (2047 operators); node indexes fit Node::left/right,
   // and the parser's and evaluator's recursion stays shallow.
   static constexpr std::size_t kMaxNodes = 4095;
-  // The longest expression text accepted: ClamAV reads database lines into 8192-byte buffers.
+  // The longest expression text accepted (ClamAV's .ldb line buffer is 32768 bytes: stricter on
+  // purpose, see the promise above).
   static constexpr std::size_t kMaxTextLength = 8192;
 
   // The highest subsignature id named (ClamAV requires exactly that many plus one subsignatures).
