@@ -232,6 +232,18 @@ LogicalExpressionResult parse_logical_expression(std::string_view text) {
               std::to_string((LogicalExpression::kMaxNodes - 1) / 2) + ")";
     return r;
   }
+  // Each parenthesis level is two frames of the recursive parser: bounded apart from the length
+  // (4095 levels overflowed an 8 MiB stack in an ASan build).
+  int depth = 0, deepest = 0;
+  for (char c : text) {
+    depth += c == '(' ? 1 : c == ')' ? -1 : 0;
+    deepest = std::max(deepest, depth);
+  }
+  if (static_cast<std::size_t>(deepest) > LogicalExpression::kMaxDepth) {
+    r.error = "logical expression nested " + std::to_string(deepest) +
+              " parentheses deep (at most " + std::to_string(LogicalExpression::kMaxDepth) + ")";
+    return r;
+  }
   std::int32_t root = p.expr(text, 0);
   if (root < 0) {
     r.error = p.error.empty() ? "bad logical expression" : p.error;

@@ -11,7 +11,8 @@
 // ",Y" of "0=2,5" and other trailing text are ignored); after a block's count, further digits and
 // commas are skipped. Stricter than ClamAV on purpose (reported as errors): other text after a
 // block's count, "(N)" followed by a count, empty operands, and an expression longer than
-// kMaxTextLength characters or with more than 2047 operators (ClamAV reads .ldb lines of up to
+// kMaxTextLength characters, with more than 2047 operators or nested more than kMaxDepth
+// parentheses deep (ClamAV reads .ldb lines of up to
 // 32768 bytes and does not count operators; the bound keeps the recursive parser and evaluator
 // shallow and the node indexes 16 bits; the full official set's longest expression has 187
 // characters and 63 operators). evaluate() gives cli_ac_chklsig's verdict for a set of
@@ -43,6 +44,8 @@ public:
   // The longest expression text accepted (ClamAV's .ldb line buffer is 32768 bytes: stricter on
   // purpose, see the promise above).
   static constexpr std::size_t kMaxTextLength = 8192;
+  // The deepest parenthesis nesting accepted (the official set's deepest is 3).
+  static constexpr std::size_t kMaxDepth = 256;
 
   // The highest subsignature id named (ClamAV requires exactly that many plus one subsignatures).
   std::uint32_t max_subsig() const { return max_subsig_; }

@@ -204,11 +204,17 @@ TEST(LogicalExpression, SizeIsBoundedBeforeParsing) {
   r = parse_logical_expression(hostile);
   EXPECT_EQ(r.error, "logical expression of 600001 characters (at most 8192)");
 
-  // Nesting as deep as the length allows parses.
-  std::string deep = std::string(4095, '(') + "0" + std::string(4095, ')');
+  // Nesting is bounded on its own: 256 levels parse, 257 and the 4095 the length allows are
+  // refused before the recursive parser runs (4095 overflowed the stack of an ASan build).
+  std::string deep = std::string(256, '(') + "0&1" + std::string(256, ')');
   auto nested = parse_ok(deep);
-  EXPECT_EQ(nested.nodes().size(), 1u);
+  EXPECT_EQ(nested.nodes().size(), 3u);
+  EXPECT_TRUE(nested.evaluate(std::vector<std::uint32_t>{1, 1}));
   r = parse_logical_expression("(" + deep + ")");
+  EXPECT_EQ(r.error, "logical expression nested 257 parentheses deep (at most 256)");
+  r = parse_logical_expression(std::string(4095, '(') + "0" + std::string(4095, ')'));
+  EXPECT_EQ(r.error, "logical expression nested 4095 parentheses deep (at most 256)");
+  r = parse_logical_expression("(" + std::string(4095, '(') + "0" + std::string(4096, ')'));
   EXPECT_EQ(r.error, "logical expression of 8193 characters (at most 8192)");
 }
 
