@@ -269,8 +269,30 @@ std::vector<PlannedAtom> Engine::plan_atoms(std::span<const std::uint32_t> entri
   return plan;
 }
 
+void Engine::check_entry_counts(std::uint64_t bodies, std::uint64_t subsig_patterns,
+                                std::uint64_t subsignatures) {
+  auto refuse = [](std::uint64_t count, const char *what, std::uint64_t limit) {
+    throw Error("engine", std::to_string(count) + " " + what + " (at most " +
+                              std::to_string(limit - 1) + ": entry ids are 32 bits)");
+  };
+  if (bodies >= kSubsigBit)
+    refuse(bodies, "body signatures", kSubsigBit);
+  if (subsig_patterns >= kSubsigBit)
+    refuse(subsig_patterns, "subsignature patterns", kSubsigBit);
+  constexpr std::uint64_t kCounters = std::uint64_t{1} << 32;
+  if (subsignatures >= kCounters)
+    refuse(subsignatures, "logical subsignatures", kCounters);
+}
+
 std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOptions &options) {
   const auto t_build = Clock::now();
+  std::size_t patterns = 0, subsignatures = 0;
+  for (const auto &sig : set.logicals) {
+    subsignatures += sig.subsigs.size();
+    for (const auto &sub : sig.subsigs)
+      patterns += sub.patterns.size();
+  }
+  check_entry_counts(set.bodies.size(), patterns, subsignatures);
   std::shared_ptr<Engine> e(new Engine());
   e->timing_ = options.timing;
   e->set_ = std::move(set);
@@ -301,10 +323,6 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
     e->bodies_.push_back(BodyEntry{compile(sig.pattern), AtomPlace{}, &sig});
   }
   const std::vector<std::uint32_t> no_matches(64, 0);
-  std::size_t patterns = 0;
-  for (const auto &sig : e->set_.logicals)
-    for (const auto &sub : sig.subsigs)
-      patterns += sub.patterns.size();
   e->subsigs_.reserve(patterns);
   e->logicals_.reserve(e->set_.logicals.size());
   jobs.reserve(jobs.size() + patterns);

@@ -84,7 +84,15 @@ public:
     std::array<std::uint64_t, kTierCount> tier_ns{}; // this scan's time per Tier (timing only)
   };
 
+  // Throws vg::Error("engine", reason) if refused by check_entry_counts.
   static std::shared_ptr<const Engine> build(SignatureSet set, const EngineOptions &options = {});
+  // What build checks first: its entry ids are 32 bits, and a literal's entry list tells a
+  // subsignature pattern from a body signature by the top bit (kSubsigBit), so body signatures and
+  // subsignature patterns must each stay below 2^31 (then atom positions, bodies plus patterns,
+  // stay below 2^32), and subsignatures (one counter each) below 2^32. Throws vg::Error("engine",
+  // reason naming the count and the limit) otherwise, rather than letting ids collide.
+  static void check_entry_counts(std::uint64_t bodies, std::uint64_t subsig_patterns,
+                                 std::uint64_t subsignatures);
 
   // `release` (optional) is told of byte ranges of `data` that a pass has finished with, so that a
   // mapped file's pages can be dropped while a large file is scanned (MappedFile::release).

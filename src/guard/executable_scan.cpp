@@ -6,6 +6,8 @@
 #include "scan/scanner.hpp"
 #include "signatures/signature_snapshot.hpp"
 
+#include <malloc.h>
+
 namespace vg::guard {
 
 ExecutableScan::ExecutableScan(const std::vector<std::string> &databases, std::uint64_t max_bytes)
@@ -20,6 +22,15 @@ ExecutableScan::ExecutableScan(const std::vector<std::string> &databases, std::u
   } catch (const std::exception &e) {
     load_error_ = e.what();
   }
+  // The guard lives for days and keeps this engine, but what the load built and freed on the way
+  // (the parsed or decoded set's parts the engine does not keep, the build's side arrays, ~10^5
+  // small chunks) stays resident: glibc returns freed memory by itself only from the top of the
+  // heap, and the engine's own allocations lie above most of it. malloc_trim(0) gives those free
+  // pages back (scan_command trims only when its scan can add to the peak; a long-lived process
+  // always should). Measured with the full database, RSS after the load: without the cache 318.7
+  // -> 160.2 MB, warm 161.7 -> 159.5 MB, for ~0.03 s. After a failed load as well: what it freed
+  // is garbage too.
+  malloc_trim(0);
 }
 
 std::string ExecutableScan::summary() const {

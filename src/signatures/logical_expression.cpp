@@ -26,7 +26,7 @@ struct LogicalExpressionParser {
   void finish(std::int32_t root) {
     e.nodes_.shrink_to_fit(); // tens of thousands of expressions are kept: no doubling slack
     e.root_ = root;
-    e.caps_ = std::move(caps);
+    e.set_caps(caps);
   }
 
   static bool is_op(char c) { return c == '&' || c == '|'; }
@@ -345,6 +345,13 @@ LogicalExpression::Tri LogicalExpression::eval3(std::int32_t node,
 
 bool LogicalExpression::may_hold(std::span<const std::uint32_t> counts, std::uint64_t free) const {
   return root_ >= 0 && eval3(root_, counts, free) != Tri::no;
+}
+
+void LogicalExpression::set_caps(const std::vector<std::uint32_t> &caps) {
+  std::size_t n = caps.size();
+  while (n && caps[n - 1] == 1)
+    --n;
+  caps_.assign(caps.begin(), caps.begin() + static_cast<std::ptrdiff_t>(n)); // exact size
 }
 
 std::uint32_t LogicalExpression::count_cap(std::uint32_t subsig) const {

@@ -75,6 +75,9 @@ private:
   std::uint64_t subsigs_under(std::int32_t node) const;
   std::vector<Node> nodes_;
   std::int32_t root_ = -1;
+  // count_cap() per subsignature, without the trailing caps of 1: empty (no allocation) for the
+  // ~98% of expressions that compare no count. Set through set_caps().
+  void set_caps(const std::vector<std::uint32_t> &caps);
   std::vector<std::uint32_t> caps_;
   std::uint32_t max_subsig_ = 0;
 };

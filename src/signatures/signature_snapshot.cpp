@@ -502,18 +502,21 @@ struct SignatureSnapshotAccess {
   }
   template <std::size_t N>
   static void get_entries(Reader &r, auto &table, std::uint64_t signatures, std::uint64_t &seen) {
-    table.resize(r.count("hash entries", 12 + N));
-    for (auto &e : table) {
-      e.set_size(r.num<std::uint64_t>("hash entry"));
-      r.raw(e.digest.data(), N, "hash entry");
-      e.sig = r.num<std::uint32_t>("hash entry");
-      if (e.sig >= signatures)
-        r.fail("hash entry names signature " + std::to_string(e.sig) + " of " +
+    // The stored record (u64 size, digest, u32 signature) is the entry's own layout on a
+    // little-endian machine (size as two 32-bit words, low first; no padding): one copy for the
+    // table, then every entry checked.
+    using Entry = HashTable::Entry<N>;
+    static_assert(sizeof(Entry) == 12 + N && std::is_trivially_copyable_v<Entry>);
+    static_assert(std::endian::native == std::endian::little);
+    table.resize(r.count("hash entries", sizeof(Entry)));
+    r.raw(table.data(), table.size() * sizeof(Entry), "hash entries");
+    for (std::size_t i = 0; i < table.size(); ++i) {
+      if (table[i].sig >= signatures)
+        r.fail("hash entry names signature " + std::to_string(table[i].sig) + " of " +
                std::to_string(signatures));
-    }
-    for (std::size_t i = 1; i < table.size(); ++i)
-      if (table[i] < table[i - 1])
+      if (i && table[i] < table[i - 1])
         r.fail("hash table not sorted");
+    }
     seen += table.size();
   }
   static void put(Writer &w, const HashTable &t) {
@@ -565,9 +568,12 @@ struct SignatureSnapshotAccess {
       w.num(std::int32_t{n.left});
       w.num(std::int32_t{n.right});
     }
-    w.count(e.caps_.size());
-    for (auto c : e.caps_)
-      w.num(c);
+    // Every subsignature's cap, 0 to the highest named (the trailing 1s the expression does not
+    // keep included: same bytes as before it dropped them).
+    std::uint32_t caps = e.nodes_.empty() ? 0 : e.max_subsig_ + 1;
+    w.count(caps);
+    for (std::uint32_t i = 0; i < caps; ++i)
+      w.num(e.count_cap(i));
   }
   static LogicalExpression get_expression(Reader &r) {
     using Node = LogicalExpression::Node;
@@ -612,15 +618,16 @@ struct SignatureSnapshotAccess {
     std::size_t stored = r.count("expression caps", 4);
     if (stored > 64)
       r.fail("expression caps for " + std::to_string(stored) + " subsignatures");
-    e.caps_ = derive_caps(e);
-    bool same = stored == e.caps_.size();
+    const std::vector<std::uint32_t> &caps = derive_caps(e);
+    bool same = stored == caps.size();
     for (std::size_t i = 0; i < stored; ++i) { // all read before judging, as the error's position
       auto cap = r.num<std::uint32_t>("expression caps");
-      if (same && cap != e.caps_[i])
+      if (same && cap != caps[i])
         same = false;
     }
     if (!same)
       r.fail("expression count caps differ from those its nodes give");
+    e.set_caps(caps);
     return e;
   }
 
@@ -650,11 +657,14 @@ struct SignatureSnapshotAccess {
   // What the parser's raise_caps() gives: per subsignature (0 to the highest named), one more than
   // the largest count any comparison above it takes, at least 1. Linear in the nodes: each node's
   // subsignatures are known once its operands' are (operands precede their node).
-  static std::vector<std::uint32_t> derive_caps(const LogicalExpression &e) {
+  // Every subsignature's, trailing 1s included, in per-thread scratch (valid until the next call).
+  static const std::vector<std::uint32_t> &derive_caps(const LogicalExpression &e) {
     using Node = LogicalExpression::Node;
+    thread_local std::vector<std::uint32_t> caps;
+    caps.clear();
     if (e.nodes_.empty())
-      return {};
-    std::vector<std::uint32_t> caps(std::size_t{e.max_subsig_} + 1, 1);
+      return caps;
+    caps.resize(std::size_t{e.max_subsig_} + 1, 1);
     thread_local std::vector<std::uint64_t> under; // scratch, as in check_tree()
     under.resize(e.nodes_.size());
     for (std::size_t i = 0; i < e.nodes_.size(); ++i) {

@@ -1,6 +1,7 @@
 // Engine::build on its own: repeated subsignatures share one compiled pattern and still count per
 // signature, the build statistics, per-tier scan timing (on only when asked for), and the memory
-// shape of a parsed subsignature.
+// shape of a parsed subsignature, and the refusal of sets too large for its 32-bit entry ids.
+#include "common/error.hpp"
 #include "engine/engine.hpp"
 #include "signatures/database_loader.hpp"
 
@@ -118,6 +119,30 @@ TEST(EngineBuild, BodySubsignaturesStaySmall) {
   LogicalSubsignature body;
   EXPECT_TRUE(body.pcre().regex.empty());
   EXPECT_EQ(body.byte_compare().byte_count, 0u);
+}
+
+// Entry ids are 32 bits with the top bit marking a subsignature pattern: a set that would make ids
+// collide is refused up front (checked with counts: 2^31 real entries cannot be built in a test).
+std::string refusal(std::uint64_t bodies, std::uint64_t patterns, std::uint64_t subsignatures) {
+  try {
+    Engine::check_entry_counts(bodies, patterns, subsignatures);
+  } catch (const Error &e) {
+    EXPECT_EQ(e.input(), "engine");
+    return e.reason();
+  }
+  return "";
+}
+
+TEST(EngineBuild, EntryCountsBeyondTheIdWidthsAreRefused) {
+  constexpr std::uint64_t kBit = std::uint64_t{1} << 31, kWord = std::uint64_t{1} << 32;
+  EXPECT_EQ(refusal(kBit - 1, kBit - 1, kWord - 1), "");
+  EXPECT_EQ(refusal(0, 0, 0), "");
+  EXPECT_EQ(refusal(kBit, 0, 0),
+            "2147483648 body signatures (at most 2147483647: entry ids are 32 bits)");
+  EXPECT_EQ(refusal(1, kBit, 1),
+            "2147483648 subsignature patterns (at most 2147483647: entry ids are 32 bits)");
+  EXPECT_EQ(refusal(1, 1, kWord),
+            "4294967296 logical subsignatures (at most 4294967295: entry ids are 32 bits)");
 }
 
 } // namespace

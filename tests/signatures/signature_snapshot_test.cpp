@@ -465,6 +465,53 @@ TEST(SignatureSnapshot, ExpressionSharingOperandsIsRefused) {
   EXPECT_NE(refusal(named).find("operands do not precede it"), std::string::npos);
 }
 
+// Hash entries are read as one block in the entries' own layout: every field comes back (sizes
+// above 32 bits included), and each entry is still checked.
+TEST(SignatureSnapshot, HashEntriesReadBackAndAreChecked) {
+  SignatureSet set;
+  set.databases = {"a.hdb"};
+  for (std::uint32_t i = 0; i < 3; ++i) {
+    HashSignature h;
+    h.digest.len = i == 2 ? 32 : 16;
+    h.digest.b.fill(static_cast<std::uint8_t>(0xa0 + i));
+    h.size = (std::uint64_t{i + 1} << 32) + 7;
+    h.name = "Hash.Sig-" + std::to_string(i);
+    h.origin = {0, i + 1};
+    set.hashes.add(h);
+  }
+  set.hashes.finish();
+  auto bytes = write_signature_snapshot(set);
+  SignatureSet back = read_signature_snapshot(bytes, "hashes");
+  EXPECT_TRUE(back.hashes == set.hashes);
+  Digests d;
+  d.md5 = Digest{};
+  d.md5->len = 16;
+  d.md5->b.fill(0xa1);
+  std::vector<HashTable::Hit> hits;
+  back.hashes.lookup((std::uint64_t{2} << 32) + 7, d, hits);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].name, "Hash.Sig-1");
+  EXPECT_EQ(hits[0].origin.line, 2u);
+  hits.clear();
+  back.hashes.lookup(7, d, hits); // the low 32 bits alone do not match
+  EXPECT_TRUE(hits.empty());
+
+  // The record of the MD5 entry of signature 1: u64 size, digest, u32 signature.
+  std::uint8_t record[12];
+  std::uint64_t size = (std::uint64_t{2} << 32) + 7;
+  std::memcpy(record, &size, 8);
+  std::memset(record + 8, 0xa1, 4);
+  auto it = std::search(bytes.begin(), bytes.end(), record, record + sizeof record);
+  ASSERT_NE(it, bytes.end());
+  std::size_t sig_at = static_cast<std::size_t>(it - bytes.begin()) + 8 + 16;
+  auto bad = bytes;
+  poke<std::uint32_t>(bad, sig_at, 3);
+  EXPECT_NE(refusal(bad).find("hash entry names signature 3 of 3"), std::string::npos);
+  bad = bytes;
+  poke<std::uint32_t>(bad, sig_at - 16 - 4, 0); // size 7: now below the first entry's
+  EXPECT_NE(refusal(bad).find("hash table not sorted"), std::string::npos);
+}
+
 // Counting caps are derived from the nodes: a snapshot claiming others is refused.
 TEST(SignatureSnapshot, TamperedCountCapsAreRefused) {
   SignatureSet set = small_set();
