@@ -3,6 +3,7 @@
 #include "cli/command.hpp"
 #include "cli/option_parser.hpp"
 #include "common/error.hpp"
+#include "common/load_heap_policy.hpp"
 #include "engine/compiled_cache.hpp"
 #include "engine/engine.hpp"
 #include "scan/database_locator.hpp"
@@ -200,22 +201,6 @@ double seconds_since_process_start() {
 // leak checker would then report it).
 const std::shared_ptr<const vg::Engine> *volatile engine_kept_until_exit = nullptr;
 
-// The heap policy while the databases are loaded (glibc): no fastbins. The load frees hundreds of
-// thousands of small chunks (patterns and texts it has compiled or shares) between large requests
-// (PCRE2's JIT compiler, the engine's arrays); kept in fastbins, they are all consolidated again
-// on the next large request (malloc_consolidate was the largest item of the PCRE phase in perf).
-// Without fastbins a small chunk is merged as it is freed. Warm full-database load, 8 runs, median:
-// pcre 0.040 -> 0.007 s, grouping 0.056 -> 0.040 s, whole run 0.515 -> 0.440 s; peak RSS the same.
-// glibc's default (64 * sizeof(size_t) / 4) comes back for the scan, whose small allocations are
-// a thread's own (tcache) and did not get faster without fastbins.
-class LoadHeapPolicy {
-public:
-  LoadHeapPolicy() { mallopt(M_MXFAST, 0); }
-  ~LoadHeapPolicy() { mallopt(M_MXFAST, 64 * sizeof(std::size_t) / 4); }
-  LoadHeapPolicy(const LoadHeapPolicy &) = delete;
-  LoadHeapPolicy &operator=(const LoadHeapPolicy &) = delete;
-};
-
 // Whether giving the load's freed heap back (malloc_trim, ~0.02 s after a warm full-database load)
 // can lower this run's peak memory. The load's own peak is reached before the trim, which only
 // lowers what stays resident during the scan (~8 MB: freed chunks the scan does not reuse): that
@@ -363,7 +348,7 @@ int run_scan_command(int argc, char **argv) {
   try {
     vg::install_compiled_cache(cache);
     {
-      LoadHeapPolicy policy; // until the engine is built
+      vg::LoadHeapPolicy policy; // until the engine is built
       loaded = vg::load_databases_cached(choice.paths, vg::compiled_cache().get());
       vg::EngineOptions options{.timing = engine_stats, .set_key = loaded.key};
       times.parse = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -1,6 +1,7 @@
 #include "guard/executable_scan.hpp"
 
 #include "common/error.hpp"
+#include "common/load_heap_policy.hpp"
 #include "common/mapped_file.hpp"
 #include "engine/compiled_cache.hpp"
 #include "scan/scanner.hpp"
@@ -18,6 +19,7 @@ ExecutableScan::ExecutableScan(const std::vector<std::string> &databases, std::u
   }
   try {
     // Through the signature snapshot when the command line switched the cache on.
+    LoadHeapPolicy policy; // until the engine is built
     engine_ = Engine::build(load_databases_cached(databases, compiled_cache().get()).set);
   } catch (const std::exception &e) {
     load_error_ = e.what();
