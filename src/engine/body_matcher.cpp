@@ -447,28 +447,36 @@ CompiledForm compile_form(const BodyPattern &pattern) {
 
 } // namespace
 
-// The pattern, its minimum length, and its compiled form, built on the first search: most patterns
-// of a large database are never verified, and the form is about as large as the pattern.
+// The packed pattern and its minimum length; the unpacked pattern, made when first needed (to
+// choose atoms on a cold build, or to verify), and its compiled form, made on the first search:
+// most patterns of a large database are never verified, and the unpacked pattern and the form are
+// each several times as large as the packed one.
 struct BodyMatcher::Compiled {
-  BodyPattern pattern;
+  PackedPattern packed;
   std::uint64_t min_len = 0;
+  const BodyPattern &pattern() const {
+    std::call_once(unpack_once_, [this] { pattern_ = packed.unpack(); });
+    return pattern_;
+  }
   const CompiledForm &form() const {
-    std::call_once(once_, [this] { form_ = compile_form(pattern); });
+    std::call_once(form_once_, [this] { form_ = compile_form(pattern()); });
     return form_;
   }
 
 private:
-  mutable std::once_flag once_;
+  mutable std::once_flag unpack_once_, form_once_;
+  mutable BodyPattern pattern_;
   mutable CompiledForm form_;
 };
 
-BodyMatcher::BodyMatcher(BodyPattern pattern) {
+BodyMatcher::BodyMatcher(PackedPattern pattern) {
   auto c = std::make_shared<Compiled>();
-  c->pattern = std::move(pattern);
-  for (const auto &el : c->pattern.elements)
-    c->min_len = sat_add(c->min_len, element_span(el).first);
+  c->packed = std::move(pattern);
+  c->min_len = c->packed.min_length();
   compiled_ = std::move(c);
 }
+
+BodyMatcher::BodyMatcher(const BodyPattern &pattern) : BodyMatcher(PackedPattern::pack(pattern)) {}
 
 std::size_t BodyMatcher::min_length() const {
   return static_cast<std::size_t>(
@@ -483,7 +491,6 @@ std::optional<BodyMatch> BodyMatcher::match_at(std::span<const std::uint8_t> dat
 std::optional<BodyMatch> BodyMatcher::find(std::span<const std::uint8_t> data, std::size_t lo,
                                            std::size_t hi) const {
   const Compiled &m = *compiled_;
-  const auto &els = m.pattern.elements;
   const std::uint64_t n = data.size();
   if (lo > n || m.min_len > n)
     return std::nullopt;
@@ -491,6 +498,7 @@ std::optional<BodyMatch> BodyMatcher::find(std::span<const std::uint8_t> data, s
   if (lo > last)
     return std::nullopt;
   const CompiledForm &c = m.form();
+  const auto &els = m.pattern().elements;
 
   // Working memory is kept per thread: a scan calls find() at every surviving atom hit, and
   // allocating it each time cost more than many searches.
@@ -804,7 +812,11 @@ std::vector<AtomCheck> BodyMatcher::atom_checks(const Atom &atom, std::size_t ma
 }
 
 const BodyPattern &BodyMatcher::pattern() const {
-  return compiled_->pattern;
+  return compiled_->pattern();
+}
+
+const PackedPattern &BodyMatcher::packed() const {
+  return compiled_->packed;
 }
 
 } // namespace vg

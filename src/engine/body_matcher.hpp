@@ -10,6 +10,7 @@
 // is proportional to the searched window.
 #pragma once
 #include "signatures/body_pattern.hpp"
+#include "signatures/packed_pattern.hpp"
 
 #include <cstddef>
 #include <cstdint>
@@ -47,7 +48,10 @@ struct AtomCheck {
 
 class BodyMatcher {
 public:
-  explicit BodyMatcher(BodyPattern pattern);
+  // The pattern stays packed until the first call that needs it (find, match_at, pattern,
+  // choose_atom, atom_checks) unpacks it; find() also compiles its search form then, once.
+  explicit BodyMatcher(PackedPattern pattern);
+  explicit BodyMatcher(const BodyPattern &pattern); // packs it
 
   // First start s with lo <= s <= hi (hi clipped to data.size()) where the pattern matches.
   std::optional<BodyMatch> find(std::span<const std::uint8_t> data, std::size_t lo,
@@ -57,7 +61,9 @@ public:
 
   // Minimum number of bytes any match spans.
   std::size_t min_length() const;
+  // The unpacked pattern (unpacked on the first call).
   const BodyPattern &pattern() const;
+  const PackedPattern &packed() const;
 
   // At most max_length (1..16) bytes: a prefilter that only looks at 8 bytes of an atom should rank
   // candidates by their first 8 bytes.
@@ -72,8 +78,9 @@ public:
   std::vector<AtomCheck> atom_checks(const Atom &atom, std::size_t max) const;
 
 private:
-  // The pattern and its compiled form (body_matcher.cpp), immutable and shared by copies: copying a
-  // BodyMatcher costs a reference count, not the pattern.
+  // The packed pattern, and its unpacked and compiled forms made on demand (body_matcher.cpp),
+  // immutable and shared by copies: copying a BodyMatcher costs a reference count, not the
+  // pattern.
   struct Compiled;
   std::shared_ptr<const Compiled> compiled_;
 };

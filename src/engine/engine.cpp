@@ -304,7 +304,7 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   const auto t_entries = Clock::now();
   double matcher_s = 0, pcre_s = 0;
   // The pattern is moved into its matcher (the scan needs nothing else of it).
-  auto compile = [&](BodyPattern &pattern) {
+  auto compile = [&](PackedPattern &pattern) {
     auto t0 = Clock::now();
     BodyMatcher m(std::move(pattern));
     matcher_s += seconds_since(t0);
@@ -343,7 +343,7 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   for (auto &sig : e->set_.logicals) {
     auto release_patterns = [&sig] {
       for (auto &sub : sig.subsigs) {
-        std::vector<BodyPattern>().swap(sub.patterns);
+        std::vector<PackedPattern>().swap(sub.patterns);
         std::string().swap(sub.text);
       }
     };
@@ -418,7 +418,7 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
         e->subsigs_.push_back(std::move(entry));
       }
       if (!fresh)
-        std::vector<BodyPattern>().swap(sub.patterns);
+        std::vector<PackedPattern>().swap(sub.patterns);
     }
     e->counters_ += static_cast<std::uint32_t>(sig.subsigs.size());
     if (runs_without_match)

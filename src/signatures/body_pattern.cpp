@@ -78,21 +78,6 @@ std::string column(std::size_t pos) {
   return " at column " + std::to_string(pos + 1);
 }
 
-// Patterns stay in memory as long as the signatures (a real database holds hundreds of thousands):
-// the growth slack of the parse goes, as a snapshot read back has none.
-void compact(BodyPattern &p) {
-  p.elements.shrink_to_fit();
-  for (auto &el : p.elements) {
-    if (auto *run = std::get_if<ByteRun>(&el)) {
-      run->shrink_to_fit();
-    } else if (auto *alt = std::get_if<Alternation>(&el)) {
-      alt->alternatives.shrink_to_fit();
-      for (auto &r : alt->alternatives)
-        r.shrink_to_fit();
-    }
-  }
-}
-
 class Parser {
 public:
   Parser(std::string_view text, bool nocase, bool any_option, bool wide)
@@ -102,7 +87,6 @@ public:
     BodyParseResult r;
     if (!parse_all(r.pattern))
       r = BodyParseResult{BodyPattern{}, error_};
-    compact(r.pattern);
     return r;
   }
 

@@ -116,7 +116,9 @@ std::string parse_body(std::string_view field, LogicalSubsignature &out) {
   auto body = parse_body_pattern(hex, out.options);
   if (!body.ok())
     return "bad hex signature: " + body.error;
-  out.patterns = std::move(body.patterns);
+  out.patterns.reserve(body.patterns.size());
+  for (const auto &p : body.patterns)
+    out.patterns.push_back(PackedPattern::pack(p));
   return {};
 }
 

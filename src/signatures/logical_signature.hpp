@@ -14,6 +14,7 @@
 #include "signatures/byte_compare_subsignature.hpp"
 #include "signatures/logical_expression.hpp"
 #include "signatures/offset_spec.hpp"
+#include "signatures/packed_pattern.hpp"
 #include "signatures/pcre_subsignature.hpp"
 #include "signatures/sig_origin.hpp"
 #include "signatures/target_description.hpp"
@@ -32,10 +33,10 @@ namespace vg {
 struct LogicalSubsignature {
   enum class Kind : std::uint8_t { body, pcre, byte_compare, macro, fuzzy_image };
   Kind kind = Kind::body;
-  BodyPatternOptions options;        // body
-  OffsetSpec offset;                 // body
-  std::string text;                  // the field as written
-  std::vector<BodyPattern> patterns; // body: one, or two for ::wa (wide first)
+  BodyPatternOptions options;          // body
+  OffsetSpec offset;                   // body
+  std::string text;                    // the field as written
+  std::vector<PackedPattern> patterns; // body: one, or two for ::wa (wide first); packed
 
   // pcre (parse_pcre_subsignature), and its trigger over earlier subsignatures; empty otherwise.
   const PcreSubsignature &pcre() const { return parts().pcre; }

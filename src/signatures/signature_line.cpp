@@ -120,7 +120,7 @@ std::variant<BodySignature, LineSkipped, LineError> parse_ndb_line(std::string_v
   sig.name = std::string(f[0]);
   sig.target = static_cast<TargetType>(target);
   sig.offset = off.spec;
-  sig.pattern = std::move(body.pattern);
+  sig.pattern = PackedPattern::pack(body.pattern);
   return sig;
 }
 

@@ -4,11 +4,11 @@
 // errors can name it.
 #pragma once
 #include "common/digest.hpp"
-#include "signatures/body_pattern.hpp"
 #include "signatures/container_metadata_signature.hpp"
 #include "signatures/hash_table.hpp"
 #include "signatures/logical_signature.hpp"
 #include "signatures/offset_spec.hpp"
+#include "signatures/packed_pattern.hpp"
 #include "signatures/sig_origin.hpp"
 #include "signatures/target_type.hpp"
 
@@ -27,7 +27,7 @@ struct BodySignature {
   std::string name;
   TargetType target = TargetType::any;
   OffsetSpec offset;
-  BodyPattern pattern;
+  PackedPattern pattern; // packed: unpacked only when a matcher first needs it
   SigOrigin origin;
 };
 

@@ -31,10 +31,8 @@ constexpr std::size_t kMaxExpressionNodes = LogicalExpression::kMaxNodes;
 static_assert(sizeof(OffsetSpec) == 24);
 static_assert(sizeof(PcreFlags) == 10);
 static_assert(sizeof(BodyPatternOptions) == 4);
-static_assert(sizeof(ByteMatch) == 2 && std::is_trivially_copyable_v<ByteMatch>);
-static_assert(sizeof(Gap) == 8 && sizeof(Boundary) == 4 && sizeof(TdbRange) == 8);
+static_assert(sizeof(TdbRange) == 8);
 static_assert(sizeof(LogicalExpression::Node) == 16);
-static_assert(std::variant_size_v<PatternElement> == 4);
 
 // Appends to `out`; a counting writer only adds up the sizes, so that the real one can reserve
 // the exact size (a 50 MB snapshot grown by doubling would briefly hold twice that).
@@ -259,107 +257,24 @@ OffsetSpec get_offset(Reader &r) {
   return s;
 }
 
-// A run is its length, then either its values alone (every mask 0xff: nearly all runs) or
-// value/mask pairs.
-void put(Writer &w, const ByteRun &run) {
-  w.count(run.size());
-  bool exact =
-      std::all_of(run.begin(), run.end(), [](const ByteMatch &b) { return b.mask == 0xff; });
-  w.flag(!exact);
-  for (const auto &b : run) {
-    w.u8(b.value);
-    if (!exact)
-      w.u8(b.mask);
-  }
+// A body pattern is its packed encoding (packed_pattern.hpp): u32 length + bytes. Reading checks
+// the encoding in one pass and copies it into one allocation; the pattern is unpacked only when a
+// matcher first needs it.
+void put(Writer &w, const PackedPattern &p) {
+  const auto bytes = p.bytes();
+  w.count(bytes.size());
+  w.raw(bytes.data(), bytes.size());
 }
-ByteRun get_run(Reader &r) {
-  ByteRun run(r.count("byte run"));
-  if (run.empty())
-    r.fail("empty byte run");
-  if (r.flag("byte run masks")) {
-    r.raw(run.data(), run.size() * sizeof(ByteMatch), "byte run");
-    for (const auto &b : run)
-      if ((b.value & b.mask) != b.value)
-        r.fail("byte value outside its mask");
-  } else { // every mask 0xff: any value fits
-    auto values = r.take(run.size(), "byte run");
-    for (std::size_t i = 0; i < run.size(); ++i)
-      run[i] = ByteMatch{values[i], 0xff};
-  }
-  return run;
-}
-
-void put(Writer &w, const BodyPattern &p) {
-  w.count(p.elements.size());
-  for (const auto &e : p.elements) {
-    w.u8(static_cast<std::uint8_t>(e.index()));
-    if (const auto *run = std::get_if<ByteRun>(&e)) {
-      put(w, *run);
-    } else if (const auto *alt = std::get_if<Alternation>(&e)) {
-      w.flag(alt->negated);
-      w.count(alt->alternatives.size());
-      for (const auto &a : alt->alternatives)
-        put(w, a);
-    } else if (const auto *gap = std::get_if<Gap>(&e)) {
-      w.num(gap->min);
-      w.num(gap->max);
-    } else {
-      const auto &b = std::get<Boundary>(e);
-      w.en(b.kind);
-      w.en(b.side);
-      w.flag(b.negated);
-      w.flag(b.wide);
-    }
-  }
-}
-BodyPattern get_pattern(Reader &r) {
-  BodyPattern p;
-  const std::size_t n = r.count("pattern elements", 5);
-  p.elements.reserve(n);
+PackedPattern get_pattern(Reader &r) {
+  const std::size_t n = r.count("body pattern");
   if (n == 0)
     r.fail("empty body pattern");
-  for (std::size_t i = 0; i < n; ++i) {
-    switch (r.u8("pattern element")) {
-    case 0:
-      p.elements.emplace_back(get_run(r));
-      break;
-    case 1: {
-      Alternation alt;
-      alt.negated = r.flag("alternation");
-      alt.alternatives.resize(r.count("alternatives", 6));
-      if (alt.alternatives.empty())
-        r.fail("alternation without alternatives");
-      for (auto &a : alt.alternatives) {
-        a = get_run(r);
-        if (alt.negated && a.size() != alt.alternatives.front().size())
-          r.fail("negated alternation with alternatives of different lengths");
-      }
-      p.elements.emplace_back(std::move(alt));
-      break;
-    }
-    case 2: {
-      Gap g;
-      g.min = r.num<std::uint32_t>("gap");
-      g.max = r.num<std::uint32_t>("gap");
-      if (g.min > g.max)
-        r.fail("gap minimum above its maximum");
-      p.elements.emplace_back(g);
-      break;
-    }
-    case 3: {
-      Boundary b;
-      b.kind = r.en(Boundary::Kind::non_alnum, "boundary kind");
-      b.side = r.en(Boundary::Side::after, "boundary side");
-      b.negated = r.flag("boundary");
-      b.wide = r.flag("boundary");
-      p.elements.emplace_back(b);
-      break;
-    }
-    default:
-      r.fail("unknown pattern element");
-    }
-  }
-  return p;
+  const auto bytes = r.take(n, "body pattern");
+  std::string why;
+  auto p = PackedPattern::read(bytes, why);
+  if (!p)
+    r.fail("body pattern: " + why);
+  return std::move(*p);
 }
 
 void put(Writer &w, const BodyPatternOptions &o) {

@@ -31,7 +31,7 @@
 
 namespace vg {
 
-inline constexpr std::uint32_t kSignatureSnapshotVersion = 1;
+inline constexpr std::uint32_t kSignatureSnapshotVersion = 2; // 2: body patterns packed
 
 using SnapshotKey = std::array<std::uint8_t, 32>;
 

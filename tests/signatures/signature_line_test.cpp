@@ -66,7 +66,7 @@ TEST(NdbLine, ParsesAllFields) {
   EXPECT_EQ(s->target, TargetType::pe);
   EXPECT_EQ(s->offset.base, OffsetSpec::Base::entry_point);
   EXPECT_EQ(s->offset.max_shift, 15u);
-  EXPECT_FALSE(s->pattern.elements.empty());
+  EXPECT_FALSE(s->pattern.unpack().elements.empty());
 }
 
 TEST(NdbLine, LevelsAndErrors) {

@@ -304,7 +304,10 @@ TEST(SignatureSnapshot, HeaderIsChecked) {
   EXPECT_NE(refusal(bad).find("wrong magic"), std::string::npos);
   bad = bytes;
   bad[8] = static_cast<std::uint8_t>(kSignatureSnapshotVersion + 1);
-  EXPECT_NE(refusal(bad).find("format version 2, expected 1"), std::string::npos) << refusal(bad);
+  EXPECT_NE(refusal(bad).find("format version " + std::to_string(kSignatureSnapshotVersion + 1) +
+                              ", expected " + std::to_string(kSignatureSnapshotVersion)),
+            std::string::npos)
+      << refusal(bad);
 }
 
 TEST(SignatureSnapshot, EveryBitFlipIsRefusedOrReadsAValidSet) {
@@ -341,26 +344,31 @@ TEST(SignatureSnapshot, InvariantsTheEngineReliesOnAreChecked) {
     s.bodies[0].origin.database = 99;
     expect_refused(s, "origin names database 99 of 4");
   }
-  {
+  // The first body's pattern, unpacked, changed and packed again.
+  auto with_pattern = [&base](auto change) {
     auto s = base;
-    std::get<ByteRun>(s.bodies[0].pattern.elements[0]).clear();
-    expect_refused(s, "empty byte run");
-  }
-  {
-    auto s = base;
-    std::get<ByteRun>(s.bodies[0].pattern.elements[0])[0] = ByteMatch{0x41, 0x0f};
-    expect_refused(s, "byte value outside its mask");
-  }
-  {
-    auto s = base;
-    s.bodies[0].pattern.elements.push_back(Gap{5, 2});
-    expect_refused(s, "gap minimum above its maximum");
-  }
-  {
-    auto s = base;
-    s.bodies[0].pattern.elements.clear();
-    expect_refused(s, "empty body pattern");
-  }
+    BodyPattern p = s.bodies[0].pattern.unpack();
+    change(p);
+    s.bodies[0].pattern = PackedPattern::pack(p);
+    return s;
+  };
+  expect_refused(with_pattern([](BodyPattern &p) { std::get<ByteRun>(p.elements[0]).clear(); }),
+                 "empty byte run");
+  expect_refused(with_pattern([](BodyPattern &p) {
+                   std::get<ByteRun>(p.elements[0])[0] = ByteMatch{0x41, 0x0f};
+                 }),
+                 "byte value outside its mask");
+  expect_refused(with_pattern([](BodyPattern &p) {
+                   p.elements.push_back(Gap{5, 2});
+                 }),
+                 "gap minimum above its maximum");
+  expect_refused(with_pattern([](BodyPattern &p) { p.elements.clear(); }), "empty body pattern");
+  expect_refused(
+      with_pattern([](BodyPattern &p) {
+        p.elements.push_back(Alternation{
+            {ByteRun{ByteMatch{1, 0xff}}, ByteRun{ByteMatch{2, 0xff}, ByteMatch{3, 0xff}}}, true});
+      }),
+      "negated alternation with alternatives of 1 and 2 bytes");
   {
     auto s = base;
     s.logicals[0].subsigs.pop_back();
