@@ -447,16 +447,23 @@ CompiledForm compile_form(const BodyPattern &pattern) {
 
 } // namespace
 
-// The packed pattern and its minimum length; the unpacked pattern, made when first needed (to
+// The packed pattern; the unpacked pattern and its minimum length, made when first needed (to
 // choose atoms on a cold build, or to verify), and its compiled form, made on the first search:
 // most patterns of a large database are never verified, and the unpacked pattern and the form are
 // each several times as large as the packed one.
 struct BodyMatcher::Compiled {
   PackedPattern packed;
-  std::uint64_t min_len = 0;
   const BodyPattern &pattern() const {
-    std::call_once(unpack_once_, [this] { pattern_ = packed.unpack(); });
+    std::call_once(unpack_once_, [this] {
+      pattern_ = packed.unpack();
+      for (const auto &el : pattern_.elements)
+        min_len_ = sat_add(min_len_, element_span(el).first);
+    });
     return pattern_;
+  }
+  std::uint64_t min_len() const {
+    pattern();
+    return min_len_;
   }
   const CompiledForm &form() const {
     std::call_once(form_once_, [this] { form_ = compile_form(pattern()); });
@@ -466,13 +473,13 @@ struct BodyMatcher::Compiled {
 private:
   mutable std::once_flag unpack_once_, form_once_;
   mutable BodyPattern pattern_;
+  mutable std::uint64_t min_len_ = 0;
   mutable CompiledForm form_;
 };
 
 BodyMatcher::BodyMatcher(PackedPattern pattern) {
   auto c = std::make_shared<Compiled>();
   c->packed = std::move(pattern);
-  c->min_len = c->packed.min_length();
   compiled_ = std::move(c);
 }
 
@@ -480,7 +487,7 @@ BodyMatcher::BodyMatcher(const BodyPattern &pattern) : BodyMatcher(PackedPattern
 
 std::size_t BodyMatcher::min_length() const {
   return static_cast<std::size_t>(
-      std::min<std::uint64_t>(compiled_->min_len, std::numeric_limits<std::size_t>::max()));
+      std::min<std::uint64_t>(compiled_->min_len(), std::numeric_limits<std::size_t>::max()));
 }
 
 std::optional<BodyMatch> BodyMatcher::match_at(std::span<const std::uint8_t> data,
@@ -492,9 +499,10 @@ std::optional<BodyMatch> BodyMatcher::find(std::span<const std::uint8_t> data, s
                                            std::size_t hi) const {
   const Compiled &m = *compiled_;
   const std::uint64_t n = data.size();
-  if (lo > n || m.min_len > n)
+  const std::uint64_t min_len = m.min_len();
+  if (lo > n || min_len > n)
     return std::nullopt;
-  std::uint64_t last = std::min<std::uint64_t>({hi, n, n - m.min_len});
+  std::uint64_t last = std::min<std::uint64_t>({hi, n, n - min_len});
   if (lo > last)
     return std::nullopt;
   const CompiledForm &c = m.form();

@@ -49,7 +49,8 @@ struct AtomCheck {
 class BodyMatcher {
 public:
   // The pattern stays packed until the first call that needs it (find, match_at, pattern,
-  // choose_atom, atom_checks) unpacks it; find() also compiles its search form then, once.
+  // min_length, choose_atom, atom_checks) unpacks it; find() also compiles its search form then,
+  // once.
   explicit BodyMatcher(PackedPattern pattern);
   explicit BodyMatcher(const BodyPattern &pattern); // packs it
 

@@ -137,36 +137,37 @@ AtomKey atom_key(const PlannedAtom &atom, std::size_t target, std::size_t positi
   return k;
 }
 
-// The first entry of each distinct subsignature text: open addressing over (text, part of its
-// hash, value) in 16 bytes a slot, no allocation per text (the texts live in the signature set,
-// which outlives the table). Grows past three quarters full.
+// The first entry of each distinct packed pattern: open addressing over (pattern, part of its
+// hash, value) in 16 bytes a slot, no allocation per pattern (the patterns live in the matchers,
+// which outlive the table). Grows past three quarters full.
 class FirstOccurrences {
 public:
   explicit FirstOccurrences(std::size_t expected) { resize(expected + expected / 3 + 16); }
-  // The value of `text`, inserting `value` for a new text; second: whether it was new.
-  std::pair<std::uint32_t, bool> try_emplace(const std::string &text, std::uint32_t value) {
+  // The entry of `pattern`, or null.
+  std::uint32_t *find(const PackedPattern &pattern) {
+    Slot *s = find(static_cast<std::uint32_t>(pattern.hash()), pattern);
+    return s->pattern ? &s->value : nullptr;
+  }
+  // Records `value` for `pattern`, which find() did not know (`pattern` must outlive the table).
+  void insert(const PackedPattern &pattern, std::uint32_t value) {
     if (4 * (count_ + 1) > 3 * slots_.size())
       resize(2 * slots_.size());
-    const auto hash = static_cast<std::uint32_t>(std::hash<std::string>{}(text));
-    Slot *s = find(hash, text);
-    if (s->text)
-      return {s->value, false};
-    *s = Slot{&text, hash, value};
+    const auto hash = static_cast<std::uint32_t>(pattern.hash());
+    *find(hash, pattern) = Slot{&pattern, hash, value};
     ++count_;
-    return {value, true};
   }
 
 private:
   struct Slot {
-    const std::string *text = nullptr; // null: empty
+    const PackedPattern *pattern = nullptr; // null: empty
     std::uint32_t hash = 0;
     std::uint32_t value = 0;
   };
-  // The slot of `text`, or the empty slot where it belongs.
-  Slot *find(std::uint32_t hash, const std::string &text) {
+  // The slot of `pattern`, or the empty slot where it belongs.
+  Slot *find(std::uint32_t hash, const PackedPattern &pattern) {
     for (std::size_t i = hash & mask_;; i = (i + 1) & mask_) {
       Slot &s = slots_[i];
-      if (!s.text || (s.hash == hash && *s.text == text))
+      if (!s.pattern || (s.hash == hash && *s.pattern == pattern))
         return &s;
     }
   }
@@ -178,8 +179,8 @@ private:
     old.swap(slots_);
     mask_ = n - 1;
     for (const Slot &s : old)
-      if (s.text)
-        *find(s.hash, *s.text) = s;
+      if (s.pattern)
+        *find(s.hash, *s.pattern) = s;
   }
   std::vector<Slot> slots_;
   std::size_t mask_ = 0, count_ = 0;
@@ -326,15 +327,13 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   e->subsigs_.reserve(patterns);
   e->logicals_.reserve(e->set_.logicals.size());
   jobs.reserve(jobs.size() + patterns);
-  // A quarter of the real databases' subsignatures repeat one another (same text: same offset,
-  // pattern and modifiers): their matchers and atoms are built once and shared. Keyed by the
-  // subsignature's text in set_, mapped to the first entry of its patterns.
+  // A quarter of the real databases' subsignature patterns repeat one another: their matchers and
+  // atoms are built once and shared (the atom depends on the pattern alone, not on the offset or
+  // the target type). Keyed by the packed pattern, mapped to its first unanchored entry (its first
+  // entry while all are anchored, which share the matcher only: they need no atom).
   FirstOccurrences built(patterns);
   std::vector<std::uint32_t> shares; // per subsignature entry: the entry whose atom it takes
   shares.reserve(patterns);
-  std::vector<std::uint32_t>
-      patterns_of; // per subsignature entry: its subsignature's pattern count
-  patterns_of.reserve(patterns);
   // per subsignature entry: its target type, and kAnchoredBit when it is anchored (the grouping
   // reads this instead of the signature set's scattered offsets)
   constexpr std::uint8_t kAnchoredBit = 0x80;
@@ -388,25 +387,21 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
       LogicalSubsignature &sub = sig.subsigs[i];
       if (sub.kind != LogicalSubsignature::Kind::body)
         continue;
-      const auto first = static_cast<std::uint32_t>(e->subsigs_.size());
-      auto [first_of_text, inserted] = built.try_emplace(sub.text, first);
-      // The text parser gives equal texts equal offsets and patterns; a snapshot is read from disk
-      // and need not: a repeat shares only with a first occurrence of its shape (else an anchored
-      // first occurrence would leave an unanchored repeat without an atom to take).
-      const bool fresh = inserted || patterns_of[first_of_text] != sub.patterns.size() ||
-                         e->subsigs_[first_of_text].offset->anchored() != sub.offset.anchored();
-      if (fresh)
-        st.distinct_subsigs += sub.patterns.size();
+      const bool anchored = sub.offset.anchored();
       for (std::size_t p = 0; p < sub.patterns.size(); ++p) {
         auto id = static_cast<std::uint32_t>(e->subsigs_.size());
-        const std::uint32_t same = fresh ? id : first_of_text + static_cast<std::uint32_t>(p);
-        shares.push_back(same);
-        patterns_of.push_back(static_cast<std::uint32_t>(sub.patterns.size()));
-        placement.push_back(
-            static_cast<std::uint8_t>(t | (sub.offset.anchored() ? kAnchoredBit : 0)));
-        if (fresh && !sub.offset.anchored())
+        std::uint32_t *first = built.find(sub.patterns[p]);
+        // A repeat takes its first occurrence's matcher; its atom too unless that one is anchored
+        // (and has none) while the repeat is not.
+        const bool fresh = !first;
+        const bool own_atom = !anchored && (fresh || (placement[*first] & kAnchoredBit));
+        shares.push_back(own_atom || fresh ? id : *first);
+        placement.push_back(static_cast<std::uint8_t>(t | (anchored ? kAnchoredBit : 0)));
+        if (own_atom)
           jobs.push_back(id | kSubsigBit);
-        SubsigEntry entry{fresh ? compile(sub.patterns[p]) : e->subsigs_[same].matcher,
+        if (fresh)
+          ++st.distinct_subsigs;
+        SubsigEntry entry{fresh ? compile(sub.patterns[p]) : e->subsigs_[*first].matcher,
                           AtomPlace{},
                           &sub.offset,
                           lsig,
@@ -416,9 +411,12 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
         if (sub.offset.needs_exe() || entry.target_info)
           e->needs_exe_[t] = true;
         e->subsigs_.push_back(std::move(entry));
+        if (fresh)
+          built.insert(e->subsigs_.back().matcher.packed(), id);
+        else if (own_atom)
+          *first = id; // later unanchored repeats take this entry's atom
       }
-      if (!fresh)
-        std::vector<PackedPattern>().swap(sub.patterns);
+      std::vector<PackedPattern>().swap(sub.patterns); // moved into matchers, or repeats
     }
     e->counters_ += static_cast<std::uint32_t>(sig.subsigs.size());
     if (runs_without_match)
@@ -490,7 +488,6 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
     throw Error("engine", "atom plan has " + std::to_string(plan.size()) + " atoms for " +
                               std::to_string(next) + " patterns");
   std::vector<std::uint32_t>().swap(plan_of);
-  std::vector<std::uint32_t>().swap(patterns_of);
   std::vector<std::uint8_t>().swap(placement);
   std::vector<std::uint32_t>().swap(shares);
   std::vector<std::uint32_t>().swap(jobs);

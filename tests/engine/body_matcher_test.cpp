@@ -778,5 +778,33 @@ TEST(BodyMatcher, CopiesShareOneLazilyCompiledFormAcrossThreads) {
   EXPECT_EQ(found.load(), 800);
 }
 
+// Built from a packed pattern, the matcher keeps it packed and unpacks it once, on the first use,
+// even when that first use happens on several threads at once (every one sees the same pattern,
+// minimum length and matches).
+TEST(BodyMatcher, PackedPatternIsUnpackedOnceOnFirstUse) {
+  auto r = parse_body_pattern("6162(63|6465){1-3}6566*666768");
+  ASSERT_TRUE(r.ok());
+  const PackedPattern packed = PackedPattern::pack(r.pattern);
+  auto d = bytes("xxabdeX.ef.fghxx");
+  for (int round = 0; round < 20; ++round) {
+    const BodyMatcher m(packed);
+    EXPECT_TRUE(m.packed() == packed);
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0};
+    for (int t = 0; t < 4; ++t)
+      threads.emplace_back([&, t] {
+        bool good = t % 2 ? m.min_length() == 9 : true;
+        auto hit = m.find(d, 0, d.size());
+        good = good && hit && hit->start == 2 && hit->end == 14 && m.min_length() == 9;
+        ok += good;
+      });
+    for (auto &t : threads)
+      t.join();
+    EXPECT_EQ(ok.load(), 4);
+    EXPECT_TRUE(m.pattern() == r.pattern);
+    EXPECT_EQ(&m.pattern(), &BodyMatcher(m).pattern());
+  }
+}
+
 } // namespace
 } // namespace vg

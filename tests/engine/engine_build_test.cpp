@@ -67,6 +67,27 @@ TEST(EngineBuild, RepeatedSubsignaturesAreCompiledOnceAndCountedPerSignature) {
   EXPECT_TRUE(names(*e, bin("abcd vwxy qrstu"), s).empty());
 }
 
+// Repeats are found by their packed pattern, whatever their offset: E anchors 6162636465 at 6, F
+// and H search for it, G anchors it at 20. One matcher serves all four; F takes an atom of its own
+// (E's anchored first occurrence has none) and H shares F's.
+TEST(EngineBuild, RepeatedPatternsShareAcrossOffsets) {
+  auto e = engine_for("E;Target:0;0&1;6:6162636465;7677787980\n"
+                      "F;Target:0;0;6162636465\n"
+                      "G;Target:0;0;20:6162636465\n"
+                      "H;Target:0;0;*:6162636465\n",
+                      "");
+  const auto &st = e->stats();
+  EXPECT_EQ(st.distinct_subsigs, 2u);
+  EXPECT_EQ(st.subsigs_anchored, 2u);    // E's 0, G's
+  EXPECT_EQ(st.subsigs_prefiltered, 3u); // E's 1, F's, H's
+  EXPECT_EQ(st.literals, 2u);            // abcde (F and H), vwxy
+  Engine::Scratch s;
+  EXPECT_EQ(names(*e, bin("abcde vwxy\x80"), s), (std::set<std::string>{"E", "F", "H"}));
+  EXPECT_EQ(names(*e, bin("..............abcde vwxy\x80"), s),
+            (std::set<std::string>{"F", "G", "H"}));
+  EXPECT_TRUE(names(*e, bin("abcd vwxy\x80"), s).empty());
+}
+
 TEST(EngineBuild, BuildPhasesAreTimed) {
   auto e = engine_for(kShared, "N:0:*:6b6c6d6e6f70\n");
   const auto &st = e->stats();
