@@ -435,12 +435,10 @@ void CompiledCache::store(const CacheKey &key, std::span<const std::uint8_t> pay
 }
 
 void CompiledCache::reject(const CacheKey &key, const std::string &reason) const {
-  note(path_for(key).string(), reason + "; building it again");
-  // load() counted the entry as a hit; it turned out unusable.
+  // load() or load_mapped() counted the entry as a hit; it turned out unusable.
   if (hits_.load() > 0)
     --hits_;
-  ++rejected_;
-  ::unlinkat(dir_fd_, file_name_for(key).c_str(), 0);
+  refuse(file_name_for(key), reason);
 }
 
 void CompiledCache::evict() const {
