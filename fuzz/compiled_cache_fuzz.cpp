@@ -1,6 +1,7 @@
 // Fuzzes the compiled-cache file reader: the header parser (with the key the input itself carries,
 // so that the length and digest checks are reached, and with a fixed key), the round trip of
-// make_cache_file, and CompiledCache::load of the input stored as a cache entry on disk.
+// make_cache_file, and CompiledCache::load and load_mapped of the input stored as a cache entry
+// on disk (the same verdict and payload).
 #include "common/error.hpp"
 #include "engine/compiled_cache.hpp"
 
@@ -50,13 +51,27 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
   if (size > 0 && data[0] % 8 == 0) {
     vg::CompiledCache &cache = fuzz_cache();
     auto path = cache.path_for(own);
-    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd >= 0) {
+    auto write_entry = [&] {
+      int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      if (fd < 0)
+        return false;
       bool written = ::write(fd, data, size) == static_cast<ssize_t>(size);
       ::close(fd);
-      if (written) {
-        auto entry = cache.load(own);
-        if (entry && entry->payload().size() != size - vg::kCacheHeaderSize)
+      return written;
+    };
+    if (write_entry()) {
+      auto entry = cache.load(own);
+      if (entry && entry->payload().size() != size - vg::kCacheHeaderSize)
+        std::abort();
+      // Mapped: the same verdict once the digest is checked (load() removed a refused file, so
+      // it is written again first).
+      if (write_entry()) {
+        auto mapped = cache.load_mapped(own);
+        const bool good = mapped && mapped->wait_verified();
+        if (good != entry.has_value())
+          std::abort();
+        if (good && !std::equal(mapped->payload().begin(), mapped->payload().end(),
+                                entry->payload().begin(), entry->payload().end()))
           std::abort();
       }
     }

@@ -12,7 +12,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <mutex>
+#include <openssl/evp.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <system_error>
 #include <unistd.h>
 
 namespace vg {
@@ -80,6 +83,47 @@ bool write_all(int fd, std::span<const std::uint8_t> bytes) {
   return true;
 }
 
+constexpr const char *kDigestMismatch = "payload SHA-256 does not match the header (corrupted)";
+
+// Checks the header of a cache file of `file_size` bytes (`head` is its first kCacheHeaderSize
+// bytes, or all of a shorter file) against `key`; throws vg::Error(name, reason).
+void check_cache_header(std::span<const std::uint8_t> head, std::uint64_t file_size,
+                        const CacheKey &key, const std::string &name) {
+  if (head.size() < kCacheHeaderSize)
+    throw Error(name, "truncated header (" + std::to_string(head.size()) + " bytes, a header is " +
+                          std::to_string(kCacheHeaderSize) + ")");
+  if (!std::equal(std::begin(kMagic), std::end(kMagic), head.begin()))
+    throw Error(name, "not a voxguard cache file (bad magic)");
+  if (auto v = get_le(head, 8, 4); v != kCacheFormatVersion)
+    throw Error(name, "cache format version " + std::to_string(v) + ", this build reads " +
+                          std::to_string(kCacheFormatVersion));
+  if (get_le(head, 12, 4) != 0 ||
+      std::any_of(head.begin() + 88, head.begin() + kCacheHeaderSize, [](auto b) { return b; }))
+    throw Error(name, "reserved header field is not zero");
+  if (!std::equal(key.begin(), key.end(), head.begin() + 16))
+    throw Error(name,
+                "header key " + hex_encode(head.subspan(16, 32)) + " is not the key looked up");
+  std::uint64_t length = get_le(head, 48, 8);
+  if (length != file_size - kCacheHeaderSize)
+    throw Error(name, "payload length " + std::to_string(length) + " in the header, " +
+                          std::to_string(file_size - kCacheHeaderSize) +
+                          " bytes in the file (truncated?)");
+}
+
+// Reads exactly out.size() bytes at `offset`; false on an error or a short file.
+bool pread_all(int fd, std::span<std::uint8_t> out, std::uint64_t offset) {
+  std::size_t got = 0;
+  while (got < out.size()) {
+    ssize_t n = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(offset + got));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      return false;
+    got += static_cast<std::size_t>(n);
+  }
+  return true;
+}
+
 std::mutex g_cache_mutex;
 std::shared_ptr<const CompiledCache> g_cache;
 
@@ -95,7 +139,8 @@ make_cache_header(const CacheKey &key, std::span<const std::uint8_t> payload) {
   put_le(head, 48, payload.size(), 8);
   auto digest = sha256_of(payload);
   std::memcpy(head.data() + 56, digest.data(), digest.size());
-  return head;
+  static_assert(kCacheHeaderSize % kCachePayloadAlignment == 0);
+  return head; // bytes 88 on stay zero
 }
 
 std::vector<std::uint8_t> make_cache_file(const CacheKey &key,
@@ -110,27 +155,12 @@ std::vector<std::uint8_t> make_cache_file(const CacheKey &key,
 
 std::span<const std::uint8_t> parse_cache_file(std::span<const std::uint8_t> bytes,
                                                const CacheKey &key, const std::string &name) {
-  if (bytes.size() < kCacheHeaderSize)
-    throw Error(name, "truncated header (" + std::to_string(bytes.size()) + " bytes, a header is " +
-                          std::to_string(kCacheHeaderSize) + ")");
-  if (!std::equal(std::begin(kMagic), std::end(kMagic), bytes.begin()))
-    throw Error(name, "not a voxguard cache file (bad magic)");
-  if (auto v = get_le(bytes, 8, 4); v != kCacheFormatVersion)
-    throw Error(name, "cache format version " + std::to_string(v) + ", this build reads " +
-                          std::to_string(kCacheFormatVersion));
-  if (get_le(bytes, 12, 4) != 0)
-    throw Error(name, "reserved header field is not zero");
-  if (!std::equal(key.begin(), key.end(), bytes.begin() + 16))
-    throw Error(name,
-                "header key " + hex_encode(bytes.subspan(16, 32)) + " is not the key looked up");
-  std::uint64_t length = get_le(bytes, 48, 8);
+  check_cache_header(bytes.first(std::min(bytes.size(), kCacheHeaderSize)), bytes.size(), key,
+                     name);
   auto payload = bytes.subspan(kCacheHeaderSize);
-  if (length != payload.size())
-    throw Error(name, "payload length " + std::to_string(length) + " in the header, " +
-                          std::to_string(payload.size()) + " bytes in the file (truncated?)");
   auto digest = sha256_of(payload);
   if (!std::equal(digest.begin(), digest.end(), bytes.begin() + 56))
-    throw Error(name, "payload SHA-256 does not match the header (corrupted)");
+    throw Error(name, kDigestMismatch);
   return payload;
 }
 
@@ -195,59 +225,175 @@ void CompiledCache::note(const std::string &file, const std::string &reason) con
     std::fprintf(stderr, "%s\n", line.c_str());
 }
 
-std::optional<CompiledCache::Entry> CompiledCache::load(const CacheKey &key) const {
+void CompiledCache::refuse(const std::string &name, const std::string &reason) const {
+  note((dir_ / name).string(), reason + "; building it again");
+  ++rejected_;
+  ::unlinkat(dir_fd_, name.c_str(), 0);
+}
+
+int CompiledCache::open_entry(const CacheKey &key, struct stat &st) const {
   std::string name = file_name_for(key);
-  std::string shown = (dir_ / name).string();
-  auto reject_here = [&](const std::string &reason) -> std::optional<Entry> {
-    note(shown, reason + "; building it again");
-    ++rejected_;
-    ::unlinkat(dir_fd_, name.c_str(), 0);
-    return std::nullopt;
-  };
   int fd = ::openat(dir_fd_, name.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
-    if (err == ENOENT) {
+    if (err == ENOENT)
       ++misses_;
-      return std::nullopt;
-    }
-    return reject_here(err == ELOOP ? "is a symbolic link" : "cannot open: " + errno_text(err));
+    else
+      refuse(name, err == ELOOP ? "is a symbolic link" : "cannot open: " + errno_text(err));
+    return -1;
   }
+  std::string why;
+  if (::fstat(fd, &st) != 0)
+    why = "cannot stat: " + errno_text(errno);
+  else if (!S_ISREG(st.st_mode))
+    why = "not a regular file";
+  else if (auto r = unsafe_reason(st); !r.empty())
+    why = "untrusted file: " + r;
+  if (!why.empty()) {
+    ::close(fd);
+    refuse(name, why);
+    return -1;
+  }
+  return fd;
+}
+
+std::optional<CompiledCache::Entry> CompiledCache::load(const CacheKey &key) const {
+  struct stat st {};
+  int fd = open_entry(key, st);
+  if (fd < 0)
+    return std::nullopt;
   struct Closer {
     int fd;
     ~Closer() { ::close(fd); }
   } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0)
-    return reject_here("cannot stat: " + errno_text(errno));
-  if (!S_ISREG(st.st_mode))
-    return reject_here("not a regular file");
-  if (auto r = unsafe_reason(st); !r.empty())
-    return reject_here("untrusted file: " + r);
-  // Read, not mapped: a mapping of a file someone truncates meanwhile would fault (SIGBUS).
+  const std::string name = file_name_for(key);
+  // Read, not mapped: the whole payload is checked before the caller sees it.
   Entry e;
   const auto size = static_cast<std::size_t>(st.st_size);
   e.bytes_ = std::make_unique_for_overwrite<std::uint8_t[]>(size);
-  std::size_t got = 0;
-  while (got < size) {
-    ssize_t n = ::pread(fd, e.bytes_.get() + got, size - got, static_cast<off_t>(got));
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return reject_here("cannot read: " + errno_text(errno));
-    if (n == 0)
-      break;
-    got += static_cast<std::size_t>(n);
+  if (!pread_all(fd, {e.bytes_.get(), size}, 0)) {
+    refuse(name, "cannot read " + std::to_string(size) + " bytes (truncated meanwhile?)");
+    return std::nullopt;
   }
   try {
-    e.payload_ = parse_cache_file({e.bytes_.get(), got}, key, shown);
+    e.payload_ = parse_cache_file({e.bytes_.get(), size}, key, (dir_ / name).string());
   } catch (const Error &err) {
-    return reject_here(err.reason());
+    refuse(name, err.reason());
+    return std::nullopt;
   }
   // Least recently used is judged by the modification time: access times are often not kept.
   ::futimens(fd, nullptr);
   ++hits_;
   return e;
+}
+
+std::shared_ptr<CompiledCache::MappedEntry> CompiledCache::load_mapped(const CacheKey &key) const {
+  struct stat st {};
+  int fd = open_entry(key, st);
+  if (fd < 0)
+    return nullptr;
+  const std::string name = file_name_for(key);
+  std::shared_ptr<MappedEntry> e(new MappedEntry());
+  e->fd_ = fd; // closed by the entry from here on
+  e->cache_ = this;
+  e->key_ = key;
+  const auto size = static_cast<std::uint64_t>(st.st_size);
+  std::array<std::uint8_t, kCacheHeaderSize> head{};
+  const std::size_t head_size =
+      static_cast<std::size_t>(std::min<std::uint64_t>(size, head.size()));
+  if (!pread_all(fd, std::span(head).first(head_size), 0)) {
+    refuse(name, "cannot read the header: " + errno_text(errno));
+    return nullptr;
+  }
+  try {
+    check_cache_header(std::span(head).first(head_size), size, key, (dir_ / name).string());
+  } catch (const Error &err) {
+    refuse(name, err.reason());
+    return nullptr;
+  }
+  std::copy_n(head.begin() + 56, e->expected_.size(), e->expected_.begin());
+  void *map = ::mmap(nullptr, static_cast<std::size_t>(size), PROT_READ, MAP_PRIVATE, fd, 0);
+  if (map == MAP_FAILED) {
+    refuse(name, "cannot map: " + errno_text(errno));
+    return nullptr;
+  }
+  e->map_ = map;
+  e->map_size_ = static_cast<std::size_t>(size);
+  e->payload_ = {static_cast<const std::uint8_t *>(map) + kCacheHeaderSize,
+                 static_cast<std::size_t>(size) - kCacheHeaderSize};
+  try {
+    e->checker_ = std::thread([raw = e.get()] { raw->verify(); });
+  } catch (const std::system_error &) {
+    e->verify(); // no thread to be had: check here and now
+  }
+  ::futimens(fd, nullptr);
+  ++hits_;
+  return e;
+}
+
+void CompiledCache::MappedEntry::verify() noexcept {
+  constexpr std::size_t kChunk = std::size_t{256} << 10;
+  struct CtxFree {
+    void operator()(EVP_MD_CTX *c) const { EVP_MD_CTX_free(c); }
+  };
+  std::unique_ptr<EVP_MD_CTX, CtxFree> ctx(EVP_MD_CTX_new());
+  if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1) {
+    failure_ = "cannot compute SHA-256 (OpenSSL)";
+    return;
+  }
+  // Read through a small buffer, not through the mapping: checking must not make the payload
+  // resident in this process.
+  std::vector<std::uint8_t> buf(std::min(kChunk, std::max<std::size_t>(payload_.size(), 1)));
+  for (std::size_t done = 0; done < payload_.size();) {
+    const std::size_t n = std::min(buf.size(), payload_.size() - done);
+    if (!pread_all(fd_, std::span(buf).first(n), kCacheHeaderSize + done)) {
+      failure_ = "cannot read the payload to check it: " +
+                 (errno ? errno_text(errno) : std::string("file shorter than its header says"));
+      return;
+    }
+    EVP_DigestUpdate(ctx.get(), buf.data(), n);
+    done += n;
+  }
+  std::array<std::uint8_t, 32> got{};
+  unsigned len = 0;
+  EVP_DigestFinal_ex(ctx.get(), got.data(), &len);
+  if (got != expected_) {
+    failure_ = kDigestMismatch;
+    return;
+  }
+  verified_ = true;
+}
+
+bool CompiledCache::MappedEntry::wait_verified() {
+  if (checker_.joinable())
+    checker_.join();
+  if (!settled_) {
+    settled_ = true;
+    if (!verified_ && cache_)
+      cache_->reject(key_, failure_);
+  }
+  return verified_;
+}
+
+void CompiledCache::MappedEntry::release(std::span<const std::uint8_t> part) const noexcept {
+  static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto lo = std::max(reinterpret_cast<std::uintptr_t>(part.data()),
+                           reinterpret_cast<std::uintptr_t>(payload_.data()));
+  const auto hi = std::min(reinterpret_cast<std::uintptr_t>(part.data()) + part.size(),
+                           reinterpret_cast<std::uintptr_t>(payload_.data()) + payload_.size());
+  const std::uintptr_t from = (lo + page - 1) / page * page;
+  const std::uintptr_t to = hi / page * page;
+  if (to > from)
+    ::madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
+}
+
+CompiledCache::MappedEntry::~MappedEntry() {
+  if (checker_.joinable())
+    checker_.join();
+  if (map_)
+    ::munmap(map_, map_size_);
+  if (fd_ >= 0)
+    ::close(fd_);
 }
 
 void CompiledCache::store(const CacheKey &key, std::span<const std::uint8_t> payload) const {
@@ -289,12 +435,10 @@ void CompiledCache::store(const CacheKey &key, std::span<const std::uint8_t> pay
 }
 
 void CompiledCache::reject(const CacheKey &key, const std::string &reason) const {
-  note(path_for(key).string(), reason + "; building it again");
-  // load() counted the entry as a hit; it turned out unusable.
+  // load() or load_mapped() counted the entry as a hit; it turned out unusable.
   if (hits_.load() > 0)
     --hits_;
-  ++rejected_;
-  ::unlinkat(dir_fd_, file_name_for(key).c_str(), 0);
+  refuse(file_name_for(key), reason);
 }
 
 void CompiledCache::evict() const {

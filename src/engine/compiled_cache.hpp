@@ -10,6 +10,13 @@
 // Nothing here throws once the cache is open: a cache that cannot be read or written only costs
 // a recompile. A process-wide cache (set_compiled_cache) lets the command line switch caching on
 // for the matchers the engine builds; it is off until someone sets it.
+// load_mapped() makes the same checks of the file and its header, but maps the file read-only
+// instead of reading it (the payload starts at a 64-byte-aligned address, for use in place) and
+// checks the payload's SHA-256 on a background thread, reading the file through a small buffer so
+// that the mapping's pages only become resident where the caller touches them. The caller may
+// start decoding at once, but must not trust what it decoded before wait_verified() said true.
+// The cache file is only ever replaced by rename, never rewritten in place; a mapped entry that
+// someone with this user's rights truncates meanwhile would fault (SIGBUS) when touched.
 #pragma once
 #include <array>
 #include <atomic>
@@ -20,6 +27,8 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <sys/stat.h>
+#include <thread>
 #include <vector>
 
 namespace vg {
@@ -33,9 +42,12 @@ using CacheKey = std::array<std::uint8_t, 32>;
 //  16 32  key
 //  48  8  payload length
 //  56 32  payload SHA-256
-//  88  -  payload
-inline constexpr std::uint32_t kCacheFormatVersion = 1;
-inline constexpr std::size_t kCacheHeaderSize = 88;
+//  88 40  zero (padding: the payload starts at a 64-byte-aligned offset, so a mapped payload is
+//         64-byte aligned in memory)
+// 128  -  payload
+inline constexpr std::uint32_t kCacheFormatVersion = 2;
+inline constexpr std::size_t kCacheHeaderSize = 128;
+inline constexpr std::size_t kCachePayloadAlignment = 64;
 
 // The header of a cache file holding `payload` under `key` (the payload follows it).
 std::array<std::uint8_t, kCacheHeaderSize> make_cache_header(const CacheKey &key,
@@ -85,6 +97,48 @@ public:
   // The entry stored under `key`, checked as promised above; nullopt on a miss. A hit marks the
   // entry as recently used.
   std::optional<Entry> load(const CacheKey &key) const;
+
+  // An entry mapped read-only whose payload digest is checked on a background thread.
+  class MappedEntry {
+  public:
+    MappedEntry(const MappedEntry &) = delete;
+    MappedEntry &operator=(const MappedEntry &) = delete;
+    ~MappedEntry(); // waits for the check, then unmaps
+
+    // The payload in place: 64-byte aligned, read-only, not checked until wait_verified().
+    std::span<const std::uint8_t> payload() const { return payload_; }
+    // Waits for the digest check. True if the payload is what the header recorded; false if not,
+    // and the entry is then rejected in the cache (notice with the reason, file removed, counted
+    // as rejected instead of hit) once, however often this is called. The cache that made the
+    // entry must still exist at the first call.
+    bool wait_verified();
+    // Why wait_verified() said false (empty before, or when it said true).
+    const std::string &failure() const { return failure_; }
+    // Gives the whole pages inside `part` (a part of payload()) back to the kernel: they stop
+    // counting in this process's memory and read back from the file if touched again.
+    void release(std::span<const std::uint8_t> part) const noexcept;
+
+  private:
+    friend class CompiledCache;
+    MappedEntry() = default;
+    void verify() noexcept; // the background check: sets verified_ or failure_
+
+    const CompiledCache *cache_ = nullptr;
+    CacheKey key_{};
+    int fd_ = -1;
+    void *map_ = nullptr;
+    std::size_t map_size_ = 0;
+    std::span<const std::uint8_t> payload_;
+    std::array<std::uint8_t, 32> expected_{};
+    std::thread checker_;
+    bool verified_ = false;
+    bool settled_ = false; // wait_verified() has run and acted on the outcome
+    std::string failure_;
+  };
+  // The entry stored under `key` mapped, with the checks load() makes except the payload digest,
+  // which is started on a background thread (MappedEntry::wait_verified); nullptr on a miss (a
+  // refused file is a miss with its notice, as in load()). A hit marks the entry recently used.
+  std::shared_ptr<MappedEntry> load_mapped(const CacheKey &key) const;
   // Stores `payload` under `key` (replacing any entry), then evicts beyond the bound.
   void store(const CacheKey &key, std::span<const std::uint8_t> payload) const;
   // The caller found the payload load() gave for `key` unusable: notice with `reason`, entry
@@ -102,6 +156,11 @@ public:
 
 private:
   void note(const std::string &file, const std::string &reason) const;
+  // Opens the entry for `key` and checks the file (regular, owned, mode): the descriptor, or -1
+  // for a miss (counted, with its notice if the file was refused).
+  int open_entry(const CacheKey &key, struct stat &st) const;
+  // A file refused for `reason`: notice, counted, removed.
+  void refuse(const std::string &name, const std::string &reason) const;
   void evict() const;
 
   std::filesystem::path dir_;

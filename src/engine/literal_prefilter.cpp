@@ -56,22 +56,48 @@ CacheKey prefilter_key(const LiteralList &literals, const std::vector<unsigned> 
   return key;
 }
 
-// A database from the cache, or nullptr with the reason it cannot be used.
-hs_database_t *deserialize(std::span<const std::uint8_t> payload, std::string &why) {
-  const char *bytes = reinterpret_cast<const char *>(payload.data());
+// The version this library writes into a database header: major << 24 | minor << 16 | patch << 8.
+std::string header_version_text(std::span<const std::uint8_t> at4) {
+  return std::to_string(at4[3]) + "." + std::to_string(at4[2]) + "." + std::to_string(at4[1]);
+}
+
+// The database image lying at `payload` (a verified cache payload), or nullptr with the reason it
+// cannot be used in place.
+const hs_database_t *database_in_place(std::span<const std::uint8_t> payload, std::string &why) {
   // hs_version() is "X.Y.Z DATE"; a database describes itself as "Version: X.Y.Z Features: ..
-  // Mode: ..", and its header holds the version as major << 24 | minor << 16 | patch << 8.
+  // Mode: ..".
   std::string version = hs_version();
   version = version.substr(0, version.find(' '));
-  char *info = nullptr;
-  hs_error_t rc = hs_serialized_database_info(bytes, payload.size(), &info);
-  if (rc == HS_DB_VERSION_ERROR && payload.size() >= 8) {
-    why = "database compiled by another Vectorscan (" + std::to_string(payload[7]) + "." +
-          std::to_string(payload[6]) + "." + std::to_string(payload[5]) + "), this is " + version;
+  // The fixed header of an image (magic, version, length, platform, CRC, bytecode offset, padding)
+  // is 128 bytes at most; a shorter payload cannot be one.
+  constexpr std::size_t kMinImage = 128;
+  if (payload.size() < kMinImage) {
+    why = "the payload is not a Vectorscan database image (" + std::to_string(payload.size()) +
+          " bytes)";
     return nullptr;
   }
-  if (rc != HS_SUCCESS || !info) {
-    why = "the payload is not a serialised Vectorscan database (error " + std::to_string(rc) + ")";
+  // The image keeps its bytecode at a 64-byte-aligned address: it was made at a 64-byte-aligned
+  // address and is only valid at one.
+  if (reinterpret_cast<std::uintptr_t>(payload.data()) % kCachePayloadAlignment != 0) {
+    why = "the database image is not 64-byte aligned in memory";
+    return nullptr;
+  }
+  const auto *db = reinterpret_cast<const hs_database_t *>(payload.data());
+  std::size_t size = 0;
+  hs_error_t rc = hs_database_size(db, &size);
+  if (rc == HS_DB_VERSION_ERROR) {
+    why = "database compiled by another Vectorscan (" + header_version_text(payload.subspan(4)) +
+          "), this is " + version;
+    return nullptr;
+  }
+  if (rc != HS_SUCCESS || size != payload.size()) {
+    why = "the payload is not a Vectorscan database image (error " + std::to_string(rc) +
+          ", size " + std::to_string(size) + " of " + std::to_string(payload.size()) + ")";
+    return nullptr;
+  }
+  char *info = nullptr;
+  if (hs_database_info(db, &info) != HS_SUCCESS || !info) {
+    why = "Vectorscan cannot describe the database image";
     return nullptr;
   }
   std::string described = info;
@@ -84,12 +110,29 @@ hs_database_t *deserialize(std::span<const std::uint8_t> payload, std::string &w
     why = "database is not a block-mode database (" + described + ")";
     return nullptr;
   }
-  hs_database_t *db = nullptr;
-  if (hs_error_t rc = hs_deserialize_database(bytes, payload.size(), &db); rc != HS_SUCCESS) {
-    why = "Vectorscan refused the database (error " + std::to_string(rc) + ")";
-    return nullptr;
-  }
   return db;
+}
+
+// Stores the in-memory image of `db` under `key`: deserialised from its serialised form at a
+// 64-byte-aligned address (hs_deserialize_database_at zero-fills it first, so the bytes are
+// deterministic), which is where database_in_place() finds it again.
+void store_image(const CompiledCache &cache, const CacheKey &key, const hs_database_t *db) {
+  char *serial = nullptr;
+  std::size_t serial_length = 0;
+  if (hs_serialize_database(db, &serial, &serial_length) != HS_SUCCESS || !serial)
+    return;
+  std::unique_ptr<char, decltype(&std::free)> serial_owner(serial, &std::free);
+  std::size_t size = 0;
+  if (hs_serialized_database_size(serial, serial_length, &size) != HS_SUCCESS || size == 0)
+    return;
+  const std::size_t rounded =
+      (size + kCachePayloadAlignment - 1) / kCachePayloadAlignment * kCachePayloadAlignment;
+  std::unique_ptr<void, decltype(&std::free)> image(
+      std::aligned_alloc(kCachePayloadAlignment, rounded), &std::free);
+  if (!image || hs_deserialize_database_at(serial, serial_length,
+                                           static_cast<hs_database_t *>(image.get())) != HS_SUCCESS)
+    return;
+  cache.store(key, {static_cast<const std::uint8_t *>(image.get()), size});
 }
 
 } // namespace
@@ -156,10 +199,12 @@ LiteralPrefilter::LiteralPrefilter(const LiteralList &literals) {
   CacheKey key{};
   if (cache) {
     key = prefilter_key(literals, flags, ids, platform);
-    if (auto entry = cache->load(key)) {
+    // Waited for at once: nothing of an entry reaches Vectorscan before its digest matched.
+    if (auto entry = cache->load_mapped(key); entry && entry->wait_verified()) {
       std::string why;
-      if (hs_database_t *db = deserialize(entry->payload(), why)) {
-        db_.reset(db);
+      if (const hs_database_t *db = database_in_place(entry->payload(), why)) {
+        db_ = std::shared_ptr<const hs_database>(std::move(entry), db);
+        mapped_ = true;
         return;
       }
       cache->reject(key, why);
@@ -174,15 +219,9 @@ LiteralPrefilter::LiteralPrefilter(const LiteralList &literals) {
     hs_free_compile_error(err);
     throw std::runtime_error("Vectorscan refused the atom set: " + msg);
   }
-  db_.reset(db);
-  if (cache) {
-    char *bytes = nullptr;
-    std::size_t length = 0;
-    if (hs_serialize_database(db, &bytes, &length) == HS_SUCCESS && bytes) {
-      cache->store(key, {reinterpret_cast<const std::uint8_t *>(bytes), length});
-      std::free(bytes);
-    }
-  }
+  db_ = std::shared_ptr<const hs_database>(db, DbFree{});
+  if (cache)
+    store_image(*cache, key, db);
 }
 
 LiteralPrefilter::Scratch &LiteralPrefilter::Scratch::operator=(Scratch &&o) noexcept {

@@ -4,7 +4,11 @@
 // can release what lies behind). The compiled database is immutable and shared by threads; each
 // thread brings its own Scratch. When a process-wide CompiledCache is set (compiled_cache.hpp), the
 // compiled database is taken from it if an entry for exactly these literals, flags, platform and
-// Vectorscan version is there and deserialises, else compiled and stored in it. The literals come
+// Vectorscan version is there, else compiled and stored in it. The cache holds Vectorscan's
+// in-memory database image (what hs_deserialize_database_at() makes at a 64-byte-aligned address),
+// and a hit is used in place from the read-only mapping of the entry, after its digest was checked
+// and Vectorscan accepted it (hs_database_size, hs_database_info): no copy, and only the pages a
+// scan touches become resident. The prefilter (and its moves) keeps the mapping. The literals come
 // as one flat LiteralList (bytes back to back), so that a set of ~10^5 atoms costs a few
 // allocations, not one per literal.
 #pragma once
@@ -75,13 +79,17 @@ public:
             const std::function<void(std::size_t, std::size_t)> &release = {}) const;
 
   bool empty() const { return !db_; }
+  // True when the database is used in place from a mapped cache entry.
+  bool mapped() const { return mapped_; }
   std::size_t literal_count() const { return lengths_.size(); }
 
 private:
   struct DbFree {
     void operator()(hs_database *db) const;
   };
-  std::unique_ptr<hs_database, DbFree> db_;
+  // Owns either a database Vectorscan allocated (DbFree) or the mapped cache entry it lies in.
+  std::shared_ptr<const hs_database> db_;
+  bool mapped_ = false;
   std::vector<std::uint32_t> lengths_;
   std::size_t max_length_ = 0;
 };

@@ -85,23 +85,24 @@ private:
 
 class Reader {
 public:
-  Reader(std::span<const std::uint8_t> in, const std::string &name, SnapshotBytes bytes)
-      : in_(in), name_(name), release_(bytes == SnapshotBytes::release_as_read) {}
+  Reader(std::span<const std::uint8_t> in, const std::string &name,
+         const SnapshotProgress &on_decoded)
+      : in_(in), name_(name), on_decoded_(on_decoded) {}
 
-  // With SnapshotBytes::release_as_read: the whole pages of input already decoded go back to the
-  // kernel, a few MB at a time, so that the snapshot and the set it becomes are not both resident
-  // at the end of decoding. Called between signatures only (nothing decoded earlier is read again).
+  // Tells on_decoded of the input decoded since it was last told, once a few MB have gathered,
+  // in stretches that end on a page boundary (the page holding pos_ goes with the next one), so
+  // that a hook releasing whole pages misses none. Called between signatures only (nothing
+  // decoded earlier is read again).
   void release_consumed() {
     constexpr std::size_t kStep = std::size_t{4} << 20;
-    if (!release_ || pos_ - released_ < kStep)
+    if (!on_decoded_ || pos_ - reported_ < kStep)
       return;
     static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    auto base = reinterpret_cast<std::uintptr_t>(in_.data());
-    std::uintptr_t from = (base + released_ + page - 1) / page * page;
-    std::uintptr_t to = (base + pos_) / page * page;
-    if (to > from) {
-      ::madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
-      released_ = to - base; // the page holding pos_ goes with the next step
+    const auto base = reinterpret_cast<std::uintptr_t>(in_.data());
+    const std::size_t to = (base + pos_) / page * page - base;
+    if (to > reported_) {
+      on_decoded_(in_.subspan(reported_, to - reported_));
+      reported_ = to;
     }
   }
 
@@ -190,8 +191,8 @@ private:
   std::span<const std::uint8_t> in_;
   std::size_t pos_ = 0;
   const std::string &name_;
-  bool release_ = false;
-  std::size_t released_ = 0; // input before this offset was given back (release_consumed)
+  const SnapshotProgress &on_decoded_;
+  std::size_t reported_ = 0; // input before this offset was given to on_decoded_
 };
 
 // --- the parts of a signature, each with its writer and its checking reader ---
@@ -798,7 +799,20 @@ std::vector<std::uint8_t> write_signature_snapshot(const SignatureSet &set) {
 
 SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name,
                                      SnapshotBytes disposal) {
-  Reader r(bytes, name, disposal);
+  if (disposal == SnapshotBytes::kept)
+    return read_signature_snapshot(bytes, name, SnapshotProgress{});
+  return read_signature_snapshot(bytes, name, [](std::span<const std::uint8_t> done) {
+    static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+    const auto from = (reinterpret_cast<std::uintptr_t>(done.data()) + page - 1) / page * page;
+    const auto to = (reinterpret_cast<std::uintptr_t>(done.data()) + done.size()) / page * page;
+    if (to > from)
+      ::madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
+  });
+}
+
+SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name,
+                                     const SnapshotProgress &on_decoded) {
+  Reader r(bytes, name, on_decoded);
   char magic[sizeof kMagic];
   r.raw(magic, sizeof magic, "header");
   if (std::memcmp(magic, kMagic, sizeof magic) != 0)

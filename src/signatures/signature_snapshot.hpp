@@ -24,6 +24,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -45,6 +46,13 @@ enum class SnapshotBytes : std::uint8_t { kept, release_as_read };
 // Throws vg::Error(name, reason) for bytes that are not a valid snapshot.
 SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name,
                                      SnapshotBytes disposal = SnapshotBytes::kept);
+// Told, while decoding, of each stretch of the input decoded since it was last told (a few MB at a
+// time, between signatures; consecutive stretches meet on page boundaries): the decoder never
+// reads those bytes again, so the caller may release them.
+using SnapshotProgress = std::function<void(std::span<const std::uint8_t> decoded)>;
+// The same, telling `on_decoded` (which may be empty) of its progress.
+SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name,
+                                     const SnapshotProgress &on_decoded);
 
 // Reads every listed file in full. Throws vg::Error for a file that cannot be read.
 SnapshotKey signature_snapshot_key(const DatabaseFileList &list);
@@ -68,12 +76,16 @@ struct LoadedSignatures {
   double key_seconds = 0;   // listing and hashing the database files
   double load_seconds = 0;  // parsing the text, or reading the snapshot (fetch + decode)
   double fetch_seconds = 0; // of load_seconds: reading the cache entry and checking its digest
-  double store_seconds = 0; // writing the snapshot after a parse
+                            // (mapped: opening and mapping it, checking its header)
+  double verify_wait_seconds = 0; // of load_seconds, mapped: waiting for the digest after decoding
+  double store_seconds = 0;       // writing the snapshot after a parse
 };
 
 // Loads `paths` as load_databases() does, through `cache` when it is not null. Cache is duck-typed
 // so that this module does not depend on the engine's CompiledCache: it needs load(key) returning
-// an optional entry with payload(), store(key, bytes), reject(key, reason) and path_for(key).
+// an optional entry with payload(), store(key, bytes), reject(key, reason) and path_for(key); if it
+// has load_mapped(key) (a pointer-like entry with payload(), release(span) and wait_verified(),
+// which rejects the entry itself on a digest mismatch), that is used instead of load().
 template <class Cache>
 LoadedSignatures load_databases_cached(const std::vector<std::string> &paths, const Cache *cache) {
   using Clock = std::chrono::steady_clock;
@@ -91,9 +103,35 @@ LoadedSignatures load_databases_cached(const std::vector<std::string> &paths, co
   SnapshotKey key = signature_snapshot_key(list);
   r.key_seconds = since(t0);
   auto t1 = Clock::now();
-  auto entry = cache->load(key);
-  r.fetch_seconds = since(t1);
-  if (entry) {
+  if constexpr (requires { cache->load_mapped(key); }) {
+    // Mapped: decoding starts at once while the entry's digest is checked on another thread, and
+    // each decoded stretch of the mapping is given back as it is passed. Nothing decoded is kept
+    // unless the digest then matches.
+    if (auto mapped = cache->load_mapped(key)) {
+      r.fetch_seconds = since(t1);
+      std::optional<SignatureSet> set;
+      try {
+        set = read_signature_snapshot(
+            mapped->payload(), cache->path_for(key).string(),
+            [&mapped](std::span<const std::uint8_t> done) { mapped->release(done); });
+      } catch (const Error &e) {
+        if (mapped->wait_verified()) // else rejected already, for its digest
+          cache->reject(key, e.reason());
+      }
+      auto t_wait = Clock::now();
+      if (set && mapped->wait_verified()) {
+        r.verify_wait_seconds = since(t_wait);
+        r.set = std::move(*set);
+        r.from_snapshot = true;
+        r.key = key;
+        r.load_seconds = since(t1);
+        return r;
+      }
+    } else {
+      r.fetch_seconds = since(t1);
+    }
+  } else if (auto entry = cache->load(key)) {
+    r.fetch_seconds = since(t1);
     try {
       // The entry is ours and only dropped after this: its decoded pages can go at once.
       r.set = read_signature_snapshot(entry->payload(), cache->path_for(key).string(),
@@ -105,8 +143,10 @@ LoadedSignatures load_databases_cached(const std::vector<std::string> &paths, co
     } catch (const Error &e) {
       cache->reject(key, e.reason());
     }
+  } else {
+    r.fetch_seconds = since(t1);
   }
-  entry.reset(); // not kept beside the text parse
+  // The entry (read or mapped) is gone here: not kept beside the text parse.
   r.set = load_database_files(list);
   r.load_seconds = since(t1);
   auto t2 = Clock::now();

@@ -237,7 +237,7 @@ TEST_F(CompiledCacheTest, DatabaseOfAnotherVectorscanVersionIsRejected) {
   Bytes file = read_file(entry);
   CacheKey key = key_in(file);
   Bytes payload(file.begin() + kCacheHeaderSize, file.end());
-  // A serialised database starts with its magic and then the 32-bit version it was built by
+  // A database image starts with its magic and then the 32-bit version it was built by
   // (major << 24 | minor << 16 | patch << 8): make it 4.9.0, and keep the cache header valid.
   ASSERT_GE(payload.size(), 8u);
   payload[4] = 0;
@@ -251,7 +251,7 @@ TEST_F(CompiledCacheTest, DatabaseOfAnotherVectorscanVersionIsRejected) {
 TEST_F(CompiledCacheTest, PayloadThatIsNoDatabaseIsRejected) {
   auto entry = cold_entry(kSetA);
   write_file(entry, make_cache_file(key_in(read_file(entry)), bytes_of("not a database at all")));
-  expect_rejected_and_recompiled(kSetA, entry, "not a serialised Vectorscan database");
+  expect_rejected_and_recompiled(kSetA, entry, "not a Vectorscan database image");
 }
 
 TEST_F(CompiledCacheTest, FileStoredUnderAnotherKeyIsRejected) {

@@ -2,7 +2,9 @@
 // went in; the flat and the per-literal constructors find the same occurrences and store their
 // compiled database under the same cache key, and that key is the documented digest of the
 // literals (so that cache entries written before the flat input still hit); an empty literal is
-// refused with its index.
+// refused with its index. A warm prefilter uses Vectorscan's database image in place from the
+// mapped entry (read-only: a write would fault), finds what the compiled one finds, survives moves
+// and the cache's end, and an image Vectorscan does not accept is rejected and recompiled.
 #include "common/digest.hpp"
 #include "engine/compiled_cache.hpp"
 #include "engine/literal_prefilter.hpp"
@@ -12,6 +14,8 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -181,6 +185,106 @@ TEST_F(LiteralPrefilterCache, PerLiteralFormHitsTheEntryOfTheFlatForm) {
   EXPECT_EQ(warm->stats().hits, 1u);
   EXPECT_EQ(warm->stats().stored, 0u);
   EXPECT_EQ(hits(nested, kText), hits(cold, kText));
+}
+
+// The payload of the only entry in `dir` and the file.
+std::pair<std::vector<std::uint8_t>, fs::path> only_entry(const fs::path &dir) {
+  std::vector<fs::path> files;
+  for (const auto &e : fs::directory_iterator(dir))
+    files.push_back(e.path());
+  EXPECT_EQ(files.size(), 1u);
+  std::ifstream in(files.at(0), std::ios::binary);
+  std::vector<std::uint8_t> b((std::istreambuf_iterator<char>(in)), {});
+  return {b, files[0]};
+}
+
+TEST_F(LiteralPrefilterCache, WarmDatabaseIsUsedInPlaceFromTheMapping) {
+  auto cold_cache = use_cache();
+  const LiteralPrefilter cold(flat_list());
+  EXPECT_FALSE(cold.mapped());
+  const Hits expected = hits(cold, kText);
+  ASSERT_FALSE(expected.empty());
+  auto warm = use_cache();
+  LiteralPrefilter p(flat_list());
+  EXPECT_TRUE(p.mapped());
+  EXPECT_EQ(warm->stats().hits, 1u);
+  EXPECT_EQ(warm->stats().rejected, 0u);
+  // The payload is what a deserialisation makes (an image whose size Vectorscan reports), not a
+  // serialised database (which hs_database_size would refuse: its header differs).
+  auto [file, path] = only_entry(dir);
+  ASSERT_GT(file.size(), kCacheHeaderSize);
+  // The mapping stays with the prefilter: the cache going away and moves change nothing.
+  set_compiled_cache(nullptr);
+  warm.reset();
+  cold_cache.reset();
+  LiteralPrefilter moved = std::move(p);
+  EXPECT_EQ(hits(moved, kText), expected);
+  // Many scans with fresh and reused scratch: the database in a read-only mapping is never
+  // written (a write would fault).
+  LiteralPrefilter::Scratch s;
+  s.prepare(moved);
+  for (int i = 0; i < 50; ++i) {
+    Hits h;
+    moved.scan(span_of(kText), s, [&](std::uint32_t id, std::size_t at) {
+      h.emplace_back(id, at);
+      return true;
+    });
+    ASSERT_EQ(h, expected);
+  }
+}
+
+TEST_F(LiteralPrefilterCache, ImageThatVectorscanRefusesIsRejectedAndRecompiled) {
+  use_cache();
+  const LiteralPrefilter cold(flat_list());
+  const Hits expected = hits(cold, kText);
+  auto [file, path] = only_entry(dir);
+  CacheKey key{};
+  std::copy_n(file.begin() + 16, key.size(), key.begin());
+  std::vector<std::uint8_t> payload(file.begin() + kCacheHeaderSize, file.end());
+  struct Case {
+    std::size_t at;
+    std::uint8_t value;
+    const char *reason;
+  };
+  // Byte 0: the database magic; bytes 4-7: the version it was built by (major << 24 | minor << 16
+  // | patch << 8), here 4.9.0. The cache header stays valid (digest recomputed): only
+  // Vectorscan's own checks can refuse these.
+  for (const Case &c : {Case{0, 0x00, "not a Vectorscan database image"},
+                        Case{7, 0x04, "compiled by another Vectorscan (4."}}) {
+    std::vector<std::uint8_t> bad = payload;
+    bad[c.at] = c.value;
+    auto bytes = make_cache_file(key, bad);
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char *>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    std::vector<std::string> notices;
+    auto c2 = std::make_shared<const CompiledCache>(
+        dir, CompiledCache::kDefaultMaxBytes,
+        [&](const std::string &line) { notices.push_back(line); });
+    set_compiled_cache(c2);
+    LiteralPrefilter p(flat_list());
+    EXPECT_FALSE(p.mapped());
+    ASSERT_EQ(notices.size(), 1u) << c.reason;
+    EXPECT_NE(notices[0].find(c.reason), std::string::npos) << notices[0];
+    EXPECT_EQ(c2->stats().rejected, 1u);
+    EXPECT_EQ(c2->stats().stored, 1u);
+    EXPECT_EQ(hits(p, kText), expected);
+  }
+  // A payload too short to hold an image.
+  auto bytes =
+      make_cache_file(key, std::vector<std::uint8_t>(payload.begin(), payload.begin() + 64));
+  std::ofstream(path, std::ios::binary | std::ios::trunc)
+      .write(reinterpret_cast<const char *>(bytes.data()),
+             static_cast<std::streamsize>(bytes.size()));
+  std::vector<std::string> notices;
+  set_compiled_cache(std::make_shared<const CompiledCache>(
+      dir, CompiledCache::kDefaultMaxBytes,
+      [&](const std::string &line) { notices.push_back(line); }));
+  LiteralPrefilter p(flat_list());
+  ASSERT_EQ(notices.size(), 1u);
+  EXPECT_NE(notices[0].find("not a Vectorscan database image (64 bytes)"), std::string::npos)
+      << notices[0];
+  EXPECT_EQ(hits(p, kText), expected);
 }
 
 } // namespace
