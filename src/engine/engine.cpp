@@ -342,7 +342,7 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   for (auto &sig : e->set_.logicals) {
     auto release_patterns = [&sig] {
       for (auto &sub : sig.subsigs) {
-        std::vector<PackedPattern>().swap(sub.patterns);
+        sub.patterns.clear();
         std::string().swap(sub.text);
       }
     };
@@ -388,7 +388,8 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
       if (sub.kind != LogicalSubsignature::Kind::body)
         continue;
       const bool anchored = sub.offset.anchored();
-      for (std::size_t p = 0; p < sub.patterns.size(); ++p) {
+      const std::size_t pattern_count = sub.patterns.size(); // moving them out empties them
+      for (std::size_t p = 0; p < pattern_count; ++p) {
         auto id = static_cast<std::uint32_t>(e->subsigs_.size());
         std::uint32_t *first = built.find(sub.patterns[p]);
         // A repeat takes its first occurrence's matcher; its atom too unless that one is anchored
@@ -416,7 +417,7 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
         else if (own_atom)
           *first = id; // later unanchored repeats take this entry's atom
       }
-      std::vector<PackedPattern>().swap(sub.patterns); // moved into matchers, or repeats
+      sub.patterns.clear(); // moved into matchers, or repeats
     }
     e->counters_ += static_cast<std::uint32_t>(sig.subsigs.size());
     if (runs_without_match)

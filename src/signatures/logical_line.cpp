@@ -1,5 +1,6 @@
 #include "signatures/logical_line.hpp"
 
+#include "common/error.hpp"
 #include "signatures/byte_compare_subsignature.hpp"
 #include "signatures/pcre_subsignature.hpp"
 
@@ -16,12 +17,21 @@ void LogicalSubsignature::set_pcre(PcreSubsignature pcre, LogicalExpression trig
   parts_ = std::make_unique<const Parts>(Parts{std::move(pcre), std::move(trigger), {}});
 }
 
+void SubsignaturePatterns::push_back(PackedPattern p) {
+  if (p.empty())
+    throw Error("subsignature", "empty body pattern");
+  const std::size_t n = size();
+  if (n == kMax)
+    throw Error("subsignature", "more than " + std::to_string(kMax) + " body patterns");
+  p_[n] = std::move(p);
+}
+
 void LogicalSubsignature::set_byte_compare(ByteCompareSubsignature byte_compare) {
   parts_ = std::make_unique<const Parts>(Parts{{}, {}, std::move(byte_compare)});
 }
 
 // Every member is listed here: a new one must be copied too (the size check below fails first).
-static_assert(sizeof(LogicalSubsignature) == 96, "copy a new member in the copy constructor");
+static_assert(sizeof(LogicalSubsignature) == 88, "copy a new member in the copy constructor");
 LogicalSubsignature::LogicalSubsignature(const LogicalSubsignature &o)
     : kind(o.kind), options(o.options), offset(o.offset), text(o.text), patterns(o.patterns),
       parts_(o.parts_ ? std::make_unique<const Parts>(*o.parts_) : nullptr) {}
@@ -116,7 +126,6 @@ std::string parse_body(std::string_view field, LogicalSubsignature &out) {
   auto body = parse_body_pattern(hex, out.options);
   if (!body.ok())
     return "bad hex signature: " + body.error;
-  out.patterns.reserve(body.patterns.size());
   for (const auto &p : body.patterns)
     out.patterns.push_back(PackedPattern::pack(p));
   return {};

@@ -27,16 +27,40 @@
 
 namespace vg {
 
+// The packed patterns of a body subsignature: one, or two for ::wa. Held inline (16 bytes, no
+// allocation of its own): size() counts the leading non-empty patterns, so push_back() refuses an
+// empty pattern (no body pattern is empty) and a third one.
+class SubsignaturePatterns {
+public:
+  static constexpr std::size_t kMax = 2;
+  std::size_t size() const { return p_[0].empty() ? 0 : p_[1].empty() ? 1 : 2; }
+  bool empty() const { return p_[0].empty(); }
+  const PackedPattern &operator[](std::size_t i) const { return p_[i]; }
+  // Mutable access (the engine moves the patterns into its matchers: take size() first).
+  PackedPattern &operator[](std::size_t i) { return p_[i]; }
+  const PackedPattern *begin() const { return p_; }
+  const PackedPattern *end() const { return p_ + size(); }
+  void push_back(PackedPattern p);
+  void clear() { *this = SubsignaturePatterns(); }
+  friend bool operator==(const SubsignaturePatterns &a, const SubsignaturePatterns &b) {
+    return a.p_[0] == b.p_[0] && a.p_[1] == b.p_[1];
+  }
+
+private:
+  PackedPattern p_[kMax];
+};
+
 // Real databases hold hundreds of thousands of subsignatures, nearly all of them body ones: the
 // PCRE and byte-compare parts live in a separate allocation (behind one pointer) that only those
-// kinds have, so a body subsignature costs 96 bytes plus its text and pattern. A copy copies it.
+// kinds have, so a body subsignature costs 88 bytes plus its text and packed patterns. A copy
+// copies it.
 struct LogicalSubsignature {
   enum class Kind : std::uint8_t { body, pcre, byte_compare, macro, fuzzy_image };
   Kind kind = Kind::body;
-  BodyPatternOptions options;          // body
-  OffsetSpec offset;                   // body
-  std::string text;                    // the field as written
-  std::vector<PackedPattern> patterns; // body: one, or two for ::wa (wide first); packed
+  BodyPatternOptions options;    // body
+  OffsetSpec offset;             // body
+  std::string text;              // the field as written
+  SubsignaturePatterns patterns; // body: one, or two for ::wa (wide first)
 
   // pcre (parse_pcre_subsignature), and its trigger over earlier subsignatures; empty otherwise.
   const PcreSubsignature &pcre() const { return parts().pcre; }

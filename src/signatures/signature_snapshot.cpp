@@ -636,12 +636,12 @@ LogicalSubsignature get_subsig(Reader &r, std::size_t index,
   s.text = r.str("subsignature text");
   s.options = get_options(r);
   s.offset = get_offset(r);
-  s.patterns.resize(r.count("subsignature patterns", 6));
-  if (s.kind == Kind::body ? s.patterns.empty() || s.patterns.size() > 2 : !s.patterns.empty())
-    r.fail("subsignature " + std::to_string(index) + " with " + std::to_string(s.patterns.size()) +
+  const std::size_t patterns = r.count("subsignature patterns", 6);
+  if (s.kind == Kind::body ? patterns == 0 || patterns > SubsignaturePatterns::kMax : patterns != 0)
+    r.fail("subsignature " + std::to_string(index) + " with " + std::to_string(patterns) +
            " patterns");
-  for (auto &p : s.patterns)
-    p = get_pattern(r);
+  for (std::size_t i = 0; i < patterns; ++i)
+    s.patterns.push_back(get_pattern(r)); // not empty: get_pattern refuses that
   if (s.kind == Kind::pcre) {
     PcreSubsignature p;
     p.offset = get_offset(r);

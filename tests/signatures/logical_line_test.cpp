@@ -52,6 +52,33 @@ TEST(LdbLine, Modifiers) {
   EXPECT_NE(error_of("M;Target:0;0;41424344::x").find("modifier"), std::string::npos);
 }
 
+// The ::wa patterns are the wide and the plain form, in that order, held inline; a third or an
+// empty pattern is refused.
+TEST(LdbLine, SubsignaturePatternsHoldOneOrTwo) {
+  auto s = parse_ok("M;Target:0;0;41424344::wa");
+  const SubsignaturePatterns &p = s.subsigs[0].patterns;
+  ASSERT_EQ(p.size(), 2u);
+  auto wide = parse_body_pattern("41424344", BodyPatternOptions{false, true, false, false});
+  ASSERT_TRUE(wide.ok()) << wide.error;
+  EXPECT_TRUE(p[0].unpack() == wide.patterns[0]);
+  EXPECT_TRUE(p[1].unpack() == parse_body_pattern("41424344").pattern);
+  std::size_t seen = 0;
+  for (const auto &x : p)
+    seen += !x.empty();
+  EXPECT_EQ(seen, 2u);
+  SubsignaturePatterns copy = p;
+  EXPECT_TRUE(copy == p);
+  EXPECT_THROW(copy.push_back(p[0]), Error);
+  copy.clear();
+  EXPECT_TRUE(copy.empty());
+  EXPECT_FALSE(copy == p);
+  EXPECT_THROW(copy.push_back(PackedPattern()), Error);
+  copy.push_back(p[1]);
+  EXPECT_EQ(copy.size(), 1u);
+  EXPECT_TRUE(copy[0] == p[1]);
+  EXPECT_EQ(sizeof(SubsignaturePatterns), 2 * sizeof(void *));
+}
+
 TEST(LdbLine, FiveColonPartsKeepOnlyTheFirstAsClamavDoes) {
   // main.ldb holds "hex::i*hex::i*hex::i": ClamAV keeps the first hex without its modifiers.
   auto s = parse_ok("V;Engine:81-255,Target:7;0;706f7765::i*5773::i*4465::i");
