@@ -450,31 +450,37 @@ CompiledForm compile_form(const BodyPattern &pattern) {
 // The packed pattern; the unpacked pattern and its minimum length, made when first needed (to
 // choose atoms on a cold build, or to verify), and its compiled form, made on the first search:
 // most patterns of a large database are never verified, and the unpacked pattern and the form are
-// each several times as large as the packed one.
+// each several times as large as the packed one. Until then a matcher's shared block holds the
+// packed pattern, a once flag and a null pointer (~48 bytes with the reference counts).
 struct BodyMatcher::Compiled {
   PackedPattern packed;
-  const BodyPattern &pattern() const {
-    std::call_once(unpack_once_, [this] {
-      pattern_ = packed.unpack();
-      for (const auto &el : pattern_.elements)
-        min_len_ = sat_add(min_len_, element_span(el).first);
-    });
-    return pattern_;
-  }
-  std::uint64_t min_len() const {
-    pattern();
-    return min_len_;
-  }
+  const BodyPattern &pattern() const { return unpacked().pattern; }
+  std::uint64_t min_len() const { return unpacked().min_len; }
   const CompiledForm &form() const {
-    std::call_once(form_once_, [this] { form_ = compile_form(pattern()); });
-    return form_;
+    const Unpacked &u = unpacked();
+    std::call_once(u.form_once, [&u] { u.form = compile_form(u.pattern); });
+    return u.form;
   }
 
 private:
-  mutable std::once_flag unpack_once_, form_once_;
-  mutable BodyPattern pattern_;
-  mutable std::uint64_t min_len_ = 0;
-  mutable CompiledForm form_;
+  struct Unpacked {
+    BodyPattern pattern;
+    std::uint64_t min_len = 0;
+    mutable std::once_flag form_once;
+    mutable CompiledForm form;
+  };
+  const Unpacked &unpacked() const {
+    std::call_once(unpack_once_, [this] {
+      auto u = std::make_unique<Unpacked>();
+      u->pattern = packed.unpack();
+      for (const auto &el : u->pattern.elements)
+        u->min_len = sat_add(u->min_len, element_span(el).first);
+      unpacked_ = std::move(u);
+    });
+    return *unpacked_;
+  }
+  mutable std::once_flag unpack_once_;
+  mutable std::unique_ptr<const Unpacked> unpacked_;
 };
 
 BodyMatcher::BodyMatcher(PackedPattern pattern) {
