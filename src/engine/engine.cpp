@@ -417,7 +417,8 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
         else if (own_atom)
           *first = id; // later unanchored repeats take this entry's atom
       }
-      sub.patterns.clear(); // moved into matchers, or repeats
+      sub.patterns.clear();         // moved into matchers, or repeats
+      std::string().swap(sub.text); // the scan does not read it
     }
     e->counters_ += static_cast<std::uint32_t>(sig.subsigs.size());
     if (runs_without_match)
@@ -533,7 +534,7 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   // Vectorscan compile made it ~40% slower (glibc's allocator then walks fragmented free lists).
   const auto t_cleanup = Clock::now();
   built = FirstOccurrences(0);
-  for (auto &sig : e->set_.logicals) // the texts keyed `built`; the scan does not read them
+  for (auto &sig : e->set_.logicals) // the other subsignatures' texts; the scan does not read them
     for (auto &sub : sig.subsigs)
       std::string().swap(sub.text);
   st.cleanup_seconds = seconds_since(t_cleanup);
