@@ -341,10 +341,8 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   placement.reserve(patterns);
   for (auto &sig : e->set_.logicals) {
     auto release_patterns = [&sig] {
-      for (auto &sub : sig.subsigs) {
+      for (auto &sub : sig.subsigs)
         sub.patterns.clear();
-        std::string().swap(sub.text);
-      }
     };
     if (!subsigs_evaluable(sig) || !tdb_evaluable(sig.tdb)) {
       ++st.logical_not_evaluable; // never fires: see logical_signature.hpp
@@ -417,8 +415,7 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
         else if (own_atom)
           *first = id; // later unanchored repeats take this entry's atom
       }
-      sub.patterns.clear();         // moved into matchers, or repeats
-      std::string().swap(sub.text); // the scan does not read it
+      sub.patterns.clear(); // moved into matchers, or repeats
     }
     e->counters_ += static_cast<std::uint32_t>(sig.subsigs.size());
     if (runs_without_match)
@@ -534,9 +531,6 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   // Vectorscan compile made it ~40% slower (glibc's allocator then walks fragmented free lists).
   const auto t_cleanup = Clock::now();
   built = FirstOccurrences(0);
-  for (auto &sig : e->set_.logicals) // the other subsignatures' texts; the scan does not read them
-    for (auto &sub : sig.subsigs)
-      std::string().swap(sub.text);
   st.cleanup_seconds = seconds_since(t_cleanup);
   st.build_seconds = seconds_since(t_build);
   return e;

@@ -31,9 +31,9 @@ void LogicalSubsignature::set_byte_compare(ByteCompareSubsignature byte_compare)
 }
 
 // Every member is listed here: a new one must be copied too (the size check below fails first).
-static_assert(sizeof(LogicalSubsignature) == 88, "copy a new member in the copy constructor");
+static_assert(sizeof(LogicalSubsignature) == 56, "copy a new member in the copy constructor");
 LogicalSubsignature::LogicalSubsignature(const LogicalSubsignature &o)
-    : kind(o.kind), options(o.options), offset(o.offset), text(o.text), patterns(o.patterns),
+    : kind(o.kind), options(o.options), offset(o.offset), patterns(o.patterns),
       parts_(o.parts_ ? std::make_unique<const Parts>(*o.parts_) : nullptr) {}
 
 LogicalSubsignature &LogicalSubsignature::operator=(const LogicalSubsignature &o) {
@@ -137,7 +137,6 @@ std::string parse_ldb_subsignature(std::string_view field, std::size_t index,
                                    LogicalSubsignature &out) {
   using Kind = LogicalSubsignature::Kind;
   out = LogicalSubsignature();
-  out.text = std::string(field);
   if (field.empty())
     return "empty subsignature";
   if (field[0] == '$') {

@@ -52,14 +52,14 @@ private:
 
 // Real databases hold hundreds of thousands of subsignatures, nearly all of them body ones: the
 // PCRE and byte-compare parts live in a separate allocation (behind one pointer) that only those
-// kinds have, so a body subsignature costs 88 bytes plus its text and packed patterns. A copy
-// copies it.
+// kinds have, so a body subsignature costs 56 bytes plus its packed patterns. A copy copies it.
+// The field's text is not kept: nothing reads it once parsed (the engine shares repeated patterns
+// by their packed bytes), and it was a tenth of a full database's decoded set.
 struct LogicalSubsignature {
   enum class Kind : std::uint8_t { body, pcre, byte_compare, macro, fuzzy_image };
   Kind kind = Kind::body;
   BodyPatternOptions options;    // body
   OffsetSpec offset;             // body
-  std::string text;              // the field as written
   SubsignaturePatterns patterns; // body: one, or two for ::wa (wide first)
 
   // pcre (parse_pcre_subsignature), and its trigger over earlier subsignatures; empty otherwise.

@@ -610,7 +610,6 @@ void put_expression(Writer &w, const LogicalExpression &e) {
 void put(Writer &w, const LogicalSubsignature &s) {
   using Kind = LogicalSubsignature::Kind;
   w.en(s.kind);
-  w.str(s.text);
   put(w, s.options);
   put(w, s.offset);
   w.count(s.patterns.size());
@@ -633,7 +632,6 @@ LogicalSubsignature get_subsig(Reader &r, std::size_t index,
   using Kind = LogicalSubsignature::Kind;
   LogicalSubsignature s;
   s.kind = r.en(Kind::fuzzy_image, "subsignature kind");
-  s.text = r.str("subsignature text");
   s.options = get_options(r);
   s.offset = get_offset(r);
   const std::size_t patterns = r.count("subsignature patterns", 6);

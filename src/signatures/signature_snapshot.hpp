@@ -32,7 +32,7 @@
 
 namespace vg {
 
-inline constexpr std::uint32_t kSignatureSnapshotVersion = 2; // 2: body patterns packed
+inline constexpr std::uint32_t kSignatureSnapshotVersion = 3; // 2: body patterns packed; 3: no subsignature texts
 
 using SnapshotKey = std::array<std::uint8_t, 32>;
 

@@ -291,20 +291,21 @@ TEST(LogicalConditions, TypeNames) {
 namespace vg {
 namespace {
 
-// Repeated subsignature texts share one matcher and atom. A set read back from a snapshot is
-// untrusted: equal texts with different offsets (here an anchored first occurrence and an
-// unanchored repeat) must be built apart, not crash the build or borrow another pattern's atom.
-TEST(LogicalEngine, EqualTextsOfDifferentShapeAreBuiltApart) {
+// Repeated subsignature patterns share one matcher; the atom too, unless the first occurrence is
+// anchored (and has none) while the repeat is not. Here the same bytes are anchored at 0 (first)
+// and searched anywhere (repeat): the repeat must still be found away from offset 0, and the
+// anchored one only at 0.
+TEST(LogicalEngine, EqualPatternsOfDifferentAnchoringAreFoundEachWhereItMay) {
   SignatureSet set;
-  load_database_text(set, "t.ldb", "L.X;Target:0;0&1;0:41424344;*:45464748\n", true);
+  load_database_text(set, "t.ldb", "L.X;Target:0;0&1;0:41424344;*:41424344\n", true);
   ASSERT_EQ(set.logicals.size(), 1u);
   ASSERT_EQ(set.logicals[0].subsigs.size(), 2u);
-  set.logicals[0].subsigs[1].text = set.logicals[0].subsigs[0].text;
+  ASSERT_TRUE(set.logicals[0].subsigs[0].patterns == set.logicals[0].subsigs[1].patterns);
   auto e = Engine::build(std::move(set));
-  std::string data =
-      std::string("ABCD\x7f\x01\x02\x03\xfe\xff", 10) + "..EFGH.." + std::string(8, '\0');
-  EXPECT_EQ(names(*e, data), std::set<std::string>{"L.X"});
-  EXPECT_FALSE(fires(*e, data.substr(0, 10) + std::string(8, '\0'))); // no EFGH: 1 does not hold
+  const std::string tail = "\x7f\x01\x02\x03\xfe\xff" + std::string(8, '\0');
+  EXPECT_EQ(names(*e, "ABCD" + tail), std::set<std::string>{"L.X"}); // both at 0
+  EXPECT_EQ(names(*e, "ABCD.." + tail + "ABCD"), std::set<std::string>{"L.X"});
+  EXPECT_FALSE(fires(*e, ".ABCD" + tail + "ABCD")); // 0 does not hold: not at offset 0
 }
 
 } // namespace

@@ -90,7 +90,6 @@ TEST(LdbLine, OtherSubsignatureKinds) {
   auto s = parse_ok("K;Engine:81-255,Target:0;0&1&2&3&4;41424344;0/abc/i;"
                     "0(>>5#hb2#=0x4142);${1-2}3$;fuzzy_img#0123456789abcdef");
   EXPECT_EQ(s.subsigs[1].kind, LogicalSubsignature::Kind::pcre);
-  EXPECT_EQ(s.subsigs[1].text, "0/abc/i");
   EXPECT_EQ(s.subsigs[1].pcre().regex, "abc");
   EXPECT_TRUE(s.subsigs[1].pcre().flags.caseless);
   EXPECT_EQ(s.subsigs[2].byte_compare().trigger, 0u);
@@ -99,7 +98,9 @@ TEST(LdbLine, OtherSubsignatureKinds) {
   EXPECT_EQ(s.subsigs[4].kind, LogicalSubsignature::Kind::fuzzy_image);
   // A ';' inside a PCRE regex does not split fields.
   auto p = parse_ok("P;Engine:81-255,Target:0;0&1;41424344;0/a;b/");
-  EXPECT_EQ(p.subsigs[1].text, "0/a;b/");
+  ASSERT_EQ(p.subsigs.size(), 2u);
+  EXPECT_EQ(p.subsigs[1].kind, LogicalSubsignature::Kind::pcre);
+  EXPECT_EQ(p.subsigs[1].pcre().regex, "a;b");
 }
 
 // The PCRE and byte-compare parts are owned by their subsignature: a copy (or an assignment)
