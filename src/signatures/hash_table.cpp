@@ -17,7 +17,29 @@ template <typename E> void sort_table(std::vector<E> &t) {
 }
 } // namespace
 
+void HashTable::own() {
+  if (!keep_)
+    return;
+  md5_.assign(md5_view_.begin(), md5_view_.end());
+  sha1_.assign(sha1_view_.begin(), sha1_view_.end());
+  sha256_.assign(sha256_view_.begin(), sha256_view_.end());
+  names_.assign(names_view_);
+  md5_view_ = {};
+  sha1_view_ = {};
+  sha256_view_ = {};
+  names_view_ = {};
+  keep_.reset();
+}
+
+bool operator==(const HashTable &a, const HashTable &b) {
+  return std::ranges::equal(a.md5(), b.md5()) && std::ranges::equal(a.sha1(), b.sha1()) &&
+         std::ranges::equal(a.sha256(), b.sha256()) && a.names() == b.names() &&
+         a.name_offsets_ == b.name_offsets_ && a.lines_ == b.lines_ &&
+         a.databases_ == b.databases_ && a.count_ == b.count_;
+}
+
 void HashTable::add(const HashSignature &s, std::string_view suffix) {
+  own();
   auto id = static_cast<std::uint32_t>(lines_.size());
   name_offsets_.push_back(static_cast<std::uint32_t>(names_.size()));
   names_ += s.name;
@@ -41,6 +63,7 @@ void HashTable::add(const HashSignature &s, std::string_view suffix) {
 }
 
 void HashTable::reserve(std::size_t more, std::size_t name_bytes) {
+  own();
   // The algorithm of each line is not known yet: MD5 is by far the most common in real databases.
   md5_.reserve(md5_.size() + more);
   lines_.reserve(lines_.size() + more);
@@ -49,6 +72,8 @@ void HashTable::reserve(std::size_t more, std::size_t name_bytes) {
 }
 
 void HashTable::finish() {
+  if (keep_)
+    return; // borrowed tables were checked sorted when read
   sort_table(md5_);
   sort_table(sha1_);
   sort_table(sha256_);
@@ -73,12 +98,12 @@ SigOrigin HashTable::origin(std::uint32_t sig) const {
 
 std::string_view HashTable::name(std::uint32_t sig) const {
   std::uint32_t end = sig + 1 < name_offsets_.size() ? name_offsets_[sig + 1]
-                                                     : static_cast<std::uint32_t>(names_.size());
-  return std::string_view(names_).substr(name_offsets_[sig], end - name_offsets_[sig]);
+                                                     : static_cast<std::uint32_t>(names().size());
+  return names().substr(name_offsets_[sig], end - name_offsets_[sig]);
 }
 
 template <std::size_t N>
-bool HashTable::has_size(const std::vector<Entry<N>> &table, std::uint64_t size) {
+bool HashTable::has_size(std::span<const Entry<N>> table, std::uint64_t size) {
   if (table.empty())
     return false;
   if (table.back().size() == HashSignature::kAnySize)
@@ -90,17 +115,17 @@ bool HashTable::has_size(const std::vector<Entry<N>> &table, std::uint64_t size)
 
 HashMask HashTable::needs(std::uint64_t size) const {
   HashMask m = 0;
-  if (has_size(md5_, size))
+  if (has_size(md5(), size))
     m |= hash_bit(HashAlgo::md5);
-  if (has_size(sha1_, size))
+  if (has_size(sha1(), size))
     m |= hash_bit(HashAlgo::sha1);
-  if (has_size(sha256_, size))
+  if (has_size(sha256(), size))
     m |= hash_bit(HashAlgo::sha256);
   return m;
 }
 
 template <std::size_t N>
-void HashTable::lookup_in(const std::vector<Entry<N>> &table, std::uint64_t size, const Digest &d,
+void HashTable::lookup_in(std::span<const Entry<N>> table, std::uint64_t size, const Digest &d,
                           const HashTable &self, std::vector<Hit> &out) {
   std::array<std::uint8_t, N> want;
   std::memcpy(want.data(), d.b.data(), N);
@@ -120,11 +145,11 @@ void HashTable::lookup_in(const std::vector<Entry<N>> &table, std::uint64_t size
 
 void HashTable::lookup(std::uint64_t size, const Digests &d, std::vector<Hit> &out) const {
   if (d.md5 && d.md5->len == 16)
-    lookup_in(md5_, size, *d.md5, *this, out);
+    lookup_in(md5(), size, *d.md5, *this, out);
   if (d.sha1 && d.sha1->len == 20)
-    lookup_in(sha1_, size, *d.sha1, *this, out);
+    lookup_in(sha1(), size, *d.sha1, *this, out);
   if (d.sha256 && d.sha256->len == 32)
-    lookup_in(sha256_, size, *d.sha256, *this, out);
+    lookup_in(sha256(), size, *d.sha256, *this, out);
 }
 
 } // namespace vg

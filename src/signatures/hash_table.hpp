@@ -8,12 +8,17 @@
 // searched in place for needs() too (no separate size list); names live in one arena and origins
 // are a line per signature plus one record per run of signatures from the same database, so a
 // table of hundreds of thousands of signatures costs about 50-75 bytes each, its name included.
+// A table read from a mapped signature snapshot borrows its entries and names from the mapping
+// (kept alive by the table, shared by its copies): only the pages a lookup touches are resident.
+// It is equal to the same table built by add(); an add() or reserve() on it copies it first.
 #pragma once
 #include "common/digest.hpp"
 #include "signatures/sig_origin.hpp"
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -49,8 +54,11 @@ public:
   void lookup(std::uint64_t size, const Digests &d, std::vector<Hit> &out) const;
   bool empty() const { return count_ == 0; }
   std::size_t size() const { return count_; }
-  // Same signatures in the same order (a loaded set and its snapshot read back compare equal).
-  friend bool operator==(const HashTable &, const HashTable &) = default;
+  // Same signatures in the same order (a loaded set and its snapshot read back compare equal),
+  // whether owned or borrowed.
+  friend bool operator==(const HashTable &a, const HashTable &b);
+  // Whether the entries and names are borrowed from a snapshot's bytes (for tests).
+  bool borrowed() const { return keep_ != nullptr; }
 
 private:
   friend struct SignatureSnapshotAccess; // signature_snapshot.cpp writes and reads the tables
@@ -81,10 +89,16 @@ private:
   };
   // Whether `table` (sorted) holds a signature for `size` or for any size (`*` sorts last).
   template <std::size_t N>
-  static bool has_size(const std::vector<Entry<N>> &table, std::uint64_t size);
+  static bool has_size(std::span<const Entry<N>> table, std::uint64_t size);
   template <std::size_t N>
-  static void lookup_in(const std::vector<Entry<N>> &table, std::uint64_t size, const Digest &d,
+  static void lookup_in(std::span<const Entry<N>> table, std::uint64_t size, const Digest &d,
                         const HashTable &self, std::vector<Hit> &out);
+  // The tables in use: the borrowed ones while keep_ is set, else the vectors.
+  std::span<const Entry<16>> md5() const { return keep_ ? md5_view_ : md5_; }
+  std::span<const Entry<20>> sha1() const { return keep_ ? sha1_view_ : sha1_; }
+  std::span<const Entry<32>> sha256() const { return keep_ ? sha256_view_ : sha256_; }
+  std::string_view names() const { return keep_ ? names_view_ : std::string_view(names_); }
+  void own(); // copies borrowed entries and names into the vectors, and stops borrowing
   std::string_view name(std::uint32_t sig) const;
   SigOrigin origin(std::uint32_t sig) const;
   void add_origin(const SigOrigin &origin); // of the signature added last
@@ -97,6 +111,13 @@ private:
   std::vector<std::uint32_t> lines_;        // line of signature i in its database
   std::vector<DatabaseRun> databases_; // by first, ascending; a new run where the database changes
   std::size_t count_ = 0;
+  // Borrowed from a snapshot (see get_hash_table in signature_snapshot.cpp): the bytes stay valid
+  // and unchanged while keep_ lives.
+  std::span<const Entry<16>> md5_view_;
+  std::span<const Entry<20>> sha1_view_;
+  std::span<const Entry<32>> sha256_view_;
+  std::string_view names_view_;
+  std::shared_ptr<const void> keep_;
 };
 
 } // namespace vg

@@ -41,6 +41,15 @@ public:
   explicit Writer(bool counting = false) : counting_(counting) {}
   std::vector<std::uint8_t> out;
   std::size_t counted() const { return counted_; }
+  std::size_t pos() const { return counting_ ? counted_ : out.size(); }
+  // Zero bytes up to the next multiple of `align` from the snapshot's start, after a u8 telling
+  // how many: what follows can be used in place from a suitably aligned copy of the snapshot.
+  void pad_to(std::size_t align) {
+    const auto n = static_cast<std::uint8_t>((align - (pos() + 1) % align) % align);
+    u8(n);
+    for (std::uint8_t i = 0; i < n; ++i)
+      u8(0);
+  }
 
   void raw(const void *p, std::size_t n) {
     if (counting_) {
@@ -86,8 +95,26 @@ private:
 class Reader {
 public:
   Reader(std::span<const std::uint8_t> in, const std::string &name,
-         const SnapshotProgress &on_decoded)
-      : in_(in), name_(name), on_decoded_(on_decoded) {}
+         const SnapshotProgress &on_decoded, std::shared_ptr<const void> keep = {})
+      : in_(in), name_(name), on_decoded_(on_decoded),
+        keep_(reinterpret_cast<std::uintptr_t>(in.data()) % kInPlaceAlign == 0 ? std::move(keep)
+                                                                               : nullptr) {}
+
+  // Parts padded to their alignment (at most kInPlaceAlign) from the input's start can be used in
+  // place when the input starts that aligned.
+  static constexpr std::size_t kInPlaceAlign = 16;
+  // What keeps the input valid and unchanged after decoding; null when nothing does or the input
+  // is not aligned: then what the set keeps is copied.
+  const std::shared_ptr<const void> &keep() const { return keep_; }
+  // Skips what Writer::pad_to wrote (at most align - 1 zero bytes).
+  void skip_pad(std::size_t align, const char *what) {
+    const std::uint8_t n = u8(what);
+    if (n >= align || (pos_ + n) % align != 0) [[unlikely]]
+      fail_value("padding of", n, what);
+    for (auto b : take(n, what))
+      if (b != 0) [[unlikely]]
+        fail_value("padding byte of", b, what);
+  }
 
   // Tells on_decoded of the input decoded since it was last told, once a few MB have gathered,
   // in stretches that end on a page boundary (the page holding pos_ goes with the next one), so
@@ -193,6 +220,7 @@ private:
   const std::string &name_;
   const SnapshotProgress &on_decoded_;
   std::size_t reported_ = 0; // input before this offset was given to on_decoded_
+  std::shared_ptr<const void> keep_;
 };
 
 // --- the parts of a signature, each with its writer and its checking reader ---
@@ -408,8 +436,10 @@ CdbRange get_cdb_range(Reader &r) {
 
 // Reaches the private parts of HashTable and LogicalExpression (friend of both).
 struct SignatureSnapshotAccess {
-  template <std::size_t N> static void put_entries(Writer &w, const auto &table) {
+  template <std::size_t N>
+  static void put_entries(Writer &w, std::span<const HashTable::Entry<N>> table) {
     w.count(table.size());
+    w.pad_to(alignof(HashTable::Entry<N>));
     for (const auto &e : table) {
       w.num(e.size());
       w.raw(e.digest.data(), N);
@@ -417,15 +447,30 @@ struct SignatureSnapshotAccess {
     }
   }
   template <std::size_t N>
-  static void get_entries(Reader &r, auto &table, std::uint64_t signatures, std::uint64_t &seen) {
+  static void get_entries(Reader &r, std::vector<HashTable::Entry<N>> &owned,
+                          std::span<const HashTable::Entry<N>> &view, std::uint64_t signatures,
+                          std::uint64_t &seen) {
     // The stored record (u64 size, digest, u32 signature) is the entry's own layout on a
-    // little-endian machine (size as two 32-bit words, low first; no padding): one copy for the
-    // table, then every entry checked.
+    // little-endian machine (size as two 32-bit words, low first; no padding), placed at a
+    // multiple of its alignment from the snapshot's start: borrowed in place when the input is
+    // kept and aligned, else one copy; then every entry checked.
     using Entry = HashTable::Entry<N>;
     static_assert(sizeof(Entry) == 12 + N && std::is_trivially_copyable_v<Entry>);
     static_assert(std::endian::native == std::endian::little);
-    table.resize(r.count("hash entries", sizeof(Entry)));
-    r.raw(table.data(), table.size() * sizeof(Entry), "hash entries");
+    const std::size_t n = r.count("hash entries", sizeof(Entry));
+    r.skip_pad(alignof(Entry), "hash entries");
+    static_assert(alignof(Entry) <= Reader::kInPlaceAlign);
+    auto bytes = r.take(n * sizeof(Entry), "hash entries");
+    std::span<const Entry> table;
+    if (r.keep()) {
+      view = std::span<const Entry>(reinterpret_cast<const Entry *>(bytes.data()), n);
+      table = view;
+    } else {
+      owned.resize(n);
+      if (n)
+        std::memcpy(owned.data(), bytes.data(), bytes.size());
+      table = owned;
+    }
     for (std::size_t i = 0; i < table.size(); ++i) {
       if (table[i].sig >= signatures)
         r.fail("hash entry names signature " + std::to_string(table[i].sig) + " of " +
@@ -436,34 +481,42 @@ struct SignatureSnapshotAccess {
     seen += table.size();
   }
   static void put(Writer &w, const HashTable &t) {
-    w.str(t.names_);
+    w.str(t.names());
     w.count(t.name_offsets_.size());
     for (std::size_t i = 0; i < t.name_offsets_.size(); ++i) {
       w.num(t.name_offsets_[i]);
       vg::put(w, t.origin(static_cast<std::uint32_t>(i)));
     }
-    put_entries<16>(w, t.md5_);
-    put_entries<20>(w, t.sha1_);
-    put_entries<32>(w, t.sha256_);
+    put_entries<16>(w, t.md5());
+    put_entries<20>(w, t.sha1());
+    put_entries<32>(w, t.sha256());
   }
   static HashTable get_hash_table(Reader &r, std::size_t databases) {
     HashTable t;
-    t.names_ = r.str("hash names");
+    {
+      const std::size_t bytes = r.count("hash names");
+      auto names = r.take(bytes, "hash names");
+      if (r.keep())
+        t.names_view_ = std::string_view(reinterpret_cast<const char *>(names.data()), bytes);
+      else
+        t.names_.assign(reinterpret_cast<const char *>(names.data()), bytes);
+    }
+    const std::string_view names = r.keep() ? t.names_view_ : std::string_view(t.names_);
     std::size_t n = r.count("hash signatures", 12);
     t.name_offsets_.resize(n);
     t.lines_.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
       t.name_offsets_[i] = r.num<std::uint32_t>("hash name offset");
-      if (t.name_offsets_[i] > t.names_.size() ||
-          (i && t.name_offsets_[i] < t.name_offsets_[i - 1]))
+      if (t.name_offsets_[i] > names.size() || (i && t.name_offsets_[i] < t.name_offsets_[i - 1]))
         r.fail("hash name offset out of order or beyond the names");
       t.add_origin(get_origin(r, databases));
     }
     t.databases_.shrink_to_fit();
     std::uint64_t seen = 0;
-    get_entries<16>(r, t.md5_, n, seen);
-    get_entries<20>(r, t.sha1_, n, seen);
-    get_entries<32>(r, t.sha256_, n, seen);
+    get_entries<16>(r, t.md5_, t.md5_view_, n, seen);
+    get_entries<20>(r, t.sha1_, t.sha1_view_, n, seen);
+    get_entries<32>(r, t.sha256_, t.sha256_view_, n, seen);
+    t.keep_ = r.keep(); // null: the vectors were filled
     if (seen != n)
       r.fail(std::to_string(seen) + " hash entries for " + std::to_string(n) + " signatures");
     t.count_ = n;
@@ -809,8 +862,9 @@ SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const 
 }
 
 SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name,
-                                     const SnapshotProgress &on_decoded) {
-  Reader r(bytes, name, on_decoded);
+                                     const SnapshotProgress &on_decoded,
+                                     std::shared_ptr<const void> keep) {
+  Reader r(bytes, name, on_decoded, std::move(keep));
   char magic[sizeof kMagic];
   r.raw(magic, sizeof magic, "header");
   if (std::memcmp(magic, kMagic, sizeof magic) != 0)

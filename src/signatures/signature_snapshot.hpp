@@ -32,7 +32,9 @@
 
 namespace vg {
 
-inline constexpr std::uint32_t kSignatureSnapshotVersion = 3; // 2: body patterns packed; 3: no subsignature texts
+inline constexpr std::uint32_t kSignatureSnapshotVersion =
+    4; // 2: body patterns packed; 3: no subsignature texts;
+       // 4: hash entries aligned
 
 using SnapshotKey = std::array<std::uint8_t, 32>;
 
@@ -50,9 +52,14 @@ SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const 
 // time, between signatures; consecutive stretches meet on page boundaries): the decoder never
 // reads those bytes again, so the caller may release them.
 using SnapshotProgress = std::function<void(std::span<const std::uint8_t> decoded)>;
-// The same, telling `on_decoded` (which may be empty) of its progress.
+// The same, telling `on_decoded` (which may be empty) of its progress. With `keep`, which keeps
+// `bytes` valid and unchanged as long as it lives (a read-only mapping), and `bytes` 16-byte
+// aligned, the hash tables' entries and names are used in place (the set holds `keep`) instead of
+// copied: ~35 MB of a full database, of which a scan touches a few pages. Released stretches
+// (on_decoded) may include them: pages of a file mapping read back when touched again.
 SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name,
-                                     const SnapshotProgress &on_decoded);
+                                     const SnapshotProgress &on_decoded,
+                                     std::shared_ptr<const void> keep = {});
 
 // Reads every listed file in full. Throws vg::Error for a file that cannot be read.
 SnapshotKey signature_snapshot_key(const DatabaseFileList &list);
@@ -113,7 +120,7 @@ LoadedSignatures load_databases_cached(const std::vector<std::string> &paths, co
       try {
         set = read_signature_snapshot(
             mapped->payload(), cache->path_for(key).string(),
-            [&mapped](std::span<const std::uint8_t> done) { mapped->release(done); });
+            [&mapped](std::span<const std::uint8_t> done) { mapped->release(done); }, mapped);
       } catch (const Error &e) {
         if (mapped->wait_verified()) // else rejected already, for its digest
           cache->reject(key, e.reason());

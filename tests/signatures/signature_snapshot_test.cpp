@@ -519,6 +519,74 @@ TEST(SignatureSnapshot, HashEntriesReadBackAndAreChecked) {
   EXPECT_NE(refusal(bad).find("hash table not sorted"), std::string::npos);
 }
 
+// Read with something that keeps the bytes (a mapping) and from an aligned start, the hash tables
+// use their entries and names in place, holding the keeper; from a misaligned start, or without a
+// keeper, they are copied. Either way they equal the tables written and find the same names, also
+// after every other holder of the bytes is gone, in a copy, and after an add() (which copies).
+TEST(SignatureSnapshot, HashTablesAreUsedInPlaceFromKeptAlignedBytes) {
+  SignatureSet set;
+  set.databases = {"a.hdb"};
+  for (std::uint32_t i = 0; i < 5; ++i) {
+    HashSignature h;
+    h.digest.len = i % 3 == 0 ? 16 : i % 3 == 1 ? 20 : 32;
+    h.digest.b.fill(static_cast<std::uint8_t>(0x10 + i));
+    h.size = 100 + i;
+    h.name = "In.Place-" + std::to_string(i);
+    h.origin = {0, i + 1};
+    set.hashes.add(h);
+  }
+  set.hashes.finish();
+  const auto bytes = write_signature_snapshot(set);
+  auto lookup = [](const HashTable &t, std::uint32_t i) {
+    Digests d;
+    Digest g;
+    g.len = i % 3 == 0 ? 16 : i % 3 == 1 ? 20 : 32;
+    g.b.fill(static_cast<std::uint8_t>(0x10 + i));
+    (g.len == 16 ? d.md5 : g.len == 20 ? d.sha1 : d.sha256) = g;
+    std::vector<HashTable::Hit> hits;
+    t.lookup(100 + i, d, hits);
+    return hits.size() == 1 ? std::string(hits[0].name) : std::string("(none)");
+  };
+
+  HashTable borrowed_copy;
+  {
+    auto kept = std::make_shared<std::vector<std::uint8_t>>(bytes);
+    ASSERT_EQ(reinterpret_cast<std::uintptr_t>(kept->data()) % 16, 0u);
+    SignatureSet back = read_signature_snapshot(*kept, "kept", SnapshotProgress{}, kept);
+    EXPECT_TRUE(back.hashes.borrowed());
+    EXPECT_FALSE(back.allow.borrowed() && back.allow.size() != 0);
+    EXPECT_TRUE(back.hashes == set.hashes);
+    EXPECT_TRUE(write_signature_snapshot(back) == bytes);
+    kept.reset(); // the table keeps the bytes
+    for (std::uint32_t i = 0; i < 5; ++i)
+      EXPECT_EQ(lookup(back.hashes, i), "In.Place-" + std::to_string(i));
+    borrowed_copy = back.hashes;
+  }
+  EXPECT_TRUE(borrowed_copy.borrowed());
+  EXPECT_EQ(lookup(borrowed_copy, 4), "In.Place-4");
+  HashSignature extra;
+  extra.digest.len = 16;
+  extra.digest.b.fill(0x77);
+  extra.size = 7;
+  extra.name = "Extra";
+  borrowed_copy.add(extra);
+  borrowed_copy.finish();
+  EXPECT_FALSE(borrowed_copy.borrowed());
+  EXPECT_EQ(borrowed_copy.size(), 6u);
+  EXPECT_EQ(lookup(borrowed_copy, 3), "In.Place-3");
+
+  // One byte off: copied, equal.
+  auto shifted = std::make_shared<std::vector<std::uint8_t>>(bytes.size() + 1);
+  std::copy(bytes.begin(), bytes.end(), shifted->begin() + 1);
+  SignatureSet copied = read_signature_snapshot(std::span<const std::uint8_t>(*shifted).subspan(1),
+                                                "shifted", SnapshotProgress{}, shifted);
+  EXPECT_FALSE(copied.hashes.borrowed());
+  EXPECT_TRUE(copied.hashes == set.hashes);
+  EXPECT_EQ(lookup(copied.hashes, 2), "In.Place-2");
+  // Without a keeper: copied.
+  EXPECT_FALSE(read_signature_snapshot(bytes, "plain").hashes.borrowed());
+}
+
 // Counting caps are derived from the nodes: a snapshot claiming others is refused.
 TEST(SignatureSnapshot, TamperedCountCapsAreRefused) {
   SignatureSet set = small_set();
