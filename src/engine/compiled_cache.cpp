@@ -117,6 +117,8 @@ bool pread_all(int fd, std::span<std::uint8_t> out, std::uint64_t offset) {
     ssize_t n = ::pread(fd, out.data() + got, out.size() - got, static_cast<off_t>(offset + got));
     if (n < 0 && errno == EINTR)
       continue;
+    if (n == 0)
+      errno = 0; // end of file: a short file, not an error of the call
     if (n <= 0)
       return false;
     got += static_cast<std::size_t>(n);
@@ -323,7 +325,7 @@ std::shared_ptr<CompiledCache::MappedEntry> CompiledCache::load_mapped(const Cac
                  static_cast<std::size_t>(size) - kCacheHeaderSize};
   try {
     e->checker_ = std::thread([raw = e.get()] { raw->verify(); });
-  } catch (const std::system_error &) {
+  } catch (const std::exception &) {
     e->verify(); // no thread to be had: check here and now
   }
   ::futimens(fd, nullptr);
@@ -332,6 +334,19 @@ std::shared_ptr<CompiledCache::MappedEntry> CompiledCache::load_mapped(const Cac
 }
 
 void CompiledCache::MappedEntry::verify() noexcept {
+  try {
+    check_digest();
+  } catch (const std::exception &e) { // bad_alloc: the entry is then not trusted
+    verified_ = false;
+    failure_.clear(); // may have been mid-assignment
+    try {
+      failure_ = std::string("cannot check the payload: ") + e.what();
+    } catch (...) {
+    }
+  }
+}
+
+void CompiledCache::MappedEntry::check_digest() {
   constexpr std::size_t kChunk = std::size_t{256} << 10;
   struct CtxFree {
     void operator()(EVP_MD_CTX *c) const { EVP_MD_CTX_free(c); }
@@ -367,6 +382,10 @@ void CompiledCache::MappedEntry::verify() noexcept {
 bool CompiledCache::MappedEntry::wait_verified() {
   if (checker_.joinable())
     checker_.join();
+  if (fd_ >= 0) { // the check was its last use: an entry kept for years holds the mapping only
+    ::close(fd_);
+    fd_ = -1;
+  }
   if (!settled_) {
     settled_ = true;
     if (!verified_ && cache_)

@@ -112,7 +112,8 @@ public:
     // as rejected instead of hit) once, however often this is called. The cache that made the
     // entry must still exist at the first call.
     bool wait_verified();
-    // Why wait_verified() said false (empty before, or when it said true).
+    // Why wait_verified() said false (empty when it said true). Only after wait_verified(): the
+    // check may still be writing it before.
     const std::string &failure() const { return failure_; }
     // Gives the whole pages inside `part` (a part of payload()) back to the kernel: they stop
     // counting in this process's memory and read back from the file if touched again.
@@ -122,6 +123,7 @@ public:
     friend class CompiledCache;
     MappedEntry() = default;
     void verify() noexcept; // the background check: sets verified_ or failure_
+    void check_digest();    // verify()'s work; may throw (allocation)
 
     const CompiledCache *cache_ = nullptr;
     CacheKey key_{};

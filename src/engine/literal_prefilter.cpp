@@ -35,7 +35,9 @@ CacheKey prefilter_key(const LiteralList &literals, const std::vector<unsigned> 
     put_u64(material, std::strlen(text));
     material.insert(material.end(), text, text + std::strlen(text));
   };
-  put_text("voxguard literal prefilter, hs_compile_lit_multi");
+  // "in-memory image": the payload is the database as it lies in memory, not its serialised form
+  // (which earlier builds stored under the key without these words).
+  put_text("voxguard literal prefilter, hs_compile_lit_multi, in-memory image");
   put_text(hs_version());
   put_u64(material, platform.tune);
   put_u64(material, platform.cpu_features);
@@ -110,6 +112,14 @@ const hs_database_t *database_in_place(std::span<const std::uint8_t> payload, st
     why = "database is not a block-mode database (" + described + ")";
     return nullptr;
   }
+  // The last check a scan makes (platform, bytecode): a scratch for it. A serialised database
+  // passes the checks above but not this one.
+  hs_scratch_t *probe = nullptr;
+  if (hs_error_t s = hs_alloc_scratch(db, &probe); s != HS_SUCCESS) {
+    why = "Vectorscan refuses the database image for scanning (error " + std::to_string(s) + ")";
+    return nullptr;
+  }
+  hs_free_scratch(probe);
   return db;
 }
 

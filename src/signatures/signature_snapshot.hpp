@@ -124,6 +124,9 @@ LoadedSignatures load_databases_cached(const std::vector<std::string> &paths, co
       } catch (const Error &e) {
         if (mapped->wait_verified()) // else rejected already, for its digest
           cache->reject(key, e.reason());
+      } catch (const std::exception &e) { // e.g. bad_alloc: not used, and not kept for next time
+        if (mapped->wait_verified())
+          cache->reject(key, std::string("cannot decode: ") + e.what());
       }
       auto t_wait = Clock::now();
       if (set && mapped->wait_verified()) {
@@ -149,6 +152,8 @@ LoadedSignatures load_databases_cached(const std::vector<std::string> &paths, co
       return r;
     } catch (const Error &e) {
       cache->reject(key, e.reason());
+    } catch (const std::exception &e) {
+      cache->reject(key, std::string("cannot decode: ") + e.what());
     }
   } else {
     r.fetch_seconds = since(t1);

@@ -261,8 +261,9 @@ TEST_F(ScanCli, CompiledCacheColdWarmAndDamaged) {
   EXPECT_EQ(damaged.status, 1);
   EXPECT_EQ(damaged.out, cold.out);
   EXPECT_EQ(damaged.err, "voxguard: compiled cache " + files[0].string() +
-                             ": truncated header (40 bytes, a header is 88); building it again\n");
-  EXPECT_GT(fs::file_size(files[0]), 88u);
+                             ": truncated header (40 bytes, a header is " +
+                             std::to_string(vg::kCacheHeaderSize) + "); building it again\n");
+  EXPECT_GT(fs::file_size(files[0]), vg::kCacheHeaderSize);
   auto healed = run();
   EXPECT_EQ(healed.err, "");
   EXPECT_EQ(healed.out, cold.out);
@@ -406,7 +407,7 @@ TEST_F(ScanCli, DamagedSignatureSnapshotGivesOneNoticeAndIdenticalResults) {
   EXPECT_NE(healed.err.find("(from the signature snapshot: "), std::string::npos) << healed.err;
   // A flipped byte in the payload is caught by the cache's own digest: one notice, same results.
   bytes = read_bytes(entry);
-  bytes[bytes.size() / 2] ^= 0x20; // inside the payload: the header is 88 bytes
+  bytes[bytes.size() / 2] ^= 0x20; // inside the payload: the header is kCacheHeaderSize bytes
   std::ofstream(entry, std::ios::binary | std::ios::trunc)
       .write(reinterpret_cast<const char *>(bytes.data()),
              static_cast<std::streamsize>(bytes.size()));

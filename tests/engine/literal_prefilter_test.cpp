@@ -123,7 +123,7 @@ CacheKey documented_key(const std::vector<std::string> &literals,
     number(s.size());
     m += s;
   };
-  text("voxguard literal prefilter, hs_compile_lit_multi");
+  text("voxguard literal prefilter, hs_compile_lit_multi, in-memory image");
   text(hs_version());
   number(platform.tune);
   number(platform.cpu_features);
@@ -268,6 +268,35 @@ TEST_F(LiteralPrefilterCache, ImageThatVectorscanRefusesIsRejectedAndRecompiled)
     EXPECT_NE(notices[0].find(c.reason), std::string::npos) << notices[0];
     EXPECT_EQ(c2->stats().rejected, 1u);
     EXPECT_EQ(c2->stats().stored, 1u);
+    EXPECT_EQ(hits(p, kText), expected);
+  }
+  // The serialised form (what earlier builds stored): Vectorscan's size, version and mode checks
+  // pass on it, its scratch allocation does not.
+  {
+    void *aligned = std::aligned_alloc(64, (payload.size() + 63) / 64 * 64);
+    ASSERT_NE(aligned, nullptr);
+    std::copy(payload.begin(), payload.end(), static_cast<std::uint8_t *>(aligned));
+    char *serial = nullptr;
+    std::size_t serial_size = 0;
+    ASSERT_EQ(
+        hs_serialize_database(static_cast<const hs_database_t *>(aligned), &serial, &serial_size),
+        HS_SUCCESS);
+    std::free(aligned);
+    std::vector<std::uint8_t> serialised(serial, serial + serial_size);
+    std::free(serial);
+    auto file_bytes = make_cache_file(key, serialised);
+    std::ofstream(path, std::ios::binary | std::ios::trunc)
+        .write(reinterpret_cast<const char *>(file_bytes.data()),
+               static_cast<std::streamsize>(file_bytes.size()));
+    std::vector<std::string> notices;
+    set_compiled_cache(std::make_shared<const CompiledCache>(
+        dir, CompiledCache::kDefaultMaxBytes,
+        [&](const std::string &line) { notices.push_back(line); }));
+    LiteralPrefilter p(flat_list());
+    EXPECT_FALSE(p.mapped());
+    ASSERT_EQ(notices.size(), 1u);
+    EXPECT_NE(notices[0].find("refuses the database image for scanning"), std::string::npos)
+        << notices[0];
     EXPECT_EQ(hits(p, kText), expected);
   }
   // A payload too short to hold an image.
