@@ -536,6 +536,30 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   return e;
 }
 
+namespace {
+// The first match of `matcher` starting in [lo, hi]. With `release`, a long range is searched in
+// slices, dropping the pages left behind (a match starting in one slice may run on past it: only
+// starts are bounded by a slice).
+std::optional<BodyMatch> find_releasing(const BodyMatcher &matcher,
+                                        std::span<const std::uint8_t> data, std::uint64_t lo,
+                                        std::uint64_t hi, const ReleaseFn &release) {
+  constexpr std::uint64_t kSlice = std::uint64_t{1} << 20, kLookBack = std::uint64_t{256} << 10;
+  if (!release || hi - lo <= 2 * kSlice)
+    return matcher.find(data, static_cast<std::size_t>(lo), static_cast<std::size_t>(hi));
+  std::optional<BodyMatch> m;
+  std::uint64_t released = lo;
+  for (std::uint64_t from = lo; from <= hi && !m; from += kSlice) {
+    if (from > released + kLookBack) {
+      release(static_cast<std::size_t>(released), static_cast<std::size_t>(from - kLookBack));
+      released = from - kLookBack;
+    }
+    std::uint64_t to = std::min(hi, from + kSlice - 1);
+    m = matcher.find(data, static_cast<std::size_t>(from), static_cast<std::size_t>(to));
+  }
+  return m;
+}
+} // namespace
+
 bool Engine::verify(std::uint32_t entry, std::span<const std::uint8_t> data,
                     const OffsetContext &ctx, std::uint64_t lo, std::uint64_t hi,
                     std::vector<Detection> &out, const ReleaseFn &release) const {
@@ -560,23 +584,7 @@ bool Engine::verify(std::uint32_t entry, std::span<const std::uint8_t> data,
     }
     return false;
   }
-  // A long range is searched in slices, dropping the pages left behind (a match starting in one
-  // slice may run on past it: only starts are bounded by a slice).
-  constexpr std::uint64_t kSlice = std::uint64_t{4} << 20, kLookBack = std::uint64_t{1} << 20;
-  std::optional<BodyMatch> m;
-  if (release && hi - lo > 2 * kSlice) {
-    std::uint64_t released = lo;
-    for (std::uint64_t from = lo; from <= hi && !m; from += kSlice) {
-      std::uint64_t to = std::min(hi, from + kSlice - 1);
-      m = b.matcher.find(data, static_cast<std::size_t>(from), static_cast<std::size_t>(to));
-      if (from > released + kLookBack) {
-        release(static_cast<std::size_t>(released), static_cast<std::size_t>(from - kLookBack));
-        released = from - kLookBack;
-      }
-    }
-  } else {
-    m = b.matcher.find(data, static_cast<std::size_t>(lo), static_cast<std::size_t>(hi));
-  }
+  std::optional<BodyMatch> m = find_releasing(b.matcher, data, lo, hi, release);
   if (!m)
     return false;
   out.push_back(Detection{b.sig->name, b.sig->origin, Detection::Kind::body, m->start});
@@ -595,8 +603,8 @@ void Engine::touch_lsig(std::uint32_t lsig, Scratch &s) const {
 }
 
 void Engine::count_subsig(std::uint32_t entry, std::span<const std::uint8_t> data,
-                          const OffsetContext &ctx, std::uint64_t lo, std::uint64_t hi,
-                          Scratch &s) const {
+                          const OffsetContext &ctx, std::uint64_t lo, std::uint64_t hi, Scratch &s,
+                          const ReleaseFn &release) const {
   const SubsigEntry &se = subsigs_[entry];
   if (se.target_info && !ctx.entry_point)
     return; // the executable header did not parse: ClamAV has no offsets for it
@@ -625,7 +633,7 @@ void Engine::count_subsig(std::uint32_t entry, std::span<const std::uint8_t> dat
     return;
   }
   while (lo <= hi && count < se.cap) {
-    auto m = se.matcher.find(data, static_cast<std::size_t>(lo), static_cast<std::size_t>(hi));
+    auto m = find_releasing(se.matcher, data, lo, hi, release);
     if (!m)
       return;
     ++count;
@@ -651,7 +659,8 @@ bool Engine::weak_may_matter(const LogicalEntry &le, std::span<const std::uint32
 
 void Engine::evaluate_lsigs(const Group &g, std::span<const std::uint8_t> data,
                             const OffsetContext &ctx, bool allmatch, Scratch &s,
-                            std::vector<Detection> &out, ContainerChain chain) const {
+                            std::vector<Detection> &out, ContainerChain chain,
+                            const ReleaseFn &release) const {
   for (auto l : g.lsig_always)
     touch_lsig(l, s);
   if (s.touched.empty())
@@ -676,13 +685,16 @@ void Engine::evaluate_lsigs(const Group &g, std::span<const std::uint8_t> data,
       std::uint32_t &count = counts[u.subsig];
       std::uint64_t &last_start = lasts[u.subsig];
       TierTimer timer(timing_, s.tier_ns[Tier::pcre]);
-      u.matcher.scan(data, ctx, [&](std::uint64_t start) {
-        if (last_start != kNoStart && start <= last_start)
-          return true;
-        ++count;
-        last_start = start;
-        return count < u.cap;
-      });
+      u.matcher.scan(
+          data, ctx,
+          [&](std::uint64_t start) {
+            if (last_start != kNoStart && start <= last_start)
+              return true;
+            ++count;
+            last_start = start;
+            return count < u.cap;
+          },
+          release);
     }
     for (auto b : le.byte_compares) {
       const auto &bc = le.sig->subsigs[b].byte_compare();
@@ -731,7 +743,7 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
   {
     TierTimer timer(timing_, ns[Tier::verification]);
     for (auto id : g.subsig_anchored)
-      count_subsig(id, data, ctx, 0, last, s);
+      count_subsig(id, data, ctx, 0, last, s, release);
   }
   // Atom hits: bounded-distance signatures are verified at once around the hit; those whose atom
   // may sit any distance after the start (a * or {n-} before it) are verified once after the scan,
@@ -796,7 +808,7 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
         return;
     }
     for (auto id : s.sub_pending)
-      count_subsig(id, data, ctx, 0, s.sub_hi[id], s);
+      count_subsig(id, data, ctx, 0, s.sub_hi[id], s, release);
   }
   // Weak subsignatures cost a search of the whole buffer each: only for signatures whose
   // expression may still hold given what the literal pass and the anchored ones counted (an
@@ -814,7 +826,7 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
       if (!weak_may_matter(le, counts))
         continue;
       for (auto id : le.weak)
-        count_subsig(id, data, ctx, 0, last, s);
+        count_subsig(id, data, ctx, 0, last, s, release);
     }
   }
   // Logical evaluation's time is the whole step's minus the PCRE searches inside it.
@@ -822,7 +834,7 @@ void Engine::scan_group(const Group &g, std::span<const std::uint8_t> data,
   std::uint64_t logical_ns = 0;
   {
     TierTimer timer(timing_, logical_ns);
-    evaluate_lsigs(g, data, ctx, allmatch, s, out, chain);
+    evaluate_lsigs(g, data, ctx, allmatch, s, out, chain, release);
   }
   ns[Tier::logical] += logical_ns - std::min(logical_ns, ns[Tier::pcre] - pcre_before);
 }

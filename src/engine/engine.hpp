@@ -239,11 +239,12 @@ private:
                   ContainerChain chain) const;
   void count_subsig(std::uint32_t entry, std::span<const std::uint8_t> data,
                     const struct OffsetContext &ctx, std::uint64_t lo, std::uint64_t hi,
-                    Scratch &scratch) const;
+                    Scratch &scratch, const ReleaseFn &release = {}) const;
   void touch_lsig(std::uint32_t lsig, Scratch &scratch) const;
   void evaluate_lsigs(const Group &g, std::span<const std::uint8_t> data,
                       const struct OffsetContext &ctx, bool allmatch, Scratch &scratch,
-                      std::vector<Detection> &out, ContainerChain chain) const;
+                      std::vector<Detection> &out, ContainerChain chain,
+                      const ReleaseFn &release) const;
   void check_hashes(std::span<const std::uint8_t> data, bool allmatch, std::vector<Detection> &out,
                     const ReleaseFn &release) const;
   bool verify(std::uint32_t entry, std::span<const std::uint8_t> data,

@@ -4,13 +4,19 @@
 #include <pcre2.h>
 
 #include <algorithm>
+#include <mutex>
 
 namespace vg {
 
 struct PcreMatcher::Code {
   pcre2_code *re = nullptr;
   pcre2_match_context *mctx = nullptr;
+  // A copy with JIT code for partial matching, made when a long search first needs it (see
+  // skip_ahead): compiling it into `re` would change code that other threads may be running.
+  std::once_flag partial_once;
+  pcre2_code *partial = nullptr;
   ~Code() {
+    pcre2_code_free(partial);
     pcre2_match_context_free(mctx);
     pcre2_code_free(re);
   }
@@ -103,16 +109,28 @@ std::optional<PcreWindow> PcreMatcher::window_for(const OffsetSpec &spec,
 }
 
 PcreScanOutcome PcreMatcher::scan(std::span<const std::uint8_t> data, const OffsetContext &ctx,
-                                  const OnMatch &on_match) const {
+                                  const OnMatch &on_match, const ReleaseFn &release) const {
   auto window = window_for(sig_.offset, ctx);
   if (!window)
     return PcreScanOutcome::completed;
-  return scan(data, *window, on_match);
+  return scan(data, *window, on_match, release);
+}
+
+const pcre2_code *PcreMatcher::partial_code() const {
+  std::call_once(code_->partial_once, [this] {
+    pcre2_code *copy = pcre2_code_copy(code_->re);
+    if (copy && pcre2_jit_compile(copy, PCRE2_JIT_PARTIAL_HARD) != 0) {
+      pcre2_code_free(copy);
+      copy = nullptr;
+    }
+    code_->partial = copy;
+  });
+  return code_->partial;
 }
 
 // matcher-pcre.c cli_pcre_scanbuf, one regex.
 PcreScanOutcome PcreMatcher::scan(std::span<const std::uint8_t> data, const PcreWindow &window,
-                                  const OnMatch &on_match) const {
+                                  const OnMatch &on_match, const ReleaseFn &release) const {
   const std::uint64_t base = window.anywhere ? 0 : window.lo;
   const std::uint64_t shift = window.anywhere ? 0 : window.hi - window.lo;
   if (base >= data.size())
@@ -141,8 +159,38 @@ PcreScanOutcome PcreMatcher::scan(std::span<const std::uint8_t> data, const Pcre
                        code_->mctx);
   };
 
+  // A long unanchored search that may drop the pages behind it first moves on in windows: JIT
+  // code with PCRE2_PARTIAL_HARD on the subject cut at the window's end says "no match" only when
+  // no match starts in the window and no attempt reached its end, so no match can start there in
+  // the whole subject either; anything else (a match, a partial match, a limit) leaves the search
+  // to `run` from the window's start. The pages behind the window are released as it goes.
+  constexpr std::uint64_t kWindow = std::uint64_t{1} << 20, kLookBack = std::uint64_t{64} << 10;
+  const bool windowed = release && jit_ && !(options & PCRE2_ANCHORED) && !sig_.flags.anchored &&
+                        length > 2 * kWindow;
+  std::uint64_t released = 0; // relative to base
+  auto skip_ahead = [&](std::uint64_t from) {
+    const pcre2_code *partial = windowed ? partial_code() : nullptr;
+    if (!partial)
+      return from;
+    while (length - from > 2 * kWindow) {
+      if (from > released + kLookBack) {
+        release(static_cast<std::size_t>(base + released),
+                static_cast<std::size_t>(base + from - kLookBack));
+        released = from - kLookBack;
+      }
+      const std::uint64_t end = from + kWindow;
+      int rc = pcre2_match(partial, subject, end, from, options | PCRE2_PARTIAL_HARD, md.get(),
+                           code_->mctx);
+      if (rc != PCRE2_ERROR_NOMATCH)
+        return from;
+      from = end;
+    }
+    return from;
+  };
+
   std::uint64_t from = 0;
   for (;;) {
+    from = skip_ahead(from);
     int rc = run(from);
     if (rc == PCRE2_ERROR_NOMATCH)
       return PcreScanOutcome::completed;

@@ -21,6 +21,7 @@
 //     limit and would otherwise count matches that clamscan gives up on.
 // A PcreMatcher is immutable after compile(); scan() may run concurrently from several threads.
 #pragma once
+#include "common/digest.hpp"
 #include "signatures/offset_spec.hpp"
 #include "signatures/pcre_subsignature.hpp"
 
@@ -30,6 +31,8 @@
 #include <optional>
 #include <span>
 #include <string>
+
+struct pcre2_real_code_8; // PCRE2's pcre2_code, kept out of this header
 
 namespace vg {
 
@@ -67,8 +70,11 @@ public:
 
   static PcreCompileResult compile(const PcreSubsignature &sig, const PcreLimits &limits = {});
 
+  // `release` (optional) is told of byte ranges of `data` the search has left behind (a mapped
+  // file's pages may then be dropped, MappedFile::release): a long unanchored search then moves
+  // through windows, finding exactly the matches it finds without.
   PcreScanOutcome scan(std::span<const std::uint8_t> data, const PcreWindow &window,
-                       const OnMatch &on_match) const;
+                       const OnMatch &on_match, const ReleaseFn &release = {}) const;
 
   // The window for this subsignature's offset in this file, resolved as ClamAV does (hi not
   // clipped); std::nullopt when the file cannot satisfy the offset (no match possible). As in
@@ -79,7 +85,7 @@ public:
   // matcher treats as `*`) search everywhere; an offset the file cannot satisfy (no entry point,
   // too few sections, past the end) gives no match, like ClamAV's CLI_OFF_NONE.
   PcreScanOutcome scan(std::span<const std::uint8_t> data, const OffsetContext &ctx,
-                       const OnMatch &on_match) const;
+                       const OnMatch &on_match, const ReleaseFn &release = {}) const;
 
   const PcreSubsignature &subsignature() const { return sig_; }
   bool jit_compiled() const { return jit_; }
@@ -90,6 +96,9 @@ public:
 
 private:
   PcreMatcher();
+  // The regex with JIT code for PCRE2_PARTIAL_HARD, made on first use (thread-safe); nullptr
+  // when PCRE2 cannot JIT-compile it so.
+  const pcre2_real_code_8 *partial_code() const;
   struct Code;
   std::unique_ptr<Code> code_;
   PcreSubsignature sig_;

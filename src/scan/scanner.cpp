@@ -34,7 +34,7 @@ FileResult scan_buffer(const Engine &engine, std::span<const std::uint8_t> data,
 
 namespace {
 
-constexpr std::size_t kReleaseAbove = std::size_t{8} << 20;
+constexpr std::size_t kReleaseAbove = std::size_t{2} << 20;
 
 FileResult scan_path(const Engine &engine, const ScanOptions &opts, const std::string &path,
                      Engine::Scratch &scratch) {
@@ -64,7 +64,7 @@ FileResult scan_path(const Engine &engine, const ScanOptions &opts, const std::s
       release = [&f](std::size_t b, std::size_t e) { f.release(b, e); };
     FileResult s = scan_buffer(engine, scan_bytes, opts.allmatch, scratch, release);
     if (opts.scan_containers && (opts.allmatch || s.verdicts.empty())) {
-      scan_contents(engine, opts, scratch, scan_bytes, s);
+      scan_contents(engine, opts, scratch, scan_bytes, s, release);
       if (!s.verdicts.empty())
         s.status = FileResult::Status::infected;
     }

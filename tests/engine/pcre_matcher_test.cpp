@@ -272,5 +272,59 @@ TEST(PcreMatcher, JitAndInterpreterAgree) {
   }
 }
 
+// A long search that may release pages moves through 1 MiB windows with partial matching; it must
+// count exactly the matches of one whole search, also those that start on a window's edge, run
+// across windows, look behind into the previous one or need the end of the data.
+TEST(PcreMatcher, ReleasingSearchFindsWhatTheWholeSearchFinds) {
+  constexpr std::size_t kMiB = std::size_t{1} << 20;
+  std::string d(5 * kMiB + 123, ' ');
+  std::uint32_t x = 12345;
+  for (auto &c : d) { // filler without upper-case letters or digits
+    x = x * 1103515245u + 12345u;
+    c = "abcdefghij \n.-"[(x >> 16) % 14];
+  }
+  auto plant = [&](std::size_t at, const std::string &t) { d.replace(at, t.size(), t); };
+  plant(kMiB - 4, "MARK1234");   // across the first window's end
+  plant(2 * kMiB, "MARK5678");   // on a window's first byte
+  plant(2 * kMiB + 100, "LONG"); // a match running over two windows
+  plant(3 * kMiB + 500, "END");
+  plant(4 * kMiB - 1, "Q"); // looked behind from the next window
+  plant(4 * kMiB, "XYZ");
+  plant(d.size() - 4, "TAIL"); // needs the end of the data
+  const std::vector<std::string> fields = {
+      "0/MARK[0-9]{4}/g", "0/(?<=Q)XYZ/g", "0/LONG[^A-Z]*END/", "0/TAIL$/",
+      "0/NOWHERE[0-9]/g", "0/[A-Z]{4}/g",  "0/MARK/",           "0/L.*D/s"};
+  for (const auto &f : fields) {
+    auto m = compile_field(f);
+    OffsetContext ctx;
+    ctx.file_size = d.size();
+    std::vector<std::uint64_t> whole, windowed;
+    m.scan(bytes(d), ctx, [&](std::uint64_t s) {
+      whole.push_back(s);
+      return true;
+    });
+    std::size_t released = 0;
+    m.scan(
+        bytes(d), ctx,
+        [&](std::uint64_t s) {
+          windowed.push_back(s);
+          return true;
+        },
+        [&](std::size_t b, std::size_t e) {
+          EXPECT_LT(b, e) << f;
+          released += e - b;
+        });
+    EXPECT_EQ(windowed, whole) << f;
+    if (f == "0/NOWHERE[0-9]/g") {
+      EXPECT_TRUE(whole.empty());
+      EXPECT_GT(released, 2 * kMiB) << "a search finding nothing released what it left behind";
+    }
+  }
+  EXPECT_EQ(starts("0/MARK[0-9]{4}/g", d), (Starts{kMiB - 4, 2 * kMiB}));
+  EXPECT_EQ(starts("0/(?<=Q)XYZ/g", d), Starts{4 * kMiB});
+  EXPECT_EQ(starts("0/LONG[^A-Z]*END/", d), Starts{2 * kMiB + 100});
+  EXPECT_EQ(starts("0/TAIL$/", d), Starts{d.size() - 4});
+}
+
 } // namespace
 } // namespace vg

@@ -15,8 +15,8 @@ using Clock = std::chrono::steady_clock;
 class Driver {
 public:
   Driver(const Engine &engine, const ScanOptions &opts, Engine::Scratch &scratch, FileResult &r,
-         std::uint64_t outer_size)
-      : engine_(engine), opts_(opts), scratch_(scratch), r_(r),
+         std::uint64_t outer_size, const ReleaseFn &release_outer)
+      : engine_(engine), opts_(opts), scratch_(scratch), r_(r), release_outer_(release_outer),
         deadline_(Clock::now() + std::chrono::milliseconds(opts.max_scantime_ms)),
         total_(outer_size) {}
 
@@ -24,6 +24,11 @@ public:
             std::vector<ClamType> &types, unsigned depth);
 
   bool stopped() const { return stopped_; }
+  // The outermost file's pages may be dropped: what its extractor needs again is read back.
+  void release_outer(std::uint64_t size) const {
+    if (release_outer_)
+      release_outer_(0, static_cast<std::size_t>(size));
+  }
   bool time_up() {
     if (opts_.max_scantime_ms && Clock::now() > deadline_) {
       limit("MaxScanTime", {},
@@ -81,6 +86,7 @@ private:
   const ScanOptions &opts_;
   Engine::Scratch &scratch_;
   FileResult &r_;
+  const ReleaseFn &release_outer_;
   Clock::time_point deadline_;
   bool stopped_ = false;
   std::uint64_t total_ = 0;
@@ -131,6 +137,10 @@ public:
     if (d_.stopped())
       return false;
     d_.match_child_metadata(c, types_.back(), container_size_, chain_);
+    // Objects of the file itself: what its extractor has read so far leaves memory (a large
+    // archive would otherwise become resident as a whole while its entries are taken out).
+    if (depth_ == 0)
+      d_.release_outer(container_size_);
     return d_.object(std::move(c), chain_, types_, depth_, family_);
   }
 
@@ -287,8 +297,9 @@ bool Driver::object(ChildObject &&c, std::vector<ChainLink> &chain, std::vector<
 } // namespace
 
 void scan_contents(const Engine &engine, const ScanOptions &opts, Engine::Scratch &scratch,
-                   std::span<const std::uint8_t> data, FileResult &result) {
-  Driver d(engine, opts, scratch, result, data.size());
+                   std::span<const std::uint8_t> data, FileResult &result,
+                   const ReleaseFn &release) {
+  Driver d(engine, opts, scratch, result, data.size(), release);
   std::vector<ChainLink> chain;
   std::vector<ClamType> types;
   d.open(data, detect_clamav_type(data), chain, types, 0);

@@ -24,8 +24,12 @@ namespace vg {
 
 // Looks inside `data` (the bytes of the file `result` describes, already scanned as a whole) and
 // adds to `result` the verdicts, notices, object count and scanned bytes of what is inside.
+// `release` (optional) may drop `data`'s pages (MappedFile::release); it is called with the whole
+// of `data` as each object of the outermost container is handed over, so a large archive does
+// not stay resident while its entries are scanned.
 void scan_contents(const Engine &engine, const ScanOptions &opts, Engine::Scratch &scratch,
-                   std::span<const std::uint8_t> data, FileResult &result);
+                   std::span<const std::uint8_t> data, FileResult &result,
+                   const ReleaseFn &release = {});
 
 // "a.zip > b.exe" for a chain (names, or the type when an object has no name).
 std::string chain_text(const std::vector<ChainLink> &chain);
