@@ -29,6 +29,7 @@ void HashTable::own() {
   sha256_view_ = {};
   names_view_ = {};
   keep_.reset();
+  release_ = nullptr;
 }
 
 bool operator==(const HashTable &a, const HashTable &b) {
@@ -77,6 +78,7 @@ void HashTable::finish() {
   sort_table(md5_);
   sort_table(sha1_);
   sort_table(sha256_);
+  index_sizes();
   names_.shrink_to_fit();
   lines_.shrink_to_fit();
   databases_.shrink_to_fit();
@@ -102,54 +104,134 @@ std::string_view HashTable::name(std::uint32_t sig) const {
   return names().substr(name_offsets_[sig], end - name_offsets_[sig]);
 }
 
+namespace {
+constexpr std::uint32_t kSizeAbove32 = 0xffffffffu; // 2^32 - 1 and more, in the size index
+
+template <typename E>
+void index_table(std::span<const E> table, std::vector<std::uint32_t> &sizes, std::size_t &any_from,
+                 std::vector<std::uint32_t> &fence, std::size_t step) {
+  sizes.clear();
+  fence.clear();
+  any_from = table.size();
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (table[i].size() == HashSignature::kAnySize) {
+      any_from = i; // `*` sorts last
+      break;
+    }
+    auto s = static_cast<std::uint32_t>(std::min<std::uint64_t>(table[i].size(), kSizeAbove32));
+    if (sizes.empty() || sizes.back() != s)
+      sizes.push_back(s); // the table is sorted by size
+    if (i % step == 0)
+      fence.push_back(s);
+  }
+  sizes.shrink_to_fit();
+  fence.shrink_to_fit();
+}
+} // namespace
+
+void HashTable::index_sizes() {
+  index_table(md5(), sizes_[0], any_from_[0], fence_[0], kFenceStep);
+  index_table(sha1(), sizes_[1], any_from_[1], fence_[1], kFenceStep);
+  index_table(sha256(), sizes_[2], any_from_[2], fence_[2], kFenceStep);
+}
+
+bool HashTable::size_listed(int a, std::uint64_t size) const {
+  const auto key = static_cast<std::uint32_t>(std::min<std::uint64_t>(size, kSizeAbove32));
+  return std::binary_search(sizes_[a].begin(), sizes_[a].end(), key);
+}
+
 template <std::size_t N>
-bool HashTable::has_size(std::span<const Entry<N>> table, std::uint64_t size) {
-  if (table.empty())
+bool HashTable::has_size(int a, std::span<const Entry<N>> table, std::uint64_t size) const {
+  if (any_from_[a] < table.size())
+    return true; // a `*` signature: every size
+  if (!size_listed(a, size))
     return false;
-  if (table.back().size() == HashSignature::kAnySize)
+  if (size < kSizeAbove32)
     return true;
-  auto it = std::lower_bound(table.begin(), table.end(), size,
+  const auto part = block_for(a, table.first(any_from_[a]), size);
+  auto it = std::lower_bound(part.begin(), part.end(), size,
                              [](const Entry<N> &e, std::uint64_t s) { return e.size() < s; });
-  return it != table.end() && it->size() == size;
+  const bool found = it != part.end() && it->size() == size;
+  dropped(part);
+  return found;
+}
+
+template <std::size_t N>
+std::span<const HashTable::Entry<N>> HashTable::block_for(int a, std::span<const Entry<N>> sized,
+                                                          std::uint64_t size) const {
+  const auto key = static_cast<std::uint32_t>(std::min<std::uint64_t>(size, kSizeAbove32));
+  const auto &f = fence_[a];
+  // Entries of this size start after the last fence below it and end before the first above.
+  auto lo = std::lower_bound(f.begin(), f.end(), key);
+  auto hi = std::upper_bound(lo, f.end(), key);
+  const std::size_t from = lo == f.begin() ? 0 : static_cast<std::size_t>(lo - f.begin() - 1);
+  const std::size_t to = static_cast<std::size_t>(hi - f.begin());
+  const std::size_t first = std::min(sized.size(), from * kFenceStep);
+  const std::size_t last = std::min(sized.size(), to * kFenceStep);
+  return sized.subspan(first, last - first);
+}
+
+template <std::size_t N> void HashTable::dropped(std::span<const Entry<N>> part) const {
+  if (!release_ || part.empty())
+    return;
+  // A fault may have mapped the whole (large) folio around what was touched: up to 2 MiB,
+  // naturally aligned. The hook keeps to the mapping and to whole pages.
+  constexpr std::uintptr_t kFolio = std::uintptr_t{2} << 20;
+  const auto lo = reinterpret_cast<std::uintptr_t>(part.data()) / kFolio * kFolio;
+  const auto hi =
+      (reinterpret_cast<std::uintptr_t>(part.data() + part.size()) + kFolio - 1) / kFolio * kFolio;
+  release_(std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t *>(lo), hi - lo));
 }
 
 HashMask HashTable::needs(std::uint64_t size) const {
   HashMask m = 0;
-  if (has_size(md5(), size))
+  if (has_size(0, md5(), size))
     m |= hash_bit(HashAlgo::md5);
-  if (has_size(sha1(), size))
+  if (has_size(1, sha1(), size))
     m |= hash_bit(HashAlgo::sha1);
-  if (has_size(sha256(), size))
+  if (has_size(2, sha256(), size))
     m |= hash_bit(HashAlgo::sha256);
   return m;
 }
 
 template <std::size_t N>
-void HashTable::lookup_in(std::span<const Entry<N>> table, std::uint64_t size, const Digest &d,
-                          const HashTable &self, std::vector<Hit> &out) {
+void HashTable::lookup_in(int a, std::span<const Entry<N>> table, std::uint64_t size,
+                          const Digest &d, std::vector<Hit> &out) const {
   std::array<std::uint8_t, N> want;
   std::memcpy(want.data(), d.b.data(), N);
-  for (std::uint64_t key : {size, HashSignature::kAnySize}) {
-    auto lo = std::lower_bound(table.begin(), table.end(), std::tie(key, want),
+  // The sized entries, then the `*` ones (they sort last): each searched only where it can hold
+  // the digest, so that a file whose size no signature names touches the `*` entries alone.
+  const auto sized = table.first(any_from_[a]), any = table.subspan(any_from_[a]);
+  const auto block = size != HashSignature::kAnySize && size_listed(a, size)
+                         ? block_for(a, sized, size)
+                         : std::span<const Entry<N>>{};
+  auto find = [&](std::span<const Entry<N>> part, std::uint64_t key) {
+    auto lo = std::lower_bound(part.begin(), part.end(), std::tie(key, want),
                                [](const Entry<N> &e, const auto &k) { return e.key() < k; });
     // Several signatures with the same (size, digest): ClamAV keeps one, the last one loaded
     // (signature indexes grow in load order), whether or not --allmatch is given.
     const Entry<N> *last = nullptr;
-    for (auto it = lo; it != table.end() && it->size() == key && it->digest == want; ++it)
+    for (auto it = lo; it != part.end() && it->size() == key && it->digest == want; ++it)
       if (!last || it->sig > last->sig)
         last = &*it;
     if (last)
-      out.push_back(Hit{self.name(last->sig), self.origin(last->sig)});
-  }
+      out.push_back(Hit{name(last->sig), origin(last->sig)});
+  };
+  if (!block.empty())
+    find(block, size);
+  if (!any.empty())
+    find(any, HashSignature::kAnySize);
+  dropped(block);
+  dropped(any);
 }
 
 void HashTable::lookup(std::uint64_t size, const Digests &d, std::vector<Hit> &out) const {
   if (d.md5 && d.md5->len == 16)
-    lookup_in(md5(), size, *d.md5, *this, out);
+    lookup_in(0, md5(), size, *d.md5, out);
   if (d.sha1 && d.sha1->len == 20)
-    lookup_in(sha1(), size, *d.sha1, *this, out);
+    lookup_in(1, sha1(), size, *d.sha1, out);
   if (d.sha256 && d.sha256->len == 32)
-    lookup_in(sha256(), size, *d.sha256, *this, out);
+    lookup_in(2, sha256(), size, *d.sha256, out);
 }
 
 } // namespace vg

@@ -5,11 +5,16 @@
 // per algorithm one for the file's size and one for `*`, the last loaded where several share a
 // (size, digest), as ClamAV reports one name for them.
 // Entries are fixed, unpadded records per algorithm (28 bytes for MD5, 32 for SHA1, 44 for SHA256),
-// searched in place for needs() too (no separate size list); names live in one arena and origins
+// searched in place by lookup(); needs() answers from a sorted list of each algorithm's distinct
+// sizes (4 bytes each, on the heap), so that a scan of many files touches the entries only for
+// the files whose size a signature names; names live in one arena and origins
 // are a line per signature plus one record per run of signatures from the same database, so a
 // table of hundreds of thousands of signatures costs about 50-75 bytes each, its name included.
 // A table read from a mapped signature snapshot borrows its entries and names from the mapping
-// (kept alive by the table, shared by its copies): only the pages a lookup touches are resident.
+// (kept alive by the table, shared by its copies): only the pages a lookup touches are resident,
+// and, when the snapshot's reader allows it, not for long: a lookup searches only the block of
+// entries a heap-side fence (every 64th entry's size) points it to, then drops the pages it
+// touched (a file mapping's page faults can map far more than the page touched).
 // It is equal to the same table built by add(); an add() or reserve() on it copies it first.
 #pragma once
 #include "common/digest.hpp"
@@ -17,6 +22,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -87,12 +93,23 @@ private:
     std::uint32_t database;
     friend bool operator==(const DatabaseRun &, const DatabaseRun &) = default;
   };
-  // Whether `table` (sorted) holds a signature for `size` or for any size (`*` sorts last).
+  // Whether `table` (sorted, algorithm `a`) holds a signature for `size` or for any size.
   template <std::size_t N>
-  static bool has_size(std::span<const Entry<N>> table, std::uint64_t size);
+  bool has_size(int a, std::span<const Entry<N>> table, std::uint64_t size) const;
+  // Rebuilds sizes_ and any_from_ from the sorted tables (finish() and a snapshot's read).
+  void index_sizes();
   template <std::size_t N>
-  static void lookup_in(std::span<const Entry<N>> table, std::uint64_t size, const Digest &d,
-                        const HashTable &self, std::vector<Hit> &out);
+  void lookup_in(int a, std::span<const Entry<N>> table, std::uint64_t size, const Digest &d,
+                 std::vector<Hit> &out) const;
+  // Whether algorithm `a` has a sized entry that may be for `size` (from sizes_ alone: certain
+  // below 2^32 - 1, to be searched in the entries above).
+  bool size_listed(int a, std::uint64_t size) const;
+  // The part of `sized` (algorithm `a`'s sized entries) that holds every entry of `size`.
+  template <std::size_t N>
+  std::span<const Entry<N>> block_for(int a, std::span<const Entry<N>> sized,
+                                      std::uint64_t size) const;
+  // Tells release_ that `part` of the borrowed entries was used.
+  template <std::size_t N> void dropped(std::span<const Entry<N>> part) const;
   // The tables in use: the borrowed ones while keep_ is set, else the vectors.
   std::span<const Entry<16>> md5() const { return keep_ ? md5_view_ : md5_; }
   std::span<const Entry<20>> sha1() const { return keep_ ? sha1_view_ : sha1_; }
@@ -111,6 +128,16 @@ private:
   std::vector<std::uint32_t> lines_;        // line of signature i in its database
   std::vector<DatabaseRun> databases_; // by first, ascending; a new run where the database changes
   std::size_t count_ = 0;
+  // Per algorithm (MD5, SHA1, SHA256): the distinct sizes of its sized entries, ascending, sizes
+  // of 2^32 - 1 and more as 0xffffffff (then searched in the entries); where its `*` entries
+  // start (the table's size when it has none); the size (as in sizes_) of every kFenceStep-th
+  // sized entry.
+  static constexpr std::size_t kFenceStep = 64;
+  std::array<std::vector<std::uint32_t>, 3> sizes_;
+  std::array<std::size_t, 3> any_from_{};
+  std::array<std::vector<std::uint32_t>, 3> fence_;
+  // Drops pages of the borrowed bytes after a lookup (empty: they stay).
+  std::function<void(std::span<const std::uint8_t>)> release_;
   // Borrowed from a snapshot (see get_hash_table in signature_snapshot.cpp): the bytes stay valid
   // and unchanged while keep_ lives.
   std::span<const Entry<16>> md5_view_;

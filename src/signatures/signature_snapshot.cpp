@@ -95,10 +95,12 @@ private:
 class Reader {
 public:
   Reader(std::span<const std::uint8_t> in, const std::string &name,
-         const SnapshotProgress &on_decoded, std::shared_ptr<const void> keep = {})
+         const SnapshotProgress &on_decoded, std::shared_ptr<const void> keep = {},
+         SnapshotProgress release_in_place = {})
       : in_(in), name_(name), on_decoded_(on_decoded),
         keep_(reinterpret_cast<std::uintptr_t>(in.data()) % kInPlaceAlign == 0 ? std::move(keep)
-                                                                               : nullptr) {}
+                                                                               : nullptr),
+        release_in_place_(keep_ ? std::move(release_in_place) : SnapshotProgress{}) {}
 
   // Parts padded to their alignment (at most kInPlaceAlign) from the input's start can be used in
   // place when the input starts that aligned.
@@ -106,6 +108,8 @@ public:
   // What keeps the input valid and unchanged after decoding; null when nothing does or the input
   // is not aligned: then what the set keeps is copied.
   const std::shared_ptr<const void> &keep() const { return keep_; }
+  // May drop pages of the kept input after use (empty when the caller did not allow it).
+  const SnapshotProgress &release_in_place() const { return release_in_place_; }
   // Skips what Writer::pad_to wrote (at most align - 1 zero bytes).
   void skip_pad(std::size_t align, const char *what) {
     const std::uint8_t n = u8(what);
@@ -221,6 +225,7 @@ private:
   const SnapshotProgress &on_decoded_;
   std::size_t reported_ = 0; // input before this offset was given to on_decoded_
   std::shared_ptr<const void> keep_;
+  SnapshotProgress release_in_place_;
 };
 
 // --- the parts of a signature, each with its writer and its checking reader ---
@@ -520,6 +525,9 @@ struct SignatureSnapshotAccess {
     if (seen != n)
       r.fail(std::to_string(seen) + " hash entries for " + std::to_string(n) + " signatures");
     t.count_ = n;
+    t.index_sizes();
+    if (t.keep_)
+      t.release_ = r.release_in_place();
     return t;
   }
 
@@ -863,8 +871,9 @@ SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const 
 
 SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name,
                                      const SnapshotProgress &on_decoded,
-                                     std::shared_ptr<const void> keep) {
-  Reader r(bytes, name, on_decoded, std::move(keep));
+                                     std::shared_ptr<const void> keep,
+                                     SnapshotProgress release_in_place) {
+  Reader r(bytes, name, on_decoded, std::move(keep), std::move(release_in_place));
   char magic[sizeof kMagic];
   r.raw(magic, sizeof magic, "header");
   if (std::memcmp(magic, kMagic, sizeof magic) != 0)

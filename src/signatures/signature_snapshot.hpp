@@ -57,9 +57,13 @@ using SnapshotProgress = std::function<void(std::span<const std::uint8_t> decode
 // aligned, the hash tables' entries and names are used in place (the set holds `keep`) instead of
 // copied: ~35 MB of a full database, of which a scan touches a few pages. Released stretches
 // (on_decoded) may include them: pages of a file mapping read back when touched again.
+// `release_in_place` (with `keep` only) may drop pages of `bytes` at any time, also while the set
+// is in use (a file mapping's pages are read back when touched again): a hash table calls it
+// after each lookup in its borrowed entries, so that a scan of many files does not gather them.
 SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name,
                                      const SnapshotProgress &on_decoded,
-                                     std::shared_ptr<const void> keep = {});
+                                     std::shared_ptr<const void> keep = {},
+                                     SnapshotProgress release_in_place = {});
 
 // Reads every listed file in full. Throws vg::Error for a file that cannot be read.
 SnapshotKey signature_snapshot_key(const DatabaseFileList &list);
@@ -120,7 +124,8 @@ LoadedSignatures load_databases_cached(const std::vector<std::string> &paths, co
       try {
         set = read_signature_snapshot(
             mapped->payload(), cache->path_for(key).string(),
-            [&mapped](std::span<const std::uint8_t> done) { mapped->release(done); }, mapped);
+            [&mapped](std::span<const std::uint8_t> done) { mapped->release(done); }, mapped,
+            [keep = mapped](std::span<const std::uint8_t> used) { keep->release(used); });
       } catch (const Error &e) {
         if (mapped->wait_verified()) // else rejected already, for its digest
           cache->reject(key, e.reason());

@@ -129,6 +129,69 @@ TEST(HashTable, SizesBeyondThirtyTwoBitsStayDistinct) {
   }
 }
 
+// needs() answers from a list of sizes and lookup() searches only the block of entries a fence of
+// every 64th size points to: in a table of many blocks, runs of one size that cross blocks, sizes
+// between and beyond the listed ones, sizes of 2^32 and more and a `*` signature all come out as
+// a search of the whole table gives them.
+TEST(HashTable, LargeTablesFindEverySizeThroughTheirFence) {
+  HashTable idx;
+  std::vector<std::pair<std::uint64_t, std::string>> added;
+  auto digest_of = [](std::size_t i) {
+    Digest d;
+    d.len = 16;
+    for (std::size_t b = 0; b < 16; ++b)
+      d.b[b] = static_cast<std::uint8_t>((i * 131 + b * 7) >> (b % 3));
+    d.b[0] = static_cast<std::uint8_t>(i);
+    d.b[1] = static_cast<std::uint8_t>(i >> 8);
+    return d;
+  };
+  for (std::size_t i = 0; i < 1000; ++i) {
+    // sizes 10, 10, ..., then a run of 150 entries of size 5000 crossing two fences, then big ones
+    std::uint64_t size = i < 300 ? 10 + (i / 2) * 3 : i < 450 ? 5000 : 6000 + i;
+    if (i >= 990)
+      size = (std::uint64_t{1} << 32) + i - 991; // 2^32 - 1 and beyond
+    HashSignature h;
+    h.digest = digest_of(i);
+    h.size = size;
+    h.name = "S" + std::to_string(i);
+    idx.add(h);
+    added.emplace_back(size, h.name);
+  }
+  HashSignature star;
+  star.digest = digest_of(5000);
+  star.size = HashSignature::kAnySize;
+  star.name = "Star";
+  HashTable with_star = idx;
+  with_star.add(star);
+  idx.finish();
+  with_star.finish();
+  const HashMask md5 = hash_bit(HashAlgo::md5);
+  for (std::size_t i = 0; i < added.size(); ++i) {
+    auto [size, name] = added[i];
+    EXPECT_EQ(idx.needs(size), md5) << name;
+    Digests d;
+    d.md5 = digest_of(i);
+    std::vector<HashTable::Hit> hits;
+    idx.lookup(size, d, hits);
+    ASSERT_EQ(hits.size(), 1u) << name;
+    EXPECT_EQ(hits[0].name, name);
+    hits.clear();
+    with_star.lookup(size, d, hits);
+    ASSERT_EQ(hits.size(), 1u) << name;
+    EXPECT_EQ(hits[0].name, name);
+  }
+  for (std::uint64_t size : {std::uint64_t{0}, std::uint64_t{11}, std::uint64_t{4999},
+                             std::uint64_t{5001}, std::uint64_t{6449}, std::uint64_t{1} << 33})
+    EXPECT_EQ(idx.needs(size), 0) << size;
+  EXPECT_EQ(with_star.needs(11), md5);
+  Digests d;
+  d.md5 = digest_of(5000);
+  std::vector<HashTable::Hit> hits;
+  with_star.lookup(11, d, hits);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].name, "Star");
+}
+
 // Origins are stored as a line per signature and runs of one database: signatures from databases
 // that alternate (as the loader never adds them, but a snapshot may hold them) keep theirs.
 TEST(HashTable, OriginsFollowTheirSignatureAcrossDatabases) {

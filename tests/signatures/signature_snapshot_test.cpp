@@ -5,6 +5,7 @@
 // offsets that differ from their text); the key follows content and the program's build-id, not
 // mtimes; load_databases_cached() stores, reuses and rewrites.
 #include "common/error.hpp"
+#include "common/mapped_file.hpp"
 #include "signatures/database_loader.hpp"
 #include "signatures/signature_snapshot.hpp"
 
@@ -564,6 +565,35 @@ TEST(SignatureSnapshot, HashTablesAreUsedInPlaceFromKeptAlignedBytes) {
   }
   EXPECT_TRUE(borrowed_copy.borrowed());
   EXPECT_EQ(lookup(borrowed_copy, 4), "In.Place-4");
+
+  // From a file mapping whose pages a lookup may drop: every lookup gives back what it used, and
+  // the entries are read back from the file when touched again.
+  {
+    TempDir d;
+    const std::string path = (d.path / "snapshot").string();
+    std::ofstream(path, std::ios::binary)
+        .write(reinterpret_cast<const char *>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    auto file = std::make_shared<MappedFile>(MappedFile::open(path));
+    std::size_t calls = 0;
+    SignatureSet back = read_signature_snapshot(
+        file->bytes(), path, SnapshotProgress{}, file,
+        [&calls, file](std::span<const std::uint8_t> used) {
+          ++calls;
+          const auto *base = file->bytes().data();
+          // The hook may be told more than the entries (whole folios): it keeps to its bytes.
+          const auto *lo = std::max(used.data(), base);
+          const auto *hi = std::min(used.data() + used.size(), base + file->size());
+          if (lo < hi)
+            file->release(static_cast<std::size_t>(lo - base), static_cast<std::size_t>(hi - base));
+        });
+    ASSERT_TRUE(back.hashes.borrowed());
+    for (int round = 0; round < 2; ++round)
+      for (std::uint32_t i = 0; i < 5; ++i)
+        EXPECT_EQ(lookup(back.hashes, i), "In.Place-" + std::to_string(i));
+    EXPECT_GE(calls, 10u);
+    EXPECT_TRUE(back.hashes == set.hashes);
+  }
   HashSignature extra;
   extra.digest.len = 16;
   extra.digest.b.fill(0x77);
