@@ -213,6 +213,8 @@ LiteralPrefilter::LiteralPrefilter(const LiteralList &literals) {
     if (auto entry = cache->load_mapped(key); entry && entry->wait_verified()) {
       std::string why;
       if (const hs_database_t *db = database_in_place(entry->payload(), why)) {
+        drop_pages_ = [raw = entry.get()] { raw->release(raw->payload()); }; // db_ keeps *raw
+        drop_pages_();
         db_ = std::shared_ptr<const hs_database>(std::move(entry), db);
         mapped_ = true;
         return;
@@ -254,6 +256,8 @@ void LiteralPrefilter::Scratch::prepare(const LiteralPrefilter &p) {
     return;
   if (hs_alloc_scratch(p.db_.get(), &s_) != HS_SUCCESS)
     throw std::runtime_error("Vectorscan could not allocate scratch space");
+  if (p.drop_pages_)
+    p.drop_pages_();
 }
 
 namespace {
@@ -278,13 +282,19 @@ void LiteralPrefilter::scan(std::span<const std::uint8_t> data, Scratch &scratch
                             const std::function<void(std::size_t, std::size_t)> &release) const {
   if (!db_ || data.empty())
     return;
-  constexpr std::size_t kBlock = std::size_t{4} << 20;
-  constexpr std::size_t kLookBack = std::size_t{1} << 20; // verification usually looks back less
+  // Blocks of 1 MiB (at least twice the longest literal, so that every block moves on): a
+  // released file keeps about a block and the look-back resident.
+  const std::size_t block = std::max(std::size_t{1} << 20, 2 * max_length_);
+  constexpr std::size_t kLookBack = std::size_t{256} << 10; // verification usually looks back less
   std::size_t released = 0;
   std::size_t overlap = max_length_ > 0 ? max_length_ - 1 : 0;
   Ctx ctx{&cb, &lengths_, 0, 0};
   for (std::size_t off = 0; off < data.size();) {
-    std::size_t n = std::min(kBlock, data.size() - off);
+    if (release && off > kLookBack && off - kLookBack > released) {
+      release(released, off - kLookBack);
+      released = off - kLookBack;
+    }
+    std::size_t n = std::min(block, data.size() - off);
     ctx.base = off;
     hs_error_t rc = hs_scan(db_.get(), reinterpret_cast<const char *>(data.data() + off),
                             static_cast<unsigned>(n), 0, scratch.s_, on_match, &ctx);
@@ -294,10 +304,6 @@ void LiteralPrefilter::scan(std::span<const std::uint8_t> data, Scratch &scratch
       throw std::runtime_error("Vectorscan scan failed (" + std::to_string(rc) + ")");
     if (off + n >= data.size())
       break;
-    if (release && off > kLookBack && off - kLookBack > released) {
-      release(released, off - kLookBack);
-      released = off - kLookBack;
-    }
     ctx.min_end = off + n;
     off = off + n - overlap;
   }

@@ -90,6 +90,10 @@ private:
   // Owns either a database Vectorscan allocated (DbFree) or the mapped cache entry it lies in.
   std::shared_ptr<const hs_database> db_;
   bool mapped_ = false;
+  // A mapped database's pages may be dropped (read back from the cache file when touched):
+  // allocating a scratch reads the whole database (~9 MB for the full one's largest group),
+  // scanning a part of it. Told so after each allocation; empty when not mapped.
+  std::function<void()> drop_pages_;
   std::vector<std::uint32_t> lengths_;
   std::size_t max_length_ = 0;
 };
