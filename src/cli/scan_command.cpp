@@ -335,9 +335,15 @@ int run_scan_command(int argc, char **argv) {
     // warm full database, one empty file, peak 108.2 -> 99.4 MB for ~0.001 s (the load now frees
     // few, large chunks: snapshot mapped, patterns packed). An earlier load that freed ~10^6
     // small chunks made the trim cost 0.02-0.04 s and it was skipped for small scans.
+    // Then what a file's scan allocates in large blocks (a normalised copy of a text file, an
+    // object taken out of a container) is mapped for it and unmapped when freed, instead of
+    // staying resident in the heap after the largest file: glibc's dynamic threshold would have
+    // risen to the load's largest freed block. Warm full database over /usr/lib/x86_64-linux-gnu,
+    // -j 1: peak 95.8 -> 94.6 MB, time unchanged.
     {
       auto t_trim = std::chrono::steady_clock::now();
       malloc_trim(0);
+      mallopt(M_MMAP_THRESHOLD, 128 * 1024);
       times.trim = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_trim).count();
     }
   } catch (const vg::Error &e) {
