@@ -5,12 +5,15 @@
 #include "signatures/cvd_container.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <cstring>
 #include <elf.h>
+#include <exception>
 #include <limits>
 #include <link.h>
 #include <sys/mman.h>
+#include <thread>
 #include <type_traits>
 #include <unistd.h>
 
@@ -978,13 +981,44 @@ SnapshotKey signature_snapshot_key(const DatabaseFileList &list,
                         &keys.info.e_decimal})
     w.str(*s);
   w.strings(list.warnings);
+  // The files' digests, on two threads when there are several files (the full database's 27 MB
+  // take ~28 ms on one core, a seventh of a warm start); the first failure is thrown, as before.
+  struct FileDigest {
+    std::uint64_t size = 0;
+    std::array<std::uint8_t, 32> sha256{};
+    std::exception_ptr failure;
+  };
+  std::vector<FileDigest> digests(list.files.size());
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) < list.files.size();) {
+      try {
+        MappedFile m = MappedFile::open(list.files[i]);
+        digests[i].size = m.size();
+        auto d = digest_bytes(m.bytes(), hash_bit(HashAlgo::sha256));
+        std::copy_n(d.sha256->b.begin(), 32, digests[i].sha256.begin());
+      } catch (...) {
+        digests[i].failure = std::current_exception();
+      }
+    }
+  };
+  std::thread helper;
+  if (list.files.size() > 1 && std::thread::hardware_concurrency() > 1) {
+    try {
+      helper = std::thread(work);
+    } catch (const std::system_error &) { // no thread to be had: all on this one
+    }
+  }
+  work();
+  if (helper.joinable())
+    helper.join();
   w.count(list.files.size());
-  for (const auto &f : list.files) {
-    MappedFile m = MappedFile::open(f);
-    w.str(f);
-    w.num(static_cast<std::uint64_t>(m.size()));
-    auto d = digest_bytes(m.bytes(), hash_bit(HashAlgo::sha256));
-    w.raw(d.sha256->b.data(), 32);
+  for (std::size_t i = 0; i < list.files.size(); ++i) {
+    if (digests[i].failure)
+      std::rethrow_exception(digests[i].failure);
+    w.str(list.files[i]);
+    w.num(digests[i].size);
+    w.raw(digests[i].sha256.data(), 32);
   }
   auto d = digest_bytes(w.out, hash_bit(HashAlgo::sha256));
   SnapshotKey key;

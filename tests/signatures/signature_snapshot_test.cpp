@@ -722,6 +722,23 @@ TEST(SignatureSnapshot, KeyFollowsPathsOrderAndContentNotTime) {
   fs::copy_file(a, d.path / "c.ndb");
   EXPECT_NE(k, key({(d.path / "c.ndb").string(), b})) << "the path is part of the key";
   EXPECT_THROW(key({(d.path / "missing.ndb").string()}), Error);
+  // The files are digested on two threads: a longer list gives one key, in its order, and a
+  // missing file among the others is the error, named.
+  std::vector<std::string> many;
+  for (int i = 0; i < 12; ++i)
+    many.push_back(
+        d.write("f" + std::to_string(i) + ".ndb", "A" + std::to_string(i) + ":0:*:41424344\n"));
+  const auto k12 = key(many);
+  EXPECT_EQ(k12, key(many));
+  std::swap(many[3], many[8]);
+  EXPECT_NE(k12, key(many));
+  many.insert(many.begin() + 5, (d.path / "gone.ndb").string());
+  try {
+    key(many);
+    ADD_FAILURE() << "a missing database file gives a key";
+  } catch (const Error &e) {
+    EXPECT_NE(e.input().find("gone.ndb"), std::string::npos) << e.input();
+  }
 }
 
 TEST(SignatureSnapshot, KeyFollowsTheProgramsBuildIdentity) {
