@@ -88,10 +88,14 @@ void MappedFile::release(std::size_t begin, std::size_t end) const noexcept {
   if (!mapped_ || begin >= end || begin >= size_)
     return;
   end = std::min(end, size_);
-  const std::size_t page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
-  auto base = reinterpret_cast<std::uintptr_t>(data_);
-  std::uintptr_t from = (base + begin + page - 1) / page * page;
-  std::uintptr_t to = (base + end) / page * page;
+  release_whole_pages({data_ + begin, end - begin});
+}
+
+void release_whole_pages(std::span<const std::uint8_t> bytes) noexcept {
+  static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto lo = reinterpret_cast<std::uintptr_t>(bytes.data());
+  const std::uintptr_t from = (lo + page - 1) / page * page;
+  const std::uintptr_t to = (lo + bytes.size()) / page * page;
   if (to > from)
     ::madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
 }

@@ -44,6 +44,11 @@ private:
   std::vector<std::uint8_t> buffer_;
 };
 
+// Drops the whole pages inside `bytes` from this process's memory (madvise MADV_DONTNEED); the
+// partial pages at either end stay. A private file mapping's pages are read back from the file
+// when touched again; anonymous memory reads back as zeros, so only for bytes not read again.
+void release_whole_pages(std::span<const std::uint8_t> bytes) noexcept;
+
 // Reads a whole (small) file into a string; throws vg::Error naming the path on failure.
 std::string read_text_file(const std::string &path);
 

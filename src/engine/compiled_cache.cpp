@@ -3,6 +3,7 @@
 #include "common/digest.hpp"
 #include "common/error.hpp"
 #include "common/hex.hpp"
+#include "common/mapped_file.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -404,15 +405,12 @@ bool CompiledCache::MappedEntry::wait_verified() {
 }
 
 void CompiledCache::MappedEntry::release(std::span<const std::uint8_t> part) const noexcept {
-  static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const auto lo = std::max(reinterpret_cast<std::uintptr_t>(part.data()),
-                           reinterpret_cast<std::uintptr_t>(payload_.data()));
-  const auto hi = std::min(reinterpret_cast<std::uintptr_t>(part.data()) + part.size(),
-                           reinterpret_cast<std::uintptr_t>(payload_.data()) + payload_.size());
-  const std::uintptr_t from = (lo + page - 1) / page * page;
-  const std::uintptr_t to = hi / page * page;
-  if (to > from)
-    ::madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
+  // `part` may reach beyond the payload (a caller rounding to folios): only the payload's pages.
+  const auto at = [](const std::uint8_t *p) { return reinterpret_cast<std::uintptr_t>(p); };
+  const auto lo = std::max(at(part.data()), at(payload_.data()));
+  const auto hi = std::min(at(part.data()) + part.size(), at(payload_.data()) + payload_.size());
+  if (lo < hi)
+    release_whole_pages({payload_.data() + (lo - at(payload_.data())), hi - lo});
 }
 
 CompiledCache::MappedEntry::~MappedEntry() {

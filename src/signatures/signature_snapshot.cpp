@@ -12,7 +12,6 @@
 #include <exception>
 #include <limits>
 #include <link.h>
-#include <sys/mman.h>
 #include <thread>
 #include <type_traits>
 #include <unistd.h>
@@ -863,13 +862,7 @@ SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const 
                                      SnapshotBytes disposal) {
   if (disposal == SnapshotBytes::kept)
     return read_signature_snapshot(bytes, name, SnapshotProgress{});
-  return read_signature_snapshot(bytes, name, [](std::span<const std::uint8_t> done) {
-    static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-    const auto from = (reinterpret_cast<std::uintptr_t>(done.data()) + page - 1) / page * page;
-    const auto to = (reinterpret_cast<std::uintptr_t>(done.data()) + done.size()) / page * page;
-    if (to > from)
-      ::madvise(reinterpret_cast<void *>(from), to - from, MADV_DONTNEED);
-  });
+  return read_signature_snapshot(bytes, name, release_whole_pages);
 }
 
 SignatureSet read_signature_snapshot(std::span<const std::uint8_t> bytes, const std::string &name,

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 namespace vg {
@@ -66,6 +67,41 @@ TEST(MappedFile, MapsReadsAndNamesErrors) {
     EXPECT_EQ(e.reason(), "No such file or directory");
   }
   EXPECT_THROW(MappedFile::open("/tmp"), Error);
+}
+
+// Released pages of a file mapping are read back from the file; anonymous memory shows which
+// pages went: only the whole pages inside the range, never the partial ones at its ends.
+TEST(MappedFile, ReleaseDropsWholePagesOnly) {
+  const auto page = static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+  char tmpl[] = "/tmp/vg-release-XXXXXX";
+  int fd = ::mkstemp(tmpl);
+  ASSERT_GE(fd, 0);
+  std::string content(4 * page + 100, '\0');
+  for (std::size_t i = 0; i < content.size(); ++i)
+    content[i] = static_cast<char>('a' + i % 26);
+  ASSERT_EQ(::write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
+  ::close(fd);
+  auto m = MappedFile::open(tmpl);
+  ::unlink(tmpl);
+  m.release(10, 3 * page + 10);
+  m.release(0, m.size());
+  EXPECT_EQ(std::string(reinterpret_cast<const char *>(m.bytes().data()), m.size()), content);
+
+  void *p = ::mmap(nullptr, 4 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(p, MAP_FAILED);
+  auto *anon = static_cast<std::uint8_t *>(p);
+  std::fill_n(anon, 4 * page, std::uint8_t{7});
+  release_whole_pages({anon + 10, 3 * page}); // pages 1 and 2 lie wholly inside
+  auto count_sevens = [&](std::size_t pg) {
+    return static_cast<std::size_t>(std::count(anon + pg * page, anon + (pg + 1) * page, 7));
+  };
+  EXPECT_EQ(count_sevens(0), page);
+  EXPECT_EQ(count_sevens(1), 0u);
+  EXPECT_EQ(count_sevens(2), 0u);
+  EXPECT_EQ(count_sevens(3), page);
+  release_whole_pages({anon + 3 * page + 1, page - 2}); // no whole page: nothing
+  EXPECT_EQ(count_sevens(3), page);
+  ::munmap(p, 4 * page);
 }
 
 TEST(MappedFile, StreamsAreReadUpToTheLimit) {
