@@ -494,6 +494,9 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   std::sort(atoms.begin(), atoms.end());
   double prefilter_s = 0;
   std::size_t from = 0;
+  // Every group's cached database is looked up first, so that their digests are checked at once.
+  std::vector<LiteralList> group_literals(kTargetTypeCount);
+  std::vector<LiteralPrefilter::Lookup> lookups(kTargetTypeCount);
   for (std::size_t t = 0; t < kTargetTypeCount; ++t) {
     Group &g = e->groups_[t];
     std::size_t end = from, count = 0, bytes = 0;
@@ -522,9 +525,15 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
     from = end;
     st.literals += literals.size();
     const auto t_prefilter = Clock::now();
-    g.prefilter = LiteralPrefilter(literals);
+    lookups[t] = LiteralPrefilter::look_up(literals);
+    group_literals[t] = std::move(literals);
     prefilter_s += seconds_since(t_prefilter);
   }
+  const auto t_prefilters = Clock::now();
+  for (std::size_t t = 0; t < kTargetTypeCount; ++t)
+    e->groups_[t].prefilter = LiteralPrefilter(group_literals[t], std::move(lookups[t]));
+  std::vector<LiteralList>().swap(group_literals);
+  prefilter_s += seconds_since(t_prefilters);
   st.prefilter_compile_seconds = prefilter_s;
   st.grouping_seconds = seconds_since(t_grouping) - prefilter_s;
   // What only the build needed goes last: hundreds of thousands of small chunks freed before the

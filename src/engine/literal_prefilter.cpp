@@ -178,13 +178,58 @@ LiteralPrefilter::LiteralPrefilter(const std::vector<std::vector<std::uint8_t>> 
         return list;
       }()) {}
 
-LiteralPrefilter::LiteralPrefilter(const LiteralList &literals) {
+namespace {
+// Vectorscan's flags for each literal: caseless only matters for letters, and Vectorscan compiles
+// caseless literals far more slowly.
+std::vector<unsigned> literal_flags(const LiteralList &literals) {
+  std::vector<unsigned> flags(literals.size(), 0);
+  for (std::size_t i = 0; i < literals.size(); ++i) {
+    const std::span<const std::uint8_t> literal = literals[i];
+    if (literals.caseless(i) && std::any_of(literal.begin(), literal.end(), [](std::uint8_t b) {
+          return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
+        }))
+      flags[i] = HS_FLAG_CASELESS;
+  }
+  return flags;
+}
+
+std::vector<unsigned> literal_ids(std::size_t n) {
+  std::vector<unsigned> ids(n);
+  for (std::size_t i = 0; i < n; ++i)
+    ids[i] = static_cast<unsigned>(i);
+  return ids;
+}
+
+hs_platform_info_t this_platform() {
+  hs_platform_info_t platform{};
+  if (hs_populate_platform(&platform) != HS_SUCCESS)
+    throw std::runtime_error("Vectorscan could not describe this platform");
+  return platform;
+}
+} // namespace
+
+LiteralPrefilter::Lookup LiteralPrefilter::look_up(const LiteralList &literals) {
+  Lookup l;
+  auto cache = compiled_cache();
+  if (literals.empty() || !cache)
+    return l; // the constructor looks for itself
+  l.done_ = true;
+  l.key_ = prefilter_key(literals, literal_flags(literals), literal_ids(literals.size()),
+                         this_platform());
+  l.entry_ = cache->load_mapped(l.key_);
+  return l;
+}
+
+LiteralPrefilter::LiteralPrefilter(const LiteralList &literals)
+    : LiteralPrefilter(literals, Lookup{}) {}
+
+LiteralPrefilter::LiteralPrefilter(const LiteralList &literals, Lookup lookup) {
   if (literals.empty())
     return;
   const std::size_t n = literals.size();
   std::vector<const char *> exprs(n);
   std::vector<std::size_t> lens(n);
-  std::vector<unsigned> flags(n, 0), ids(n);
+  const std::vector<unsigned> flags = literal_flags(literals), ids = literal_ids(n);
   lengths_.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     const std::span<const std::uint8_t> literal = literals[i];
@@ -193,24 +238,17 @@ LiteralPrefilter::LiteralPrefilter(const LiteralList &literals) {
                                std::to_string(i) + ")");
     exprs[i] = reinterpret_cast<const char *>(literal.data());
     lens[i] = literal.size();
-    ids[i] = static_cast<unsigned>(i);
-    // Caseless only matters for letters; Vectorscan compiles caseless literals far more slowly.
-    if (literals.caseless(i) && std::any_of(literal.begin(), literal.end(), [](std::uint8_t b) {
-          return (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
-        }))
-      flags[i] = HS_FLAG_CASELESS;
     lengths_[i] = static_cast<std::uint32_t>(literal.size());
     max_length_ = std::max(max_length_, literal.size());
   }
-  hs_platform_info_t platform{};
-  if (hs_populate_platform(&platform) != HS_SUCCESS)
-    throw std::runtime_error("Vectorscan could not describe this platform");
+  const hs_platform_info_t platform = this_platform();
   auto cache = compiled_cache();
   CacheKey key{};
   if (cache) {
-    key = prefilter_key(literals, flags, ids, platform);
+    key = lookup.done_ ? lookup.key_ : prefilter_key(literals, flags, ids, platform);
+    auto entry = lookup.done_ ? std::move(lookup.entry_) : cache->load_mapped(key);
     // Waited for at once: nothing of an entry reaches Vectorscan before its digest matched.
-    if (auto entry = cache->load_mapped(key); entry && entry->wait_verified()) {
+    if (entry && entry->wait_verified()) {
       std::string why;
       if (const hs_database_t *db = database_in_place(entry->payload(), why)) {
         drop_pages_ = [raw = entry.get()] { raw->release(raw->payload()); }; // db_ keeps *raw

@@ -12,6 +12,8 @@
 // as one flat LiteralList (bytes back to back), so that a set of ~10^5 atoms costs a few
 // allocations, not one per literal.
 #pragma once
+#include "engine/compiled_cache.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -53,6 +55,18 @@ public:
   // matches ASCII letters in either case (HS_FLAG_CASELESS). Throws std::runtime_error for an
   // empty literal or if Vectorscan refuses them.
   explicit LiteralPrefilter(const LiteralList &literals);
+  // A cached database for some literals, looked up and its digest check started (on its own
+  // thread): several prefilters built in a row check their entries at once instead of in turn.
+  class Lookup {
+  private:
+    friend class LiteralPrefilter;
+    bool done_ = false;
+    CacheKey key_{};
+    std::shared_ptr<CompiledCache::MappedEntry> entry_;
+  };
+  static Lookup look_up(const LiteralList &literals);
+  // The same as LiteralPrefilter(literals), with look_up(literals) done before.
+  LiteralPrefilter(const LiteralList &literals, Lookup lookup);
   // The same from one vector per literal; `caseless` may be shorter (or empty): unset flags.
   // Equal literals and flags give the same compiled database and cache key either way.
   explicit LiteralPrefilter(const std::vector<std::vector<std::uint8_t>> &literals,

@@ -198,6 +198,33 @@ std::pair<std::vector<std::uint8_t>, fs::path> only_entry(const fs::path &dir) {
   return {b, files[0]};
 }
 
+// A lookup done before (several prefilters' digest checks at once) gives the same prefilter: from
+// the mapped entry when warm, compiled and stored under the same key when cold, and without a
+// cache the constructor's own path.
+TEST_F(LiteralPrefilterCache, LookupDoneBeforeGivesTheSamePrefilter) {
+  set_compiled_cache(nullptr);
+  const LiteralPrefilter plain(flat_list());
+  const Hits expected = hits(plain, kText);
+  ASSERT_FALSE(expected.empty());
+  const LiteralPrefilter no_cache(flat_list(), LiteralPrefilter::look_up(flat_list()));
+  EXPECT_EQ(hits(no_cache, kText), expected);
+
+  auto cold = use_cache();
+  const LiteralPrefilter compiled(flat_list(), LiteralPrefilter::look_up(flat_list()));
+  EXPECT_FALSE(compiled.mapped());
+  EXPECT_EQ(cold->stats().stored, 1u);
+  EXPECT_EQ(only_entry(dir).second, cold->path_for(documented_key(kLiterals, kCaseless)));
+  EXPECT_EQ(hits(compiled, kText), expected);
+
+  auto warm = use_cache();
+  auto lookup = LiteralPrefilter::look_up(flat_list());
+  EXPECT_EQ(warm->stats().hits, 1u);
+  const LiteralPrefilter mapped(flat_list(), std::move(lookup));
+  EXPECT_TRUE(mapped.mapped());
+  EXPECT_EQ(warm->stats().hits, 1u) << "the entry is looked up once";
+  EXPECT_EQ(hits(mapped, kText), expected);
+}
+
 TEST_F(LiteralPrefilterCache, WarmDatabaseIsUsedInPlaceFromTheMapping) {
   auto cold_cache = use_cache();
   const LiteralPrefilter cold(flat_list());
