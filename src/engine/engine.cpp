@@ -305,7 +305,9 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   const auto t_entries = Clock::now();
   double matcher_s = 0, pcre_s = 0;
   // The pattern is moved into its matcher (the scan needs nothing else of it).
-  auto compile = [&](PackedPattern &pattern) {
+  auto compile = [&, timed = options.timing](PackedPattern &pattern) {
+    if (!timed)
+      return BodyMatcher(std::move(pattern));
     auto t0 = Clock::now();
     BodyMatcher m(std::move(pattern));
     matcher_s += seconds_since(t0);

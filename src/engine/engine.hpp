@@ -122,7 +122,9 @@ public:
     // follow one another: build_seconds is their sum, give or take the clock reads.
     double build_seconds = 0;             // all of build()
     double prepare_seconds = 0;           // indexing the signature set (SignatureSet::finish)
-    double matcher_seconds = 0;           // compiling body patterns (BodyMatcher)
+    double matcher_seconds = 0;           // compiling body patterns (with EngineOptions::timing
+                                          // only: a clock read per pattern cost ~4 ms; else in
+                                          // entries_seconds)
     double pcre_compile_seconds = 0;      // compiling PCRE subsignatures
     double entries_seconds = 0;           // the rest of making the entries (sharing repeats)
     double atom_seconds = 0;              // choosing atoms and their checks, or reading them
