@@ -143,19 +143,25 @@ AtomKey atom_key(const PlannedAtom &atom, std::size_t target, std::size_t positi
 class FirstOccurrences {
 public:
   explicit FirstOccurrences(std::size_t expected) { resize(expected + expected / 3 + 16); }
-  // The entry of `pattern`, or null.
-  std::uint32_t *find(const PackedPattern &pattern) {
-    Slot *s = find(static_cast<std::uint32_t>(pattern.hash()), pattern);
+  // The part of a pattern's hash the table keeps.
+  static std::uint32_t hash_of(const PackedPattern &pattern) {
+    return static_cast<std::uint32_t>(pattern.hash());
+  }
+  // The entry of `pattern` (whose hash_of() is `hash`), or null.
+  std::uint32_t *find(const PackedPattern &pattern, std::uint32_t hash) {
+    Slot *s = find(hash, pattern);
     return s->pattern ? &s->value : nullptr;
   }
   // Records `value` for `pattern`, which find() did not know (`pattern` must outlive the table).
-  void insert(const PackedPattern &pattern, std::uint32_t value) {
+  void insert(const PackedPattern &pattern, std::uint32_t hash, std::uint32_t value) {
     if (4 * (count_ + 1) > 3 * slots_.size())
       resize(2 * slots_.size());
-    const auto hash = static_cast<std::uint32_t>(pattern.hash());
     *find(hash, pattern) = Slot{&pattern, hash, value};
     ++count_;
   }
+  // Asks for the first slot of `hash` to be brought into the cache (a lookup a few patterns
+  // ahead: the table is megabytes and each lookup lands at random).
+  void prefetch(std::uint32_t hash) const { __builtin_prefetch(&slots_[hash & mask_]); }
 
 private:
   struct Slot {
@@ -334,6 +340,19 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
   // the target type). Keyed by the packed pattern, mapped to its first unanchored entry (its first
   // entry while all are anchored, which share the matcher only: they need no atom).
   FirstOccurrences built(patterns);
+  // Every body subsignature pattern's hash, in the order the loop below meets them (all logical
+  // signatures, skipped or not; first_hash: where each signature's start), computed in one pass
+  // over the patterns as they lie in memory, so that the table's slots can be fetched ahead.
+  std::vector<std::uint32_t> pattern_hash, first_hash;
+  pattern_hash.reserve(patterns);
+  first_hash.reserve(e->set_.logicals.size());
+  for (const auto &sig : e->set_.logicals) {
+    first_hash.push_back(static_cast<std::uint32_t>(pattern_hash.size()));
+    for (const auto &sub : sig.subsigs)
+      if (sub.kind == LogicalSubsignature::Kind::body)
+        for (const auto &pattern : sub.patterns)
+          pattern_hash.push_back(FirstOccurrences::hash_of(pattern));
+  }
   std::vector<std::uint32_t> shares; // per subsignature entry: the entry whose atom it takes
   shares.reserve(patterns);
   // per subsignature entry: its target type, and kAnchoredBit when it is anchored (the grouping
@@ -383,15 +402,20 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
     auto t = static_cast<std::size_t>(sig.tdb.target);
     if (sig.tdb.entry_point || sig.tdb.number_of_sections)
       e->needs_exe_[t] = true;
+    std::size_t k = first_hash[static_cast<std::size_t>(&sig - e->set_.logicals.data())];
     for (std::size_t i = 0; i < sig.subsigs.size(); ++i) {
       LogicalSubsignature &sub = sig.subsigs[i];
       if (sub.kind != LogicalSubsignature::Kind::body)
         continue;
       const bool anchored = sub.offset.anchored();
       const std::size_t pattern_count = sub.patterns.size(); // moving them out empties them
-      for (std::size_t p = 0; p < pattern_count; ++p) {
+      for (std::size_t p = 0; p < pattern_count; ++p, ++k) {
+        constexpr std::size_t kAhead = 8;
+        if (k + kAhead < pattern_hash.size())
+          built.prefetch(pattern_hash[k + kAhead]);
+        const std::uint32_t hash = pattern_hash[k];
         auto id = static_cast<std::uint32_t>(e->subsigs_.size());
-        std::uint32_t *first = built.find(sub.patterns[p]);
+        std::uint32_t *first = built.find(sub.patterns[p], hash);
         // A repeat takes its first occurrence's matcher; its atom too unless that one is anchored
         // (and has none) while the repeat is not.
         const bool fresh = !first;
@@ -413,7 +437,7 @@ std::shared_ptr<const Engine> Engine::build(SignatureSet set, const EngineOption
           e->needs_exe_[t] = true;
         e->subsigs_.push_back(std::move(entry));
         if (fresh)
-          built.insert(e->subsigs_.back().matcher.packed(), id);
+          built.insert(e->subsigs_.back().matcher.packed(), hash, id);
         else if (own_atom)
           *first = id; // later unanchored repeats take this entry's atom
       }
