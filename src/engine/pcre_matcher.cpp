@@ -165,8 +165,10 @@ PcreScanOutcome PcreMatcher::scan(std::span<const std::uint8_t> data, const Pcre
   // the whole subject either; anything else (a match, a partial match, a limit) leaves the search
   // to `run` from the window's start. The pages behind the window are released as it goes.
   constexpr std::uint64_t kWindow = std::uint64_t{1} << 20, kLookBack = std::uint64_t{64} << 10;
+  // \G holds at the start offset, which a window moves: a regex that may contain it (or an escaped
+  // backslash before a G: the test is conservative) is searched whole.
   const bool windowed = release && jit_ && !(options & PCRE2_ANCHORED) && !sig_.flags.anchored &&
-                        length > 2 * kWindow;
+                        length > 2 * kWindow && sig_.regex.find("\\G") == std::string::npos;
   std::uint64_t released = 0; // relative to base
   auto skip_ahead = [&](std::uint64_t from) {
     const pcre2_code *partial = windowed ? partial_code() : nullptr;

@@ -291,9 +291,11 @@ TEST(PcreMatcher, ReleasingSearchFindsWhatTheWholeSearchFinds) {
   plant(4 * kMiB - 1, "Q"); // looked behind from the next window
   plant(4 * kMiB, "XYZ");
   plant(d.size() - 4, "TAIL"); // needs the end of the data
-  const std::vector<std::string> fields = {
-      "0/MARK[0-9]{4}/g", "0/(?<=Q)XYZ/g", "0/LONG[^A-Z]*END/", "0/TAIL$/",
-      "0/NOWHERE[0-9]/g", "0/[A-Z]{4}/g",  "0/MARK/",           "0/L.*D/s"};
+  const std::vector<std::string> fields =
+      {
+          "0/MARK[0-9]{4}/g", "0/(?<=Q)XYZ/g", "0/LONG[^A-Z]*END/", "0/TAIL$/",
+          "0/NOWHERE[0-9]/g", "0/[A-Z]{4}/g",  "0/MARK/",           "0/L.*D/s",
+          "0/\\GMARK/g"}; // \G holds only where the search starts (offset 0), never at a window
   for (const auto &f : fields) {
     auto m = compile_field(f);
     OffsetContext ctx;
@@ -324,6 +326,7 @@ TEST(PcreMatcher, ReleasingSearchFindsWhatTheWholeSearchFinds) {
   EXPECT_EQ(starts("0/(?<=Q)XYZ/g", d), Starts{4 * kMiB});
   EXPECT_EQ(starts("0/LONG[^A-Z]*END/", d), Starts{2 * kMiB + 100});
   EXPECT_EQ(starts("0/TAIL$/", d), Starts{d.size() - 4});
+  EXPECT_EQ(starts("0/\\GMARK/g", d), Starts{});
 }
 
 } // namespace
