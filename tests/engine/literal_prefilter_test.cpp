@@ -246,6 +246,10 @@ TEST_F(LiteralPrefilterCache, WarmDatabaseIsUsedInPlaceFromTheMapping) {
   cold_cache.reset();
   LiteralPrefilter moved = std::move(p);
   EXPECT_EQ(hits(moved, kText), expected);
+  // Nor does the cache directory being removed: the mapping outlives the file's name.
+  fs::remove_all(dir);
+  ASSERT_FALSE(fs::exists(dir));
+  EXPECT_EQ(hits(moved, kText), expected);
   // Many scans with fresh and reused scratch: the database in a read-only mapping is never
   // written (a write would fault).
   LiteralPrefilter::Scratch s;
