@@ -1,5 +1,6 @@
 // data_carrier_detector.cpp — FSK modem, answer tone and infrasound detection.
 #include "voice/data_carrier_detector.hpp"
+#include "voice/level_statistics.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -24,16 +25,6 @@ const Profile kProfiles[] = {
     {"RTTY (170 Hz shift)", 1585, 1415, 100, 0.8},
 };
 constexpr std::size_t kProfileCount = sizeof kProfiles / sizeof kProfiles[0];
-
-double median(std::vector<double> v) {
-  if (v.empty())
-    return 0;
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
-double db(double rms) {
-  return 20.0 * std::log10(std::max(rms, 1e-12));
-}
 
 std::size_t fft_size(unsigned rate) {
   std::size_t n = 64;
@@ -124,7 +115,7 @@ void DataCarrierDetector::frame(std::uint64_t start, std::span<const float> p) {
   const double bin = static_cast<double>(rate_) / static_cast<double>(stft_.size());
   auto band = [&](double lo, double hi) { return Stft::band_sum(p, bin, lo, hi); };
   double total = band(200, std::min(3800.0, rate_ / 2.0 - bin));
-  double level = db(stft_.power_to_rms(total));
+  double level = rms_to_db(stft_.power_to_rms(total));
   bool loud = level > -50.0;
 
   // FSK: energy in the union of the mark and space bands (no double counting where they overlap)
@@ -350,7 +341,7 @@ void DataCarrierDetector::close_tone() {
     f.severity = Severity::alert;
     f.label = depth > 0.08 ? "ANSam" : "ANS";
     f.frequency_hz = 2100;
-    f.level_dbfs = db(stft_.power_to_rms(median(tone_env_) * median(tone_env_)));
+    f.level_dbfs = rms_to_db(stft_.power_to_rms(median(tone_env_) * median(tone_env_)));
     f.onset_s = offset_ + static_cast<double>(tone_first_) / rate_;
     f.duration_s = dur;
     f.message = std::string("2100 Hz modem/fax answer tone (") + f.label +
@@ -366,7 +357,7 @@ void DataCarrierDetector::close_tone() {
 void DataCarrierDetector::infrasound_block(double rms, double bass_rms, double crossings) {
   std::uint64_t block_start = samples_ - block_len_;
   // loud below 20 Hz, and not the skirt of a louder bass note or kick drum
-  if (db(rms) >= -45.0 && rms >= bass_rms) {
+  if (rms_to_db(rms) >= -45.0 && rms >= bass_rms) {
     if (!infra_active_) {
       infra_active_ = true;
       infra_first_ = block_start;
@@ -374,7 +365,7 @@ void DataCarrierDetector::infrasound_block(double rms, double bass_rms, double c
       infra_freqs_.clear();
     }
     infra_last_ = samples_;
-    infra_levels_.push_back(db(rms));
+    infra_levels_.push_back(rms_to_db(rms));
     infra_freqs_.push_back(crossings);
   } else if (infra_active_) {
     close_infra();

@@ -1,6 +1,7 @@
 // ggwave_detector.cpp — ggwave audible, dual-tone and mono-tone protocol recognition from STFT
 // power spectra.
 #include "voice/ggwave_detector.hpp"
+#include "voice/level_statistics.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -41,13 +42,6 @@ struct Speed {
   int frames_per_tx;
 };
 const Speed kSpeeds[] = {{"normal", 9}, {"fast", 6}, {"fastest", 3}};
-
-double median(std::vector<double> v) {
-  if (v.empty())
-    return 0;
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
 
 } // namespace
 

@@ -1,6 +1,7 @@
 // inaudible_band_detector.cpp — tonal near-ultrasound detection with tonality and persistence
 // gates.
 #include "voice/inaudible_band_detector.hpp"
+#include "voice/level_statistics.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -8,17 +9,6 @@
 
 namespace vg::voice {
 namespace {
-
-double median(std::vector<double> v) {
-  if (v.empty())
-    return 0;
-  std::nth_element(v.begin(), v.begin() + static_cast<long>(v.size() / 2), v.end());
-  return v[v.size() / 2];
-}
-
-double db(double rms) {
-  return 20.0 * std::log10(std::max(rms, 1e-12));
-}
 
 std::size_t fft_size(unsigned rate) {
   // N=2048 at 48 kHz; keep about the same time span at other rates (power of two)
@@ -79,12 +69,12 @@ void InaudibleBandDetector::frame(std::uint64_t start, std::span<const float> p)
     double tone_power = 0;
     for (std::size_t k = kp > 3 ? kp - 3 : 0; k <= std::min(kp + 3, p.size() - 1); ++k)
       tone_power += p[k];
-    double level = db(stft_.power_to_rms(tone_power));
+    double level = rms_to_db(stft_.power_to_rms(tone_power));
     double voice_power = 0;
     for (auto k = static_cast<std::size_t>(300 / bin_hz);
          k <= static_cast<std::size_t>(3400 / bin_hz); ++k)
       voice_power += p[k];
-    double voice = db(stft_.power_to_rms(voice_power));
+    double voice = rms_to_db(stft_.power_to_rms(voice_power));
     // a carrier is a narrow line that holds most of the band's energy (cymbals and hi-hats have
     // resonant peaks too, but over broadband noise) and keeps its frequency from one hop to the
     // next
