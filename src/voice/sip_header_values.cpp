@@ -11,14 +11,6 @@
 namespace vg::voice {
 namespace {
 
-std::string lower(std::string_view s) {
-  return ascii_lower(s);
-}
-
-std::string show(std::string_view s) {
-  return printable_excerpt(s, 60);
-}
-
 // A cursor over one (unfolded) header-field value.
 class Cursor {
 public:
@@ -49,7 +41,8 @@ public:
   }
   void expect(char c, std::string_view what) {
     if (!accept(c))
-      fail(std::string("expected '") + c + "' " + std::string(what) + " at '" + show(rest()) + "'");
+      fail(std::string("expected '") + c + "' " + std::string(what) + " at '" +
+           printable_excerpt(rest()) + "'");
   }
   std::string_view token(std::string_view what) {
     std::size_t start = i_;
@@ -57,18 +50,18 @@ public:
       ++i_;
     if (start == i_)
       fail(eof() ? "missing " + std::string(what)
-                 : "expected " + std::string(what) + " at '" + show(rest()) + "'");
+                 : "expected " + std::string(what) + " at '" + printable_excerpt(rest()) + "'");
     return s_.substr(start, i_ - start);
   }
   std::string quoted_string() {
     // DQUOTE *(qdtext / quoted-pair) DQUOTE
     if (peek() != '"')
-      fail("expected a quoted string at '" + show(rest()) + "'");
+      fail("expected a quoted string at '" + printable_excerpt(rest()) + "'");
     std::size_t start = i_++;
     std::string out;
     while (true) {
       if (eof())
-        fail("unterminated quoted string " + show(s_.substr(start)));
+        fail("unterminated quoted string " + printable_excerpt(s_.substr(start)));
       unsigned char c = peek();
       if (c == '"') {
         ++i_;
@@ -77,22 +70,22 @@ public:
       if (c == '\\') {
         ++i_;
         if (eof())
-          fail("unterminated quoted string " + show(s_.substr(start)));
+          fail("unterminated quoted string " + printable_excerpt(s_.substr(start)));
         unsigned char q = peek();
         if (q == '\r' || q == '\n' || q > 0x7f)
-          fail("invalid quoted-pair in quoted string " + show(s_.substr(start)));
+          fail("invalid quoted-pair in quoted string " + printable_excerpt(s_.substr(start)));
         out += static_cast<char>(q);
         ++i_;
         continue;
       }
       if ((c < 0x20 && c != '\t') || c == 0x7f)
-        fail("control character in quoted string " + show(s_.substr(start)));
+        fail("control character in quoted string " + printable_excerpt(s_.substr(start)));
       out += static_cast<char>(c);
       ++i_;
     }
     std::string_view raw = s_.substr(start, i_ - start);
     if (!valid_utf8(raw))
-      fail("quoted string " + show(raw) + " is not valid UTF-8");
+      fail("quoted string " + printable_excerpt(raw) + " is not valid UTF-8");
     return out;
   }
   [[noreturn]] void fail(const std::string &reason) const {
@@ -110,7 +103,7 @@ GenericParam parse_generic_param(Cursor &c) {
   GenericParam p;
   c.sws();
   if (c.eof() || c.peek() == ';' || c.peek() == ',')
-    c.fail("empty parameter (nothing between separators) in '" + show(c.text()) + "'");
+    c.fail("empty parameter (nothing between separators) in '" + printable_excerpt(c.text()) + "'");
   p.name = std::string(c.token("parameter name"));
   if (c.accept('=')) {
     p.has_value = true;
@@ -124,7 +117,7 @@ GenericParam parse_generic_param(Cursor &c) {
         c.fail("unterminated IPv6 reference in parameter '" + p.name + "'");
       std::string_view h = c.rest().substr(0, close + 1);
       if (!valid_sip_host(h))
-        c.fail("parameter '" + p.name + "' has an invalid IPv6 reference " + show(h));
+        c.fail("parameter '" + p.name + "' has an invalid IPv6 reference " + printable_excerpt(h));
       c.seek(start + close + 1);
       p.value = std::string(h);
     } else {
@@ -144,7 +137,7 @@ void parse_params(Cursor &c, std::vector<GenericParam> &out, const SipLimits &li
 
 const GenericParam *find_param(const std::vector<GenericParam> &ps, std::string_view name) {
   for (const auto &p : ps)
-    if (lower(p.name) == lower(name))
+    if (ascii_lower(p.name) == ascii_lower(name))
       return &p;
   return nullptr;
 }
@@ -154,20 +147,20 @@ std::uint64_t digits_value(std::string_view d, std::uint64_t max, Cursor &c,
   if (d.empty() || !std::all_of(d.begin(), d.end(), [](char ch) {
         return sipchar::digit(static_cast<unsigned char>(ch));
       }))
-    c.fail(std::string(what) + " '" + show(d) + "' is not a decimal number");
+    c.fail(std::string(what) + " '" + printable_excerpt(d) + "' is not a decimal number");
   std::uint64_t v = 0;
   for (char ch : d) {
     v = v * 10 + static_cast<unsigned>(ch - '0');
     if (v > max)
-      c.fail(std::string(what) + " '" + show(d) + "' is overlarge (maximum " + std::to_string(max) +
-             ")");
+      c.fail(std::string(what) + " '" + printable_excerpt(d) + "' is overlarge (maximum " +
+             std::to_string(max) + ")");
   }
   return v;
 }
 
 void check_param_numbers(const std::vector<GenericParam> &ps, Cursor &c) {
   for (const auto &p : ps) {
-    auto n = lower(p.name);
+    auto n = ascii_lower(p.name);
     if (n == "expires" && p.has_value)
       digits_value(p.value, 0xffffffffULL, c, "expires parameter");
     else if (n == "ttl" && p.has_value)
@@ -180,7 +173,7 @@ void check_param_numbers(const std::vector<GenericParam> &ps, Cursor &c) {
       for (std::size_t i = 2; ok && i < v.size(); ++i)
         ok = sipchar::digit(static_cast<unsigned char>(v[i])) && (v[0] == '0' || v[i] == '0');
       if (!ok)
-        c.fail("q parameter '" + show(v) + "' is not a qvalue (0 to 1.000)");
+        c.fail("q parameter '" + printable_excerpt(v) + "' is not a qvalue (0 to 1.000)");
     }
   }
 }
@@ -227,9 +220,9 @@ NameAddr parse_address(Cursor &c, std::string_view header, bool name_addr_only, 
       c.fail("'<' without a closing '>'");
     std::string_view inner = c.rest().substr(0, close);
     if (!inner.empty() && sipchar::wsp(static_cast<unsigned char>(inner.front())))
-      c.fail("whitespace after '<' inside the addr-spec '<" + show(inner) + ">'");
+      c.fail("whitespace after '<' inside the addr-spec '<" + printable_excerpt(inner) + ">'");
     if (!inner.empty() && sipchar::wsp(static_cast<unsigned char>(inner.back())))
-      c.fail("whitespace before '>' inside the addr-spec '<" + show(inner) + ">'");
+      c.fail("whitespace before '>' inside the addr-spec '<" + printable_excerpt(inner) + ">'");
     na.uri = parse_uri(inner, UriContext::bracketed, header, limits);
     c.seek(c.pos() + close + 1);
   } else {
@@ -244,7 +237,8 @@ NameAddr parse_address(Cursor &c, std::string_view header, bool name_addr_only, 
     } catch (const Error &e) {
       // "Bell, Alexander <sip:...>": a display name with non-token characters, not quoted
       if (c.text().substr(start).find('<') != std::string_view::npos && spec.find(':') == spec.npos)
-        c.fail("display name '" + show(c.text().substr(start, c.text().find('<', start) - start)) +
+        c.fail("display name '" +
+               printable_excerpt(c.text().substr(start, c.text().find('<', start) - start)) +
                "' contains characters that are not allowed in an unquoted display name "
                "(non-token characters must be quoted)");
       throw;
@@ -334,9 +328,9 @@ std::vector<ViaValue> parse_via(std::string_view value, const SipLimits &limits)
     }
     std::string_view host = value.substr(hs, c.pos() - hs);
     if (host.empty())
-      c.fail("missing sent-by host at '" + show(c.rest()) + "'");
+      c.fail("missing sent-by host at '" + printable_excerpt(c.rest()) + "'");
     if (!valid_sip_host(host))
-      c.fail("sent-by host '" + show(host) + "' is not a valid host name or address");
+      c.fail("sent-by host '" + printable_excerpt(host) + "' is not a valid host name or address");
     v.host = std::string(host);
     if (c.accept(':')) {
       std::size_t ps = c.pos();
@@ -348,13 +342,13 @@ std::vector<ViaValue> parse_via(std::string_view value, const SipLimits &limits)
     parse_params(c, v.params, limits);
     check_param_numbers(v.params, c);
     for (const auto &p : v.params) {
-      auto n = lower(p.name);
+      auto n = ascii_lower(p.name);
       if (n == "received" && (!p.has_value || !valid_sip_host(p.value) ||
                               std::any_of(p.value.begin(), p.value.end(), [](char ch) {
                                 return sipchar::alpha(static_cast<unsigned char>(ch)) &&
                                        !sipchar::hex(static_cast<unsigned char>(ch));
                               })))
-        c.fail("received parameter '" + show(p.value) + "' is not an IP address");
+        c.fail("received parameter '" + printable_excerpt(p.value) + "' is not an IP address");
       if ((n == "branch" || n == "maddr") && !p.has_value)
         c.fail(p.name + " parameter without a value");
     }
@@ -363,7 +357,7 @@ std::vector<ViaValue> parse_via(std::string_view value, const SipLimits &limits)
     if (c.eof())
       break;
     if (!c.accept(','))
-      c.fail("unexpected '" + show(c.rest()) + "' after a Via value");
+      c.fail("unexpected '" + printable_excerpt(c.rest()) + "' after a Via value");
   }
   return out;
 }
@@ -377,7 +371,7 @@ NameAddr parse_single_address(std::string_view value, std::string_view header,
   NameAddr na = parse_address(c, header, false, false, limits);
   c.sws();
   if (!c.eof())
-    c.fail("unexpected '" + show(c.rest()) + "' after the address");
+    c.fail("unexpected '" + printable_excerpt(c.rest()) + "' after the address");
   return na;
 }
 
@@ -399,7 +393,7 @@ std::vector<NameAddr> parse_address_list(std::string_view value, std::string_vie
     if (c.eof())
       break;
     if (!c.accept(','))
-      c.fail("unexpected '" + show(c.rest()) + "' after an address");
+      c.fail("unexpected '" + printable_excerpt(c.rest()) + "' after an address");
   }
   return out;
 }
@@ -415,7 +409,7 @@ std::string parse_call_id(std::string_view value) {
     ++n;
   }
   if (n == 0)
-    c.fail(c.eof() ? "empty Call-ID" : "Call-ID starts with '" + show(c.rest()) + "'");
+    c.fail(c.eof() ? "empty Call-ID" : "Call-ID starts with '" + printable_excerpt(c.rest()) + "'");
   if (c.peek() == '@') {
     c.seek(c.pos() + 1);
     std::size_t m = 0;
@@ -429,8 +423,8 @@ std::string parse_call_id(std::string_view value) {
   std::string_view id = value.substr(start, c.pos() - start);
   c.sws();
   if (!c.eof())
-    c.fail("Call-ID '" + show(value) + "' contains '" + show(c.rest().substr(0, 1)) +
-           "', which is not a word character");
+    c.fail("Call-ID '" + printable_excerpt(value) + "' contains '" +
+           printable_excerpt(c.rest().substr(0, 1)) + "', which is not a word character");
   return std::string(id);
 }
 
@@ -443,7 +437,7 @@ CSeqValue parse_cseq(std::string_view value) {
   CSeqValue v;
   std::string_view num = value.substr(s, c.pos() - s);
   if (num.empty())
-    c.fail("CSeq does not start with a sequence number: '" + show(value) + "'");
+    c.fail("CSeq does not start with a sequence number: '" + printable_excerpt(value) + "'");
   v.number = static_cast<std::uint32_t>(
       digits_value(num, 0x7fffffffULL, c, "CSeq sequence number (must be below 2**31)"));
   if (!c.sws())
@@ -451,7 +445,7 @@ CSeqValue parse_cseq(std::string_view value) {
   v.method = std::string(c.token("CSeq method"));
   c.sws();
   if (!c.eof())
-    c.fail("unexpected '" + show(c.rest()) + "' after the CSeq method");
+    c.fail("unexpected '" + printable_excerpt(c.rest()) + "' after the CSeq method");
   return v;
 }
 
@@ -465,9 +459,9 @@ std::uint64_t parse_bounded_number(std::string_view value, std::uint64_t max,
   std::string_view d = value.substr(s, c.pos() - s);
   c.sws();
   if (!c.eof())
-    c.fail("value '" + show(value) + "' is not a single number");
+    c.fail("value '" + printable_excerpt(value) + "' is not a single number");
   if (!d.empty() && d.front() == '-')
-    c.fail("negative value '" + show(d) + "'");
+    c.fail("negative value '" + printable_excerpt(d) + "'");
   return digits_value(d, max, c, std::string(header) + " value");
 }
 
@@ -476,13 +470,13 @@ MediaType parse_content_type(std::string_view value, std::string_view header,
   Cursor c(value, header);
   c.sws();
   MediaType m;
-  m.type = lower(c.token("media type"));
+  m.type = ascii_lower(c.token("media type"));
   c.expect('/', "between media type and subtype");
-  m.subtype = lower(c.token("media subtype"));
+  m.subtype = ascii_lower(c.token("media subtype"));
   parse_params(c, m.params, limits);
   c.sws();
   if (!c.eof())
-    c.fail("unexpected '" + show(c.rest()) + "' after the media type");
+    c.fail("unexpected '" + printable_excerpt(c.rest()) + "' after the media type");
   return m;
 }
 
@@ -501,14 +495,14 @@ std::vector<MediaType> parse_accept(std::string_view value, const SipLimits &lim
       c.seek(c.pos() + 1);
       m.type = "*";
     } else {
-      m.type = lower(c.token("media type"));
+      m.type = ascii_lower(c.token("media type"));
     }
     c.expect('/', "in media range");
     if (c.peek() == '*') {
       c.seek(c.pos() + 1);
       m.subtype = "*";
     } else {
-      m.subtype = lower(c.token("media subtype"));
+      m.subtype = ascii_lower(c.token("media subtype"));
     }
     if (m.type == "*" && m.subtype != "*")
       c.fail("media range '*/" + m.subtype + "' is not allowed");
@@ -518,7 +512,7 @@ std::vector<MediaType> parse_accept(std::string_view value, const SipLimits &lim
     if (c.eof())
       break;
     if (!c.accept(','))
-      c.fail("unexpected '" + show(c.rest()) + "' in Accept");
+      c.fail("unexpected '" + printable_excerpt(c.rest()) + "' in Accept");
   }
   return out;
 }
@@ -542,7 +536,7 @@ std::vector<std::string> parse_token_list(std::string_view value, std::string_vi
     if (c.eof())
       break;
     if (!c.accept(','))
-      c.fail("unexpected '" + show(c.rest()) + "' in the list");
+      c.fail("unexpected '" + printable_excerpt(c.rest()) + "' in the list");
   }
   return out;
 }
@@ -573,7 +567,7 @@ Credentials parse_credentials(std::string_view value, std::string_view header,
     if (c.eof())
       break;
     if (!c.accept(','))
-      c.fail("unexpected '" + show(c.rest()) + "' in credentials");
+      c.fail("unexpected '" + printable_excerpt(c.rest()) + "' in credentials");
   }
   return cr;
 }
@@ -587,7 +581,7 @@ std::uint32_t parse_delta_seconds(std::string_view value, std::string_view heade
     c.seek(c.pos() + 1);
   std::string_view d = value.substr(s, c.pos() - s);
   if (d.empty())
-    c.fail("value '" + show(value) + "' is not delta-seconds");
+    c.fail("value '" + printable_excerpt(value) + "' is not delta-seconds");
   auto v = static_cast<std::uint32_t>(
       digits_value(d, 0xffffffffULL, c, std::string(header) + " delta-seconds"));
   if (retry_after) {
@@ -616,7 +610,7 @@ std::uint32_t parse_delta_seconds(std::string_view value, std::string_view heade
   }
   c.sws();
   if (!c.eof())
-    c.fail("unexpected '" + show(c.rest()) + "' after delta-seconds");
+    c.fail("unexpected '" + printable_excerpt(c.rest()) + "' after delta-seconds");
   return v;
 }
 
@@ -632,7 +626,7 @@ void parse_warning(std::string_view value, const SipLimits &limits) {
       c.seek(c.pos() + 1);
     std::string_view code = value.substr(s, c.pos() - s);
     if (code.size() != 3)
-      c.fail("warn-code '" + show(code) + "' must be exactly 3 digits");
+      c.fail("warn-code '" + printable_excerpt(code) + "' must be exactly 3 digits");
     if (c.peek() != ' ')
       c.fail("missing SP after warn-code");
     c.seek(c.pos() + 1);
@@ -649,7 +643,7 @@ void parse_warning(std::string_view value, const SipLimits &limits) {
     if (c.eof())
       break;
     if (!c.accept(','))
-      c.fail("unexpected '" + show(c.rest()) + "' after a warning value");
+      c.fail("unexpected '" + printable_excerpt(c.rest()) + "' after a warning value");
   }
 }
 
@@ -676,9 +670,11 @@ void parse_date(std::string_view value) {
                      [&](const char *x) { return v.substr(8, 3) == x; });
   }
   if (v.size() >= 4 && v.substr(v.size() - 4, 1) == " " && v.substr(v.size() - 3) != "GMT")
-    c.fail("time zone '" + show(v.substr(v.size() - 3)) + "' is not GMT (RFC 3261 requires GMT)");
+    c.fail("time zone '" + printable_excerpt(v.substr(v.size() - 3)) +
+           "' is not GMT (RFC 3261 requires GMT)");
   if (!ok)
-    c.fail("'" + show(v) + "' is not an RFC 1123 date (e.g. 'Sat, 13 Nov 2010 23:29:00 GMT')");
+    c.fail("'" + printable_excerpt(v) +
+           "' is not an RFC 1123 date (e.g. 'Sat, 13 Nov 2010 23:29:00 GMT')");
 }
 
 void check_header_text(std::string_view value, std::string_view header) {

@@ -12,16 +12,8 @@
 namespace vg::voice {
 namespace {
 
-std::string lower(std::string_view s) {
-  return ascii_lower(s);
-}
-
-std::string show(std::string_view s) {
-  return printable_excerpt(s, 60);
-}
-
 std::string canonical_name(std::string_view name) {
-  std::string n = lower(name);
+  std::string n = ascii_lower(name);
   if (n.size() == 1) {
     switch (n[0]) {
     case 'a':
@@ -73,7 +65,7 @@ std::string canonical_name(std::string_view name) {
 
 // SIP-Version = "SIP" "/" 1*DIGIT "." 1*DIGIT ; only 2.0 is supported
 void check_version(std::string_view v, std::string_view where) {
-  bool grammar = v.size() >= 7 && lower(v.substr(0, 4)) == "sip/";
+  bool grammar = v.size() >= 7 && ascii_lower(v.substr(0, 4)) == "sip/";
   std::size_t dot = grammar ? v.find('.', 4) : std::string_view::npos;
   if (grammar) {
     std::string_view major = v.substr(4, dot == v.npos ? v.npos : dot - 4);
@@ -86,29 +78,31 @@ void check_version(std::string_view v, std::string_view where) {
     grammar = digits(major) && digits(minor);
   }
   if (!grammar)
-    throw Error(std::string(where), "malformed SIP-Version '" + show(v) + "'");
+    throw Error(std::string(where), "malformed SIP-Version '" + printable_excerpt(v) + "'");
   if (v.substr(4) != "2.0")
-    throw Error(std::string(where), "unsupported SIP version '" + show(v) + "' (only SIP/2.0)");
+    throw Error(std::string(where),
+                "unsupported SIP version '" + printable_excerpt(v) + "' (only SIP/2.0)");
 }
 
 void parse_request_line(std::string_view line, SipMessage &m, const SipLimits &limits) {
   const std::string where = "Request-Line";
   auto sp1 = line.find(' ');
   if (sp1 == std::string_view::npos)
-    throw Error(where, "'" + show(line) + "' has no SP after the method");
+    throw Error(where, "'" + printable_excerpt(line) + "' has no SP after the method");
   std::string_view method = line.substr(0, sp1);
   if (method.empty())
     throw Error(where, "empty method");
   for (char c : method)
     if (!sipchar::token(static_cast<unsigned char>(c)))
-      throw Error(where, "method '" + show(method) + "' contains non-token character '" +
-                             show(std::string_view(&c, 1)) + "'");
+      throw Error(where, "method '" + printable_excerpt(method) +
+                             "' contains non-token character '" +
+                             printable_excerpt(std::string_view(&c, 1)) + "'");
   std::string_view rest = line.substr(sp1 + 1);
   if (!rest.empty() && sipchar::wsp(static_cast<unsigned char>(rest.front())))
     throw Error(where, "multiple SP between Method and Request-URI (exactly one SP required)");
   auto sp2 = rest.find(' ');
   if (sp2 == std::string_view::npos)
-    throw Error(where, "'" + show(line) + "' has no SP before the SIP-Version");
+    throw Error(where, "'" + printable_excerpt(line) + "' has no SP before the SIP-Version");
   std::string_view uri = rest.substr(0, sp2);
   std::string_view tail = rest.substr(sp2 + 1);
   if (!tail.empty() && sipchar::wsp(static_cast<unsigned char>(tail.front())))
@@ -117,7 +111,7 @@ void parse_request_line(std::string_view line, SipMessage &m, const SipLimits &l
     throw Error(where, "SP characters at the end of the Request-Line after the SIP-Version");
   if (tail.find_first_of(" \t") != std::string_view::npos)
     throw Error(where, "embedded whitespace in the Request-URI '" +
-                           show(line.substr(sp1 + 1, line.rfind(' ') - sp1 - 1)) +
+                           printable_excerpt(line.substr(sp1 + 1, line.rfind(' ') - sp1 - 1)) +
                            "' (the Request-Line must have exactly three elements)");
   if (uri.find('\t') != std::string_view::npos)
     throw Error(where, "embedded whitespace in the Request-URI");
@@ -131,7 +125,7 @@ void parse_status_line(std::string_view line, SipMessage &m) {
   const std::string where = "Status-Line";
   auto sp1 = line.find(' ');
   if (sp1 == std::string_view::npos)
-    throw Error(where, "'" + show(line) + "' has no SP after the SIP-Version");
+    throw Error(where, "'" + printable_excerpt(line) + "' has no SP after the SIP-Version");
   check_version(line.substr(0, sp1), where);
   std::string_view rest = line.substr(sp1 + 1);
   std::size_t n = 0;
@@ -139,9 +133,9 @@ void parse_status_line(std::string_view line, SipMessage &m) {
     ++n;
   std::string_view code = rest.substr(0, n);
   if (n == 0)
-    throw Error(where, "missing Status-Code in '" + show(line) + "'");
+    throw Error(where, "missing Status-Code in '" + printable_excerpt(line) + "'");
   if (n != 3)
-    throw Error(where, "Status-Code '" + show(code) + "' is not exactly 3 digits");
+    throw Error(where, "Status-Code '" + printable_excerpt(code) + "' is not exactly 3 digits");
   m.status_code =
       static_cast<unsigned>((code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0'));
   if (m.status_code < 100 || m.status_code > 699)
@@ -149,7 +143,8 @@ void parse_status_line(std::string_view line, SipMessage &m) {
   if (n == rest.size())
     throw Error(where, "missing SP between the Status-Code and the Reason-Phrase");
   if (rest[n] != ' ')
-    throw Error(where, "Status-Code '" + show(rest.substr(0, n + 1)) + "' is not exactly 3 digits");
+    throw Error(where, "Status-Code '" + printable_excerpt(rest.substr(0, n + 1)) +
+                           "' is not exactly 3 digits");
   std::string_view reason = rest.substr(n + 1);
   // Reason-Phrase = *(reserved / unreserved / escaped / UTF8-NONASCII / UTF8-CONT / SP / HTAB)
   for (std::size_t i = 0; i < reason.size(); ++i) {
@@ -162,7 +157,8 @@ void parse_status_line(std::string_view line, SipMessage &m) {
       continue;
     }
     if (!(sipchar::reserved(c) || sipchar::unreserved(c) || c >= 0x80 || sipchar::wsp(c)))
-      throw Error(where, "Reason-Phrase contains '" + show(std::string_view(&reason[i], 1)) +
+      throw Error(where, "Reason-Phrase contains '" +
+                             printable_excerpt(std::string_view(&reason[i], 1)) +
                              "', which is not allowed there");
   }
   if (!valid_utf8(reason))
@@ -299,7 +295,7 @@ std::string_view SipVerdict::name() const {
 }
 
 bool looks_like_sip(std::string_view b) {
-  if (b.size() >= 8 && lower(b.substr(0, 8)) == "sip/2.0 ")
+  if (b.size() >= 8 && ascii_lower(b.substr(0, 8)) == "sip/2.0 ")
     return true;
   auto sp = b.find(' ');
   if (sp == std::string_view::npos || sp == 0 || sp > 64)
@@ -309,7 +305,7 @@ bool looks_like_sip(std::string_view b) {
       return false;
   auto eol = b.find("\r\n");
   std::string_view line = b.substr(0, eol);
-  return line.size() > 8 && lower(line.substr(line.size() - 8)) == " sip/2.0";
+  return line.size() > 8 && ascii_lower(line.substr(line.size() - 8)) == " sip/2.0";
 }
 
 SipMessage parse_sip_message(std::string_view bytes, const SipLimits &limits,
@@ -349,7 +345,7 @@ SipMessage parse_sip_message(std::string_view bytes, const SipLimits &limits,
         throw Error("start line", "empty start line");
       if (sipchar::wsp(static_cast<unsigned char>(line.front())))
         throw Error("start line", "leading whitespace before the start line");
-      if (line.size() >= 4 && lower(line.substr(0, 4)) == "sip/")
+      if (line.size() >= 4 && ascii_lower(line.substr(0, 4)) == "sip/")
         parse_status_line(line, m);
       else
         parse_request_line(line, m, limits);
@@ -374,7 +370,7 @@ SipMessage parse_sip_message(std::string_view bytes, const SipLimits &limits,
     }
     auto colon = line.find(':');
     if (colon == std::string_view::npos)
-      throw Error(where, "header line '" + show(line) + "' has no ':'");
+      throw Error(where, "header line '" + printable_excerpt(line) + "' has no ':'");
     std::string_view name = line.substr(0, colon);
     while (!name.empty() && sipchar::wsp(static_cast<unsigned char>(name.back())))
       name.remove_suffix(1);
@@ -382,8 +378,9 @@ SipMessage parse_sip_message(std::string_view bytes, const SipLimits &limits,
       throw Error(where, "header field with an empty name");
     for (char c : name)
       if (!sipchar::token(static_cast<unsigned char>(c)))
-        throw Error(where, "header field name '" + show(name) + "' contains '" +
-                               show(std::string_view(&c, 1)) + "', which is not a token character");
+        throw Error(where, "header field name '" + printable_excerpt(name) + "' contains '" +
+                               printable_excerpt(std::string_view(&c, 1)) +
+                               "', which is not a token character");
     if (m.headers.size() >= limits.max_header_fields)
       throw Error(where,
                   "more than " + std::to_string(limits.max_header_fields) + " header fields");
@@ -408,8 +405,9 @@ SipMessage parse_sip_message(std::string_view bytes, const SipLimits &limits,
     dispatch_header(h, m, limits);
   }
   if (m.is_request && m.cseq && m.cseq->method != m.method)
-    throw Error("CSeq", "method '" + show(m.cseq->method) +
-                            "' does not match the Request-Line method '" + show(m.method) + "'");
+    throw Error("CSeq", "method '" + printable_excerpt(m.cseq->method) +
+                            "' does not match the Request-Line method '" +
+                            printable_excerpt(m.method) + "'");
   if (m.is_request)
     advisory(m, "Method", m.method.size(), limits.max_method_len, "max_requestName_len");
   if (m.is_request)

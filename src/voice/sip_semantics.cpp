@@ -12,10 +12,6 @@
 namespace vg::voice {
 namespace {
 
-std::string lower(std::string_view s) {
-  return ascii_lower(s);
-}
-
 void add(SipMessage &m, std::string code, Severity sev, std::string msg) {
   m.findings.push_back({std::move(code), sev, std::move(msg)});
 }
@@ -27,7 +23,7 @@ bool known_option_tag(std::string_view t) {
       "histinfo",     "join",       "sec-agree",    "tdialog",      "resource-priority",
       "answermode",   "pref",       "199",          "ice",          "multiple-refer",
       "record-aware", "siprec",     "sdp-anat",     "target-dialog"};
-  std::string l = lower(t);
+  std::string l = ascii_lower(t);
   return std::find(tags.begin(), tags.end(), l) != tags.end();
 }
 
@@ -57,7 +53,7 @@ bool known_uri_param(std::string_view p) {
   static const std::array<std::string_view, 16> params = {
       "transport",  "user", "method",    "ttl",  "maddr",       "lr",      "ob",       "gr",
       "sigcomp-id", "comp", "rinstance", "line", "pn-provider", "pn-prid", "pn-param", "tag"};
-  std::string l = lower(p);
+  std::string l = ascii_lower(p);
   return std::find(params.begin(), params.end(), l) != params.end();
 }
 
@@ -155,7 +151,7 @@ void add_semantic_findings(SipMessage &m, const SipLimits &) {
     if (m.is_request && m.method == "REGISTER") {
       if (!c.bracketed)
         for (const auto &p : c.params)
-          if (lower(p.name) != "expires" && lower(p.name) != "q")
+          if (ascii_lower(p.name) != "expires" && ascii_lower(p.name) != "q")
             add(m, "sip.contact-param-outside-brackets", Severity::info,
                 "REGISTER Contact parameter '" + p.name +
                     "' is outside <>, so it belongs to the Contact header field and is not "
@@ -191,7 +187,7 @@ void add_semantic_findings(SipMessage &m, const SipLimits &) {
 
   // credentials
   for (const auto &cr : m.authorizations)
-    if (lower(cr.scheme) != "digest")
+    if (ascii_lower(cr.scheme) != "digest")
       add(m, "sip.unknown-auth-scheme", Severity::warning,
           "authorization scheme '" + cr.scheme + "' is not Digest");
 

@@ -12,10 +12,6 @@
 namespace vg::voice {
 namespace {
 
-std::string lower(std::string_view s) {
-  return ascii_lower(s);
-}
-
 [[noreturn]] void fail(std::string_view where, const std::string &reason) {
   throw Error(std::string(where), reason);
 }
@@ -103,7 +99,7 @@ void parse_params(std::string_view s, std::vector<UriParam> &out, char sep, bool
 
 const UriParam *SipUri::param(std::string_view name) const {
   for (const auto &p : params)
-    if (lower(p.name) == lower(name))
+    if (ascii_lower(p.name) == ascii_lower(name))
       return &p;
   return nullptr;
 }
@@ -171,7 +167,7 @@ SipUri parse_uri(std::string_view text, UriContext ctx, std::string_view where,
         return sipchar::alphanum(static_cast<unsigned char>(c)) || c == '+' || c == '-' || c == '.';
       }))
     fail(where, "URI scheme '" + show(scheme) + "' is not a valid scheme name");
-  uri.scheme = lower(scheme);
+  uri.scheme = ascii_lower(scheme);
   std::string_view rest = text.substr(colon + 1);
   if (uri.scheme != "sip" && uri.scheme != "sips") {
     // absoluteURI = scheme ":" ( hier-part / opaque-part ), every octet uric
