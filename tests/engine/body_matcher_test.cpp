@@ -1,5 +1,6 @@
 // BodyMatcher tests: semantics (with cases observed on clamscan 1.4.6), edge cases, a property test
 // against a brute-force reference matcher, atom distance consistency and bounded cost.
+#include "common/file_bytes.hpp"
 #include "engine/body_matcher.hpp"
 
 #include <gtest/gtest.h>
@@ -626,16 +627,11 @@ std::filesystem::path clamav_data() {
   return std::filesystem::path(VOXGUARD_SHARED_DATA) / "clamav";
 }
 
-std::vector<std::uint8_t> read_file(const std::filesystem::path &p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
 TEST(BodyMatcher, FindsEveryAlertBodySignatureInTheAllmatchTestExe) {
   auto dir = clamav_data() / "unittests/pe_allmatch";
   if (!std::filesystem::exists(dir / "test.exe"))
     GTEST_SKIP() << "shared data missing: " << dir;
-  auto exe = read_file(dir / "test.exe");
+  auto exe = testing::read_file_bytes(dir / "test.exe");
   std::size_t checked = 0;
   for (const auto &entry : std::filesystem::directory_iterator(dir / "alert-sigs")) {
     auto ext = entry.path().extension();

@@ -3,6 +3,7 @@
 // rejected with a notice naming the file and recompiled; an unsafe cache directory is refused;
 // the size bound evicts the least recently used entries.
 #include "common/error.hpp"
+#include "common/file_bytes.hpp"
 #include "common/mapped_file.hpp"
 #include "engine/compiled_cache.hpp"
 #include "engine/detection_list.hpp"
@@ -34,11 +35,6 @@ using Literals = std::vector<Bytes>;
 
 Bytes bytes_of(std::string_view s) {
   return Bytes(s.begin(), s.end());
-}
-
-Bytes read_file(const fs::path &p) {
-  auto m = MappedFile::open(p.string());
-  return Bytes(m.bytes().begin(), m.bytes().end());
 }
 
 void write_file(const fs::path &p, std::span<const std::uint8_t> b) {
@@ -202,7 +198,7 @@ TEST_F(CompiledCacheTest, KeyCoversLiteralsFlagsAndOrder) {
 
 TEST_F(CompiledCacheTest, TruncatedFilesAreRejectedAndRecompiled) {
   auto entry = cold_entry(kSetA);
-  Bytes full = read_file(entry);
+  Bytes full = testing::read_file_bytes(entry);
   write_file(entry, std::span(full).first(full.size() / 2));
   expect_rejected_and_recompiled(kSetA, entry, "payload length");
   write_file(entry, std::span(full).first(20));
@@ -213,7 +209,7 @@ TEST_F(CompiledCacheTest, TruncatedFilesAreRejectedAndRecompiled) {
 
 TEST_F(CompiledCacheTest, CorruptedPayloadIsRejectedAndRecompiled) {
   auto entry = cold_entry(kSetA);
-  Bytes b = read_file(entry);
+  Bytes b = testing::read_file_bytes(entry);
   b[kCacheHeaderSize + (b.size() - kCacheHeaderSize) / 2] ^= 0x40;
   write_file(entry, b);
   expect_rejected_and_recompiled(kSetA, entry, "SHA-256");
@@ -221,7 +217,7 @@ TEST_F(CompiledCacheTest, CorruptedPayloadIsRejectedAndRecompiled) {
 
 TEST_F(CompiledCacheTest, BadMagicAndFormatVersionAreRejected) {
   auto entry = cold_entry(kSetA);
-  Bytes good = read_file(entry);
+  Bytes good = testing::read_file_bytes(entry);
   Bytes b = good;
   b[0] = 'Z';
   write_file(entry, b);
@@ -234,7 +230,7 @@ TEST_F(CompiledCacheTest, BadMagicAndFormatVersionAreRejected) {
 
 TEST_F(CompiledCacheTest, DatabaseOfAnotherVectorscanVersionIsRejected) {
   auto entry = cold_entry(kSetA);
-  Bytes file = read_file(entry);
+  Bytes file = testing::read_file_bytes(entry);
   CacheKey key = key_in(file);
   Bytes payload(file.begin() + kCacheHeaderSize, file.end());
   // A database image starts with its magic and then the 32-bit version it was built by
@@ -250,13 +246,14 @@ TEST_F(CompiledCacheTest, DatabaseOfAnotherVectorscanVersionIsRejected) {
 
 TEST_F(CompiledCacheTest, PayloadThatIsNoDatabaseIsRejected) {
   auto entry = cold_entry(kSetA);
-  write_file(entry, make_cache_file(key_in(read_file(entry)), bytes_of("not a database at all")));
+  write_file(entry, make_cache_file(key_in(testing::read_file_bytes(entry)),
+                                    bytes_of("not a database at all")));
   expect_rejected_and_recompiled(kSetA, entry, "not a Vectorscan database image");
 }
 
 TEST_F(CompiledCacheTest, FileStoredUnderAnotherKeyIsRejected) {
   auto a = cold_entry(kSetA);
-  Bytes a_bytes = read_file(a);
+  Bytes a_bytes = testing::read_file_bytes(a);
   fs::remove(a);
   auto b = cold_entry(kSetB);
   write_file(b, a_bytes); // set A's compiled database under set B's name
@@ -268,7 +265,7 @@ TEST_F(CompiledCacheTest, UntrustedEntriesAreRejected) {
   ::chmod(entry.c_str(), 0666);
   expect_rejected_and_recompiled(kSetA, entry, "writable by group or others");
 
-  Bytes good = read_file(entry);
+  Bytes good = testing::read_file_bytes(entry);
   fs::path elsewhere = dir.parent_path() / "elsewhere.hsdb";
   write_file(elsewhere, good);
   fs::remove(entry);

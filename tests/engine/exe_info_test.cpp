@@ -1,8 +1,9 @@
 // Tests for parse_exe_info: hand-built PE/ELF/Mach-O images (well-formed and hostile), and real
 // files whose entry point and sections were read from `clamscan --debug` (ClamAV 1.4.6).
+#include "common/digest.hpp"
+#include "common/file_bytes.hpp"
+#include "common/hex.hpp"
 #include "engine/exe_info.hpp"
-
-#include <openssl/evp.h>
 
 #include <gtest/gtest.h>
 
@@ -27,22 +28,8 @@ void put(Bytes &d, std::size_t off, std::uint64_t v, unsigned width, bool be = f
   }
 }
 
-Bytes read_file(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-std::string sha256_hex(const Bytes &d) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(d.data(), d.size(), md, &len, EVP_sha256(), nullptr);
-  static const char *hex = "0123456789abcdef";
-  std::string s;
-  for (unsigned i = 0; i < len; ++i) {
-    s.push_back(hex[md[i] >> 4]);
-    s.push_back(hex[md[i] & 15]);
-  }
-  return s;
+std::string sha256_hex(std::span<const std::uint8_t> d) {
+  return hex_encode(digest_bytes(d, hash_bit(HashAlgo::sha256)).sha256->b);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -301,7 +288,7 @@ TEST(PeHeader, MatchesClamscanOnRealFiles) {
   for (const auto &w : wants) {
     if (!std::filesystem::exists(w.path))
       continue;
-    const auto data = read_file(w.path);
+    const auto data = testing::read_file_bytes(w.path);
     ASSERT_EQ(detect_file_type(data), FileKind::pe) << w.path;
     const auto info = parse_exe_info(data, FileKind::pe);
     ASSERT_TRUE(info.entry_point) << w.path << ": " << info.error;
@@ -495,7 +482,7 @@ TEST(ElfHeader, MatchesClamscanOnSystemFiles) {
   for (const auto &f : files) {
     if (!std::filesystem::exists(f.path))
       continue;
-    const auto data = read_file(f.path);
+    const auto data = testing::read_file_bytes(f.path);
     if (sha256_hex(data) != f.sha256)
       continue;
     ASSERT_EQ(detect_file_type(data), FileKind::elf);

@@ -1,6 +1,7 @@
 // Tests for detect_file_type / detect_clamav_type. Expected types of the crafted buffers are what
 // clamscan 1.4.6 reported for the same bytes (its final cli_file_t, read from the debug output of
 // a per-file hash signature hit), including ClamAV's quirks.
+#include "common/file_bytes.hpp"
 #include "engine/file_type.hpp"
 
 #include <gtest/gtest.h>
@@ -29,11 +30,6 @@ ClamType clam(std::string_view s) {
 }
 FileKind kind(std::string_view s) {
   return detect_file_type(B(s));
-}
-
-std::vector<std::uint8_t> read_file(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
 }
 
 std::vector<std::uint8_t> minimal_pe() {
@@ -230,7 +226,7 @@ TEST(FileType, ClamAVTestFiles) {
       {"clam.zip", ClamType::zip},
   };
   for (const auto &[name, type] : expect) {
-    const auto data = read_file(dir + name);
+    const auto data = testing::read_file_bytes(dir + name);
     ASSERT_FALSE(data.empty()) << name;
     EXPECT_EQ(detect_clamav_type(data), type)
         << name << " gave " << clamav_type_name(detect_clamav_type(data));
@@ -253,7 +249,7 @@ TEST(FileType, UpstreamUnitTestFiles) {
   for (const auto &[name, type] : expect) {
     if (!std::filesystem::exists(dir + name))
       continue;
-    const auto data = read_file(dir + name);
+    const auto data = testing::read_file_bytes(dir + name);
     EXPECT_EQ(detect_clamav_type(data), type)
         << name << " gave " << clamav_type_name(detect_clamav_type(data));
   }

@@ -2,9 +2,10 @@
 // clamscan 1.4.6 produced for the same input (`clamscan --leave-temps` keeps nocomment.html,
 // notags.html, the rfc2397 files and the normalised script; signature hits were checked with
 // .ndb lines of target types 0, 3, 7 and 14).
+#include "common/digest.hpp"
+#include "common/file_bytes.hpp"
+#include "common/hex.hpp"
 #include "engine/text_normalize.hpp"
-
-#include <openssl/evp.h>
 
 #include <gtest/gtest.h>
 
@@ -28,22 +29,8 @@ std::string str(const std::vector<std::uint8_t> &v) {
   return {v.begin(), v.end()};
 }
 
-std::vector<std::uint8_t> read_file(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-std::string sha256_hex(const std::vector<std::uint8_t> &d) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_Digest(d.data(), d.size(), md, &len, EVP_sha256(), nullptr);
-  static const char *hex = "0123456789abcdef";
-  std::string s;
-  for (unsigned i = 0; i < len; ++i) {
-    s.push_back(hex[md[i] >> 4]);
-    s.push_back(hex[md[i] & 15]);
-  }
-  return s;
+std::string sha256_hex(std::span<const std::uint8_t> d) {
+  return hex_encode(digest_bytes(d, hash_bit(HashAlgo::sha256)).sha256->b);
 }
 
 TEST(TextNormalize, LowercaseAndCollapseWhitespace) {
@@ -156,14 +143,14 @@ TEST(HtmlNormalize, UpstreamReferenceFiles) {
   };
   int compared = 0;
   for (const auto &[input, ref] : pairs) {
-    const auto h = normalize_html(read_file(dir + "htmlnorm_scanfiles/" + input));
+    const auto h = normalize_html(testing::read_file_bytes(dir + "htmlnorm_scanfiles/" + input));
     for (const auto &[suffix, out] :
          {std::pair<std::string, const std::vector<std::uint8_t> *>{".nocomment.ref", &h.nocomment},
           {".notags.ref", &h.notags}}) {
       const std::string path = dir + "htmlnorm_reffiles/" + ref + suffix;
       if (!std::filesystem::exists(path))
         continue;
-      EXPECT_EQ(str(*out), str(read_file(path))) << path;
+      EXPECT_EQ(str(*out), str(testing::read_file_bytes(path))) << path;
       ++compared;
     }
   }

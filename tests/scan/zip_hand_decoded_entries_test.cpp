@@ -3,6 +3,7 @@
 // order kept, size cap, ratio limit, CRC and damage reports; the real clam.d64.zip and
 // clam.impl.zip of clamav-testfiles give clam.exe (compared with `unzip -p` when installed).
 #include "common/error.hpp"
+#include "common/file_bytes.hpp"
 #include "differential/child_process.hpp"
 #include "scan/container_fixtures.hpp"
 #include "scan/containers/archive_extractor.hpp"
@@ -181,20 +182,15 @@ TEST(ZipHandDecodedEntries, CentralDirectoryOutOfBoundsIsAnError) {
   EXPECT_EQ(zip_entry_data(sfx, seen[0]).size(), seen[0].packed_size);
 }
 
-Bytes read_file(const fs::path &p) {
-  std::ifstream in(p, std::ios::binary);
-  return Bytes((std::istreambuf_iterator<char>(in)), {});
-}
-
 TEST(ZipHandDecodedEntries, ClamavTestfilesGiveClamExe) {
   const fs::path dir = "/usr/share/clamav-testfiles";
   if (!fs::exists(dir / "clam.d64.zip") || !fs::exists(dir / "clam.impl.zip"))
     GTEST_SKIP() << dir << " missing (Debian package clamav-testfiles)";
-  const Bytes clam = read_file(dir / "clam.exe");
+  const Bytes clam = testing::read_file_bytes(dir / "clam.exe");
   ASSERT_EQ(clam.size(), 544u);
   for (const char *name : {"clam.d64.zip", "clam.impl.zip"}) {
     CollectingSink sink;
-    extract(read_file(dir / name), sink);
+    extract(testing::read_file_bytes(dir / name), sink);
     ASSERT_EQ(sink.children.size(), 1u) << name;
     EXPECT_TRUE(sink.children[0].unreadable.empty()) << name << sink.children[0].unreadable;
     EXPECT_TRUE(sink.children[0].bytes == clam) << name;
@@ -233,7 +229,7 @@ TEST(ZipHandDecodedEntries, SevenZipDeflate64MatchesTheOriginal) {
   auto r = testing::run_program({"7z", "a", "-tzip", "-mm=Deflate64", "-mx=9",
                                  (tmp / "d64.zip").string(), (tmp / "data.bin").string()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
-  const Bytes zip = read_file(tmp / "d64.zip");
+  const Bytes zip = testing::read_file_bytes(tmp / "d64.zip");
   fs::remove_all(tmp);
   bool saw_deflate64 = false;
   for_each_zip_entry(zip, [&](const ZipEntry &e) {
