@@ -1,6 +1,8 @@
 // file_type.cpp — ClamAV 1.4.6-compatible file typing (see file_type.hpp for the rules).
 #include "engine/file_type.hpp"
 
+#include "common/hex.hpp"
+
 #include <algorithm>
 #include <array>
 #include <bitset>
@@ -138,16 +140,6 @@ constexpr std::uint16_t kPycMagic[] = {
     0x160d, 0x170d, 0x200d, 0x210d, 0x2a0d, 0x2b0d, 0x2c0d, 0x2d0d, 0x2f0d, 0x300d, 0x310d, 0x320d,
     0x330d, 0x3e0d, 0x3f0d, 0xf00d, 0x0001, 0x5001,
 };
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
 
 bool magic_at(Bytes buf, std::uint32_t offset, std::string_view hex) {
   const std::size_t len = hex.size() / 2;
