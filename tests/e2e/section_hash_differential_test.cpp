@@ -5,6 +5,7 @@
 // and both scanners run with --allmatch on all of it. The detection sets must be equal, and not
 // empty: a digest or size voxguard got wrong is a signature clamscan does not fire.
 #include "common/digest.hpp"
+#include "common/temp_dir.hpp"
 #include "differential/child_process.hpp"
 #include "differential/detection_set.hpp"
 #include "engine/exe_info.hpp"
@@ -27,14 +28,7 @@ using vg::testing::TestPe;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/vg-sechash-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using vg::testing::TempDir;
 
 // Every file gets its own section contents (`salt`), so that each signature names one file's
 // section (signatures sharing a (size, digest) report one name: hash_tie_differential_test.cpp).

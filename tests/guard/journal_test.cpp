@@ -1,6 +1,7 @@
 // Unit tests for the journal: versions, dedup, bounded history, restore with metadata, corruption.
 #include "common/error.hpp"
 #include "common/mapped_file.hpp"
+#include "common/temp_dir.hpp"
 #include "guard/journal.hpp"
 
 #include <filesystem>
@@ -13,14 +14,7 @@ using namespace vg::guard;
 namespace fs = std::filesystem;
 
 namespace {
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/vg-journal-XXXXXX";
-    path = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using vg::testing::TempDir;
 std::span<const std::uint8_t> span_of(std::string_view s) {
   return {reinterpret_cast<const std::uint8_t *>(s.data()), s.size()};
 }

@@ -1,3 +1,4 @@
+#include "common/temp_dir.hpp"
 #include "signatures/cvd_container.hpp"
 
 #include "common/error.hpp"
@@ -20,18 +21,7 @@ using namespace cvdtest;
 const std::string kEicar =
     R"(X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*)";
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/vg-cvd-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string write(const std::string &name, const std::string &bytes) {
-    std::ofstream(path / name, std::ios::binary) << bytes;
-    return (path / name).string();
-  }
-};
+using vg::testing::TempDir;
 
 std::string eicar_hdb(const std::string &name) {
   return digest_of(kEicar, HashAlgo::md5).hex() + ":68:" + name + "\n";

@@ -1,4 +1,5 @@
 #include "common/error.hpp"
+#include "common/temp_dir.hpp"
 #include "signatures/database_loader.hpp"
 
 #include <filesystem>
@@ -10,18 +11,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/vg-db-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string write(const std::string &name, const std::string &text) {
-    std::ofstream(path / name) << text;
-    return (path / name).string();
-  }
-};
+using vg::testing::TempDir;
 
 TEST(DatabaseLoader, LoadsEachFormatWithOrigins) {
   TempDir d;

@@ -6,6 +6,7 @@
 // mtimes; load_databases_cached() stores, reuses and rewrites.
 #include "common/error.hpp"
 #include "common/mapped_file.hpp"
+#include "common/temp_dir.hpp"
 #include "signatures/database_loader.hpp"
 #include "signatures/signature_snapshot.hpp"
 
@@ -29,18 +30,7 @@ namespace fs = std::filesystem;
 
 const std::string kData = VOXGUARD_SHARED_DATA;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    char tmpl[] = "/tmp/vg-snap-XXXXXX";
-    path = ::mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string write(const std::string &name, const std::string &bytes) {
-    std::ofstream(path / name, std::ios::binary | std::ios::trunc) << bytes;
-    return (path / name).string();
-  }
-};
+using vg::testing::TempDir;
 
 // --- field-by-field equality, written out so that no field can be forgotten by a shared codec ---
 
