@@ -9,12 +9,11 @@
 namespace vg {
 
 const LogicalSubsignature::Parts &LogicalSubsignature::parts() const {
-  static const Parts none;
-  return parts_ ? *parts_ : none;
+  return parts_.get();
 }
 
 void LogicalSubsignature::set_pcre(PcreSubsignature pcre, LogicalExpression trigger) {
-  parts_ = std::make_unique<const Parts>(Parts{std::move(pcre), std::move(trigger), {}});
+  parts_.set(Parts{std::move(pcre), std::move(trigger), {}});
 }
 
 void SubsignaturePatterns::push_back(PackedPattern p) {
@@ -27,19 +26,7 @@ void SubsignaturePatterns::push_back(PackedPattern p) {
 }
 
 void LogicalSubsignature::set_byte_compare(ByteCompareSubsignature byte_compare) {
-  parts_ = std::make_unique<const Parts>(Parts{{}, {}, std::move(byte_compare)});
-}
-
-// Every member is listed here: a new one must be copied too (the size check below fails first).
-static_assert(sizeof(LogicalSubsignature) == 56, "copy a new member in the copy constructor");
-LogicalSubsignature::LogicalSubsignature(const LogicalSubsignature &o)
-    : kind(o.kind), options(o.options), offset(o.offset), patterns(o.patterns),
-      parts_(o.parts_ ? std::make_unique<const Parts>(*o.parts_) : nullptr) {}
-
-LogicalSubsignature &LogicalSubsignature::operator=(const LogicalSubsignature &o) {
-  if (this != &o)
-    *this = LogicalSubsignature(o);
-  return *this;
+  parts_.set(Parts{{}, {}, std::move(byte_compare)});
 }
 
 namespace {

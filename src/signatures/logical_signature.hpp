@@ -10,6 +10,7 @@
 // match): macro and fuzzy-image subsignatures, IconGroup1/2 (needs .idb icon data) and HandlerType
 // (a re-scan of the file as another type) are not evaluated.
 #pragma once
+#include "common/boxed_value.hpp"
 #include "signatures/body_pattern.hpp"
 #include "signatures/byte_compare_subsignature.hpp"
 #include "signatures/logical_expression.hpp"
@@ -70,13 +71,6 @@ struct LogicalSubsignature {
   void set_pcre(PcreSubsignature pcre, LogicalExpression trigger);
   void set_byte_compare(ByteCompareSubsignature byte_compare);
 
-  LogicalSubsignature() = default;
-  LogicalSubsignature(const LogicalSubsignature &other);
-  LogicalSubsignature &operator=(const LogicalSubsignature &other);
-  LogicalSubsignature(LogicalSubsignature &&) noexcept = default;
-  LogicalSubsignature &operator=(LogicalSubsignature &&) noexcept = default;
-  ~LogicalSubsignature() = default;
-
 private:
   struct Parts {
     PcreSubsignature pcre;
@@ -84,7 +78,7 @@ private:
     ByteCompareSubsignature byte_compare;
   };
   const Parts &parts() const;
-  std::unique_ptr<const Parts> parts_; // null for body, macro and fuzzy-image subsignatures
+  BoxedValue<Parts> parts_; // unset for body, macro and fuzzy-image subsignatures
 };
 
 struct LogicalSignature {

@@ -63,28 +63,14 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
 } // namespace
 
 const TargetDescription::Rare &TargetDescription::rare() const {
-  static const Rare none;
-  return rare_ ? *rare_ : none;
+  return rare_.get();
 }
 
 void TargetDescription::set_rare(Rare rare) {
   if (rare.empty())
     rare_.reset();
   else
-    rare_ = std::make_unique<const Rare>(std::move(rare));
-}
-
-// Every member is listed here: a new one must be copied too (the size check below fails first).
-static_assert(sizeof(TargetDescription) == 64, "copy a new member in the copy constructor");
-TargetDescription::TargetDescription(const TargetDescription &o)
-    : target(o.target), engine(o.engine), file_size(o.file_size), entry_point(o.entry_point),
-      number_of_sections(o.number_of_sections),
-      rare_(o.rare_ ? std::make_unique<const Rare>(*o.rare_) : nullptr) {}
-
-TargetDescription &TargetDescription::operator=(const TargetDescription &o) {
-  if (this != &o)
-    *this = TargetDescription(o);
-  return *this;
+    rare_.set(std::move(rare));
 }
 
 bool is_clamav_type_name(std::string_view name) {

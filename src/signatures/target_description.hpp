@@ -13,6 +13,7 @@
 // that excludes kFunctionalityLevel do not refuse the database: the signature is skipped, with
 // `skip` saying why. Stricter than ClamAV: empty numbers and numbers beyond 32 bits are errors.
 #pragma once
+#include "common/boxed_value.hpp"
 #include "signatures/target_type.hpp"
 
 #include <cstdint>
@@ -63,13 +64,6 @@ struct TargetDescription {
   // Replaces the rare attributes; an empty `rare` allocates nothing.
   void set_rare(Rare rare);
 
-  TargetDescription() = default;
-  TargetDescription(const TargetDescription &other);
-  TargetDescription &operator=(const TargetDescription &other);
-  TargetDescription(TargetDescription &&) noexcept = default;
-  TargetDescription &operator=(TargetDescription &&) noexcept = default;
-  ~TargetDescription() = default;
-
   friend bool operator==(const TargetDescription &a, const TargetDescription &b) {
     return a.target == b.target && a.engine == b.engine && a.file_size == b.file_size &&
            a.entry_point == b.entry_point && a.number_of_sections == b.number_of_sections &&
@@ -77,7 +71,7 @@ struct TargetDescription {
   }
 
 private:
-  std::unique_ptr<const Rare> rare_; // null when every rare attribute is absent
+  BoxedValue<Rare> rare_; // unset when every rare attribute is absent
 };
 
 struct TdbParseResult {
