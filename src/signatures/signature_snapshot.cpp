@@ -455,8 +455,7 @@ struct SignatureSnapshotAccess {
   }
   template <std::size_t N>
   static void get_entries(Reader &r, std::vector<HashTable::Entry<N>> &owned,
-                          std::span<const HashTable::Entry<N>> &view, std::uint64_t signatures,
-                          std::uint64_t &seen) {
+                          std::span<const HashTable::Entry<N>> &view, std::vector<bool> &named) {
     // The stored record (u64 size, digest, u32 signature) is the entry's own layout on a
     // little-endian machine (size as two 32-bit words, low first; no padding), placed at a
     // multiple of its alignment from the snapshot's start: borrowed in place when the input is
@@ -479,13 +478,15 @@ struct SignatureSnapshotAccess {
       table = owned;
     }
     for (std::size_t i = 0; i < table.size(); ++i) {
-      if (table[i].sig >= signatures)
+      if (table[i].sig >= named.size())
         r.fail("hash entry names signature " + std::to_string(table[i].sig) + " of " +
-               std::to_string(signatures));
+               std::to_string(named.size()));
+      if (named[table[i].sig])
+        r.fail("signature " + std::to_string(table[i].sig) + " has two hash entries");
+      named[table[i].sig] = true;
       if (i && table[i] < table[i - 1])
         r.fail("hash table not sorted");
     }
-    seen += table.size();
   }
   static void put(Writer &w, const HashTable &t) {
     w.str(t.names());
@@ -519,13 +520,14 @@ struct SignatureSnapshotAccess {
       t.add_origin(get_origin(r, databases));
     }
     t.databases_.shrink_to_fit();
-    std::uint64_t seen = 0;
-    get_entries<16>(r, t.md5_, t.md5_view_, n, seen);
-    get_entries<20>(r, t.sha1_, t.sha1_view_, n, seen);
-    get_entries<32>(r, t.sha256_, t.sha256_view_, n, seen);
+    // Every signature has exactly one entry, in one of the three tables.
+    std::vector<bool> named(n);
+    get_entries<16>(r, t.md5_, t.md5_view_, named);
+    get_entries<20>(r, t.sha1_, t.sha1_view_, named);
+    get_entries<32>(r, t.sha256_, t.sha256_view_, named);
     t.keep_ = r.keep(); // null: the vectors were filled
-    if (seen != n)
-      r.fail(std::to_string(seen) + " hash entries for " + std::to_string(n) + " signatures");
+    if (const auto missing = std::find(named.begin(), named.end(), false); missing != named.end())
+      r.fail("signature " + std::to_string(missing - named.begin()) + " has no hash entry");
     t.count_ = n;
     t.index_sizes();
     if (t.keep_)

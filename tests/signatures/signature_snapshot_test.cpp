@@ -506,6 +506,9 @@ TEST(SignatureSnapshot, HashEntriesReadBackAndAreChecked) {
   poke<std::uint32_t>(bad, sig_at, 3);
   EXPECT_NE(refusal(bad).find("hash entry names signature 3 of 3"), std::string::npos);
   bad = bytes;
+  poke<std::uint32_t>(bad, sig_at, 0); // signature 0 named twice, signature 1 by none
+  EXPECT_NE(refusal(bad).find("signature 0 has two hash entries"), std::string::npos);
+  bad = bytes;
   poke<std::uint32_t>(bad, sig_at - 16 - 4, 0); // size 7: now below the first entry's
   EXPECT_NE(refusal(bad).find("hash table not sorted"), std::string::npos);
 }
