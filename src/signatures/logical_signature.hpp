@@ -20,7 +20,6 @@
 #include "signatures/sig_origin.hpp"
 #include "signatures/target_description.hpp"
 
-#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>

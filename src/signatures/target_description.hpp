@@ -17,7 +17,6 @@
 #include "signatures/target_type.hpp"
 
 #include <cstdint>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>

@@ -341,7 +341,8 @@ void DataCarrierDetector::close_tone() {
     f.severity = Severity::alert;
     f.label = depth > 0.08 ? "ANSam" : "ANS";
     f.frequency_hz = 2100;
-    f.level_dbfs = rms_to_db(stft_.power_to_rms(median(tone_env_) * median(tone_env_)));
+    const double envelope = median(tone_env_);
+    f.level_dbfs = rms_to_db(stft_.power_to_rms(envelope * envelope));
     f.onset_s = offset_ + static_cast<double>(tone_first_) / rate_;
     f.duration_s = dur;
     f.message = std::string("2100 Hz modem/fax answer tone (") + f.label +

@@ -130,7 +130,7 @@ GgwaveDetector::Kind GgwaveDetector::classify(std::span<const float> p, const Tr
   const double lo_hz = kGridHz * fam.freq_start - 40,
                hi_hz = kGridHz * (fam.freq_start + 2 * kMarkerTones - 1) + 40;
   const double comb_band = band(lo_hz, hi_hz);
-  level = 20.0 * std::log10(std::max(stft_.power_to_rms(comb_band), 1e-12));
+  level = rms_to_db(stft_.power_to_rms(comb_band));
   if (level < -55.0 || comb_band <= 0)
     return Kind::none;
   Kind marker = Kind::none;
